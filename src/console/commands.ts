@@ -1,0 +1,158 @@
+// The console languages of both programs: which commands exist, their arguments, their usage
+// lines, and the syntax checks a person gets immediate help from. The manager re-checks every
+// argument itself (a datagram need not come from our console).
+
+export interface CommandSpec {
+  args: readonly string[];
+  /** Trailing arguments that may be left out. */
+  optional?: readonly string[];
+  help: string;
+  /** Sent to the manager as a request (the ten commands of the specification, plus dht-abort). */
+  toManager: boolean;
+}
+
+export const PEER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
+  register: { args: ['peer-name', 'IPv4', 'm-port', 'p-port'], help: 'register this peer with the manager (binds its two ports)', toManager: true },
+  'setup-dht': { args: ['peer-name', 'n', 'YYYY'], help: 'build a DHT of n peers, led by this one, from details-YYYY.csv', toManager: true },
+  'dht-complete': { args: ['peer-name'], help: 'tell the manager setup is done (sent by itself after setup)', toManager: true },
+  'query-dht': { args: ['peer-name'], optional: ['event-id'], help: 'look up a storm event in the DHT (asks for the id if not given)', toManager: true },
+  'leave-dht': { args: ['peer-name'], help: 'leave the DHT; the ring renumbers and rebuilds without this peer', toManager: true },
+  'join-dht': { args: ['peer-name'], help: 'join the DHT; the ring renumbers and rebuilds with this peer', toManager: true },
+  'dht-rebuilt': { args: ['peer-name', 'new-leader'], help: 'tell the manager a leave/join is done (sent by itself)', toManager: true },
+  deregister: { args: ['peer-name'], help: 'leave the system; the peer then exits', toManager: true },
+  'teardown-dht': { args: ['peer-name'], help: 'delete the DHT (leader only)', toManager: true },
+  'teardown-complete': { args: ['peer-name'], help: 'tell the manager teardown is done (sent by itself)', toManager: true },
+  'dht-abort': { args: ['peer-name'], help: 'tell the manager a setup/leave/join cannot finish (sent by itself on failure)', toManager: true },
+  help: { args: [], help: 'list the commands', toManager: false },
+  status: { args: [], help: 'show name, state, id, ring size, right neighbour and records held', toManager: false },
+  quit: { args: [], help: 'exit this peer at once (without deregistering)', toManager: false },
+};
+
+export const MANAGER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
+  status: { args: [], help: 'show the peer table and the DHT state', toManager: false },
+  help: { args: [], help: 'list the commands', toManager: false },
+  quit: { args: [], help: 'stop the manager', toManager: false },
+};
+
+export type Parsed =
+  | { kind: 'empty' }
+  | { kind: 'command'; cmd: string; args: string[] }
+  | { kind: 'error'; text: string };
+
+export function usage(cmd: string, spec: CommandSpec): string {
+  const opt = (spec.optional ?? []).map((a) => ` [${a}]`).join('');
+  return `${cmd}${spec.args.map((a) => ` <${a}>`).join('')}${opt}`;
+}
+
+export function helpText(table: Readonly<Record<string, CommandSpec>>): string[] {
+  const rows = Object.entries(table).map(([cmd, spec]) => [usage(cmd, spec), spec.help] as const);
+  const width = Math.max(...rows.map(([u]) => u.length));
+  return ['commands:', ...rows.map(([u, h]) => `  ${u.padEnd(width)}  ${h}`)];
+}
+
+/** Split a console line into a known command and its words, or explain what is wrong in one line. */
+export function parseLine(line: string, table: Readonly<Record<string, CommandSpec>>): Parsed {
+  const words = line.trim().split(/\s+/).filter((w) => w.length > 0);
+  if (words.length === 0) return { kind: 'empty' };
+  const [cmd, ...args] = words as [string, ...string[]];
+  const spec = table[cmd.toLowerCase()];
+  if (!spec) {
+    const guess = closest(cmd.toLowerCase(), Object.keys(table));
+    const hint = guess ? ` — did you mean '${guess}'?` : '';
+    return { kind: 'error', text: `unknown command '${cmd.slice(0, 30)}'${hint} (type help for the list)` };
+  }
+  const name = cmd.toLowerCase();
+  const min = spec.args.length;
+  const max = min + (spec.optional?.length ?? 0);
+  if (args.length < min || args.length > max) {
+    const want = min === max ? `${min}` : `${min} or ${max}`;
+    return { kind: 'error', text: `${name}: expected ${want} argument${max === 1 ? '' : 's'}, got ${args.length} — usage: ${usage(name, spec)}` };
+  }
+  const problem = checkArgs(name, args);
+  if (problem) return { kind: 'error', text: `${name}: ${problem} — usage: ${usage(name, spec)}` };
+  return { kind: 'command', cmd: name, args };
+}
+
+const NAME_RE = /^[A-Za-z][A-Za-z0-9]{0,14}$/;
+
+export function isPeerName(s: string): boolean {
+  return NAME_RE.test(s);
+}
+
+/** Dotted-decimal IPv4 (or 'localhost'), normalised; null if malformed. */
+export function parseIpv4(s: string): string | null {
+  if (s === 'localhost') return '127.0.0.1';
+  const parts = s.split('.');
+  if (parts.length !== 4) return null;
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) return null;
+  }
+  return parts.map(Number).join('.');
+}
+
+export function parsePort(s: string): number | null {
+  if (!/^\d{1,5}$/.test(s)) return null;
+  const n = Number(s);
+  return n >= 1 && n <= 65535 ? n : null;
+}
+
+export function parseCount(s: string, max = 1e9): number | null {
+  if (!/^\d{1,10}$/.test(s)) return null;
+  const n = Number(s);
+  return n <= max ? n : null;
+}
+
+export function parseEventId(s: string): number | null {
+  if (!/^\d{1,15}$/.test(s)) return null;
+  return Number(s);
+}
+
+export const MIN_YEAR = 1950;
+export const MAX_YEAR = 2019;
+
+export function parseYear(s: string): number | null {
+  if (!/^\d{4}$/.test(s)) return null;
+  const y = Number(s);
+  return y >= MIN_YEAR && y <= MAX_YEAR ? y : null;
+}
+
+/** Syntax of each argument; the same checks the manager applies, so a typo is caught before sending. */
+export function checkArgs(cmd: string, args: string[]): string | null {
+  for (const [i, a] of args.entries()) {
+    const role = (PEER_COMMANDS[cmd]?.args ?? [])[i] ?? PEER_COMMANDS[cmd]?.optional?.[0];
+    if ((role === 'peer-name' || role === 'new-leader') && !isPeerName(a)) {
+      return `'${a.slice(0, 30)}' is not a peer name (1–15 letters or digits, starting with a letter)`;
+    }
+    if (role === 'IPv4' && parseIpv4(a) === null) return `'${a.slice(0, 30)}' is not a dotted-decimal IPv4 address`;
+    if ((role === 'm-port' || role === 'p-port') && parsePort(a) === null) return `${role} '${a.slice(0, 30)}' is not a port 1–65535`;
+    if (role === 'n' && (parseCount(a, 4096) === null)) return `n '${a.slice(0, 30)}' is not a whole number`;
+    if (role === 'YYYY' && parseYear(a) === null) return `year '${a.slice(0, 30)}' is not between ${MIN_YEAR} and ${MAX_YEAR}`;
+    if (role === 'event-id' && parseEventId(a) === null) return `event id '${a.slice(0, 30)}' is not a whole number`;
+  }
+  if (cmd === 'register' && args[2] === args[3]) return 'm-port and p-port must differ';
+  return null;
+}
+
+/** The known word within edit distance 2 of a typo, if any. */
+function closest(word: string, known: string[]): string | null {
+  let best: string | null = null;
+  let bestD = 3;
+  for (const k of known) {
+    const d = editDistance(word, k);
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 99;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}

@@ -1,0 +1,45 @@
+// The edge: bytes ↔ typed messages. Every datagram is size-checked, JSON-parsed and
+// schema-checked here, so the cores only ever see well-typed messages and never throw on input.
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import type { TSchema } from '@sinclair/typebox';
+import { SCHEMAS, type Message, type MessageType } from './messages.js';
+
+/** Default largest datagram payload: crosses a 1,500-byte Ethernet MTU unfragmented. */
+export const DEFAULT_MAX_PAYLOAD = 1400;
+/** Absolute ceiling accepted on receive, whatever the configured maximum. */
+export const HARD_MAX_PAYLOAD = 8192;
+
+const CHECKS = Object.fromEntries(
+  Object.entries(SCHEMAS).map(([t, schema]) => [t, TypeCompiler.Compile(schema as TSchema)]),
+) as Record<MessageType, TypeCheck<TSchema>>;
+
+export type Decoded = { ok: true; msg: Message } | { ok: false; reason: string };
+
+export function encode(msg: Message): Buffer {
+  return Buffer.from(JSON.stringify(msg), 'utf8');
+}
+
+export function decode(bytes: Uint8Array, maxPayload = HARD_MAX_PAYLOAD): Decoded {
+  if (bytes.length === 0) return { ok: false, reason: 'empty datagram' };
+  if (bytes.length > maxPayload) return { ok: false, reason: `oversized datagram (${bytes.length} bytes > ${maxPayload})` };
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'not JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'not a JSON object' };
+  const t = (value as { t?: unknown }).t;
+  if (typeof t !== 'string' || !Object.hasOwn(CHECKS, t)) {
+    return { ok: false, reason: `unknown message type ${JSON.stringify(t)?.slice(0, 40) ?? 'undefined'}` };
+  }
+  const check = CHECKS[t as MessageType];
+  if (!check.Check(value)) return { ok: false, reason: `bad ${t}: ${firstError(check, value)}` };
+  return { ok: true, msg: value as Message };
+}
+
+function firstError(check: TypeCheck<TSchema>, value: unknown): string {
+  const err = check.Errors(value).First();
+  if (!err) return 'invalid';
+  return `${err.path || '/'} ${err.message}`.slice(0, 120);
+}

@@ -1,0 +1,107 @@
+// Every datagram of the system, as a schema. This file is the one place where a message's
+// shape is defined; docs/PROTOCOL.md describes the same shapes for people.
+//
+// Wire format: one JSON object per UDP datagram, `{"t": <type>, "rid": <request id>, ...}`.
+// JSON keeps every datagram readable in a packet capture, which matters for a teaching tool;
+// records travel as arrays of 14 strings so a store batch carries ~15 records in 1,400 bytes.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+/** Largest request id: ids are per-sender counters that start at a random point. */
+export const MAX_RID = 2 ** 48;
+
+const Name = Type.String({ minLength: 1, maxLength: 15, pattern: '^[A-Za-z][A-Za-z0-9]*$' });
+const Ipv4 = Type.String({ minLength: 7, maxLength: 15, pattern: '^\\d{1,3}(\\.\\d{1,3}){3}$' });
+const Port = Type.Integer({ minimum: 1, maximum: 65535 });
+const Rid = Type.Integer({ minimum: 0, maximum: MAX_RID });
+const NodeId = Type.Integer({ minimum: 0, maximum: 4095 });
+const Count = Type.Integer({ minimum: 0, maximum: 1e9 });
+const EventId = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+const Year = Type.Integer({ minimum: 1000, maximum: 9999 });
+const Text = Type.String({ maxLength: 300 });
+
+/** How a peer is reached by other peers: its name, IPv4 and p-port. */
+export const Tuple = Type.Object({ name: Name, ip: Ipv4, port: Port }, { additionalProperties: false });
+export type Tuple = Static<typeof Tuple>;
+
+/** One storm event: the 14 course columns, as strings. */
+export const RecordSchema = Type.Array(Type.String({ maxLength: 200 }), { minItems: 14, maxItems: 14 });
+const Tuples = Type.Array(Tuple, { minItems: 1, maxItems: 64 });
+
+function msg<T extends string, P extends Record<string, TSchema>>(t: T, props: P) {
+  return Type.Object({ t: Type.Literal(t), rid: Rid, ...props }, { additionalProperties: false });
+}
+
+// ---- peer ↔ manager (peer's m-port ↔ manager port) ----
+
+/** A console command sent to the manager: exactly the words the person typed after the command. */
+export const Command = msg('cmd', {
+  cmd: Type.String({ minLength: 1, maxLength: 20 }),
+  args: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 8 }),
+});
+/** The manager's one response to a command. `data` carries the tuples a command returns. */
+export const Response = msg('res', {
+  cmd: Type.String({ maxLength: 20 }),
+  code: Type.Union([Type.Literal('SUCCESS'), Type.Literal('FAILURE')]),
+  reason: Type.Optional(Type.String({ maxLength: 30 })),
+  text: Text,
+  peers: Type.Optional(Tuples),
+  peer: Type.Optional(Tuple),
+});
+/** Manager → member: the DHT you were in no longer exists (the manager gave up waiting, or it was aborted). */
+export const Dissolved = msg('dissolved', { text: Text });
+
+// ---- peer ↔ peer (p-ports) ----
+
+/** Leader → node i: your identifier, the ring, and what every member must know to answer queries. */
+export const SetId = msg('set-id', {
+  id: NodeId, n: NodeId, peers: Tuples, year: Year, s: Count, epoch: Count,
+});
+/** A batch of records travelling around the ring toward their nodes. */
+export const Store = msg('store', { epoch: Count, recs: Type.Array(RecordSchema, { maxItems: 200 }) });
+/** Follows the last store batch around the ring; each node appends the number of records it holds. */
+export const StoreEnd = msg('store-end', { epoch: Count, counts: Type.Array(Count, { maxItems: 64 }) });
+/** Delete your local table and pass it on; `dissolve` also forgets the ring (teardown-dht). */
+export const Teardown = msg('teardown', { origin: Name, dissolve: Type.Boolean(), epoch: Count });
+/** Renumbering: take identifier `id` in the ring `peers` of size n, pass on with id+1. */
+export const ResetId = msg('reset-id', {
+  origin: Tuple, id: NodeId, n: NodeId, peers: Tuples, year: Year, s: Count, epoch: Count,
+});
+/** Leaver → new leader: rebuild the tables of the renumbered ring from the year's file. */
+export const RebuildDht = msg('rebuild-dht', { year: Year, origin: Tuple });
+/** Leader → the peer that started a leave or join: the tables are rebuilt (or could not be). */
+export const RebuildDone = msg('rebuild-done', {
+  leader: Name, ok: Type.Boolean(), counts: Type.Array(Count, { maxItems: 64 }), text: Text,
+});
+/** Joiner → leader: admit me (after the manager said SUCCESS to join-dht). */
+export const Join = msg('join', { joiner: Tuple });
+/** A query walking the ring hot-potato style. `remaining` is null until the first node starts the walk. */
+export const FindEvent = msg('find-event', {
+  qid: Rid,
+  eventId: EventId,
+  sender: Tuple,
+  remaining: Type.Union([Type.Null(), Type.Array(NodeId, { maxItems: 4096 })]),
+  idSeq: Type.Array(NodeId, { maxItems: 4096 }),
+});
+/** The answer to a query, sent straight to the querying peer. */
+export const EventResult = msg('event-result', {
+  qid: Rid, eventId: EventId, found: Type.Boolean(), record: Type.Optional(RecordSchema),
+  idSeq: Type.Array(NodeId, { maxItems: 4096 }),
+});
+/** Transport acknowledgement of any message above (except res/ack): "I have it, stop resending". */
+export const Ack = Type.Object({ t: Type.Literal('ack'), rid: Rid }, { additionalProperties: false });
+
+export const SCHEMAS = {
+  cmd: Command, res: Response, dissolved: Dissolved, 'set-id': SetId, store: Store,
+  'store-end': StoreEnd, teardown: Teardown, 'reset-id': ResetId, 'rebuild-dht': RebuildDht,
+  'rebuild-done': RebuildDone, join: Join, 'find-event': FindEvent, 'event-result': EventResult,
+  ack: Ack,
+} as const;
+
+export type MessageType = keyof typeof SCHEMAS;
+export type Message = { [K in MessageType]: Static<(typeof SCHEMAS)[K]> }[MessageType];
+export type MessageOf<K extends MessageType> = Static<(typeof SCHEMAS)[K]>;
+/** Peer-to-peer messages that are delivered reliably (acknowledged hop by hop). */
+export type PeerMessage = Exclude<Message, { t: 'cmd' | 'res' | 'ack' | 'dissolved' }>;
+
+/** A message before the reliable layer numbers it. */
+export type Unnumbered<M> = M extends unknown ? Omit<M, 'rid'> : never;

@@ -1,0 +1,92 @@
+// Reliable delivery over UDP, as a pure data structure: the cores number each request, keep it
+// here until its acknowledgement (or response) arrives, and ask here which ones are due again.
+// Retransmission uses exponential backoff and a bounded number of tries, so nothing waits forever.
+
+export interface Addr { ip: string; port: number }
+export const addrKey = (a: Addr): string => `${a.ip}:${a.port}`;
+export const sameAddr = (a: Addr, b: Addr): boolean => a.port === b.port && a.ip === b.ip;
+
+export interface RetryPolicy {
+  /** First retransmission timeout. */
+  rtoMs: number;
+  /** Ceiling of the doubled timeout. */
+  maxRtoMs: number;
+  /** Sends in all, the first included, before the request is reported as failed. */
+  maxTries: number;
+}
+/** LAN and loopback defaults: about 20 s of trying before a peer is declared silent. */
+export const DEFAULT_RETRY: RetryPolicy = { rtoMs: 200, maxRtoMs: 3200, maxTries: 10 };
+
+/** A message before it is numbered (distributes over unions, unlike Omit). */
+export type WithoutRid<M> = M extends unknown ? Omit<M, 'rid'> : never;
+
+export interface Pending<M, Tag> {
+  rid: number;
+  to: Addr;
+  msg: M;
+  tries: number;
+  due: number;
+  tag: Tag;
+}
+
+/** Bound on requests awaiting acknowledgement: a bug that leaks them must fail loudly, not eat memory. */
+const MAX_PENDING = 100_000;
+
+export class Outbox<M extends { rid: number }, Tag> {
+  private readonly pending = new Map<number, Pending<M, Tag>>();
+  private nextRid: number;
+
+  constructor(private readonly policy: RetryPolicy, firstRid: number) {
+    this.nextRid = firstRid;
+  }
+
+  /** Number a message and remember it until acknowledged. */
+  send(now: number, to: Addr, body: WithoutRid<M>, tag: Tag): M {
+    if (this.pending.size >= MAX_PENDING) throw new Error(`outbox overflow: ${this.pending.size} unacknowledged requests`);
+    const rid = this.nextRid++;
+    const msg = { ...body, rid } as unknown as M;
+    this.pending.set(rid, { rid, to, msg, tries: 1, due: now + this.policy.rtoMs, tag });
+    return msg;
+  }
+
+  /** An acknowledgement (or response) for rid arrived from `from`; only the addressee may settle it. */
+  settle(rid: number, from: Addr): Pending<M, Tag> | undefined {
+    const p = this.pending.get(rid);
+    if (!p || !sameAddr(p.to, from)) return undefined;
+    this.pending.delete(rid);
+    return p;
+  }
+
+  /** Requests due for another try (already rescheduled) and requests out of tries (removed). */
+  expire(now: number): { resend: Pending<M, Tag>[]; failed: Pending<M, Tag>[] } {
+    const resend: Pending<M, Tag>[] = [];
+    const failed: Pending<M, Tag>[] = [];
+    for (const p of this.pending.values()) {
+      if (p.due > now) continue;
+      if (p.tries >= this.policy.maxTries) {
+        this.pending.delete(p.rid);
+        failed.push(p);
+        continue;
+      }
+      p.tries += 1;
+      p.due = now + Math.min(this.policy.maxRtoMs, this.policy.rtoMs * 2 ** (p.tries - 1));
+      resend.push(p);
+    }
+    return { resend, failed };
+  }
+
+  nextDeadline(): number | undefined {
+    let min: number | undefined;
+    for (const p of this.pending.values()) if (min === undefined || p.due < min) min = p.due;
+    return min;
+  }
+
+  /** Forget requests that no longer matter (e.g. a job was abandoned). */
+  drop(predicate: (p: Pending<M, Tag>) => boolean): void {
+    for (const p of this.pending.values()) if (predicate(p)) this.pending.delete(p.rid);
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+}
