@@ -1,0 +1,29 @@
+// One-line descriptions of messages for the trace: the type and its key fields, never the bulk.
+import type { Message } from './messages.js';
+
+export function describe(msg: Message): string {
+  switch (msg.t) {
+    case 'cmd': return `${msg.cmd} ${msg.args.join(' ')}`.trimEnd() + ` (rid ${msg.rid})`;
+    case 'res': return `response to ${msg.cmd}: ${msg.code}${msg.reason ? ` ${msg.reason}` : ''}` +
+      (msg.peers ? ` peers=[${msg.peers.map((p) => `${p.name} ${p.ip}:${p.port}`).join(', ')}]` : '') +
+      (msg.peer ? ` peer=${msg.peer.name} ${msg.peer.ip}:${msg.peer.port}` : '') + ` (rid ${msg.rid})`;
+    case 'dissolved': return `dissolved: ${msg.text}`;
+    case 'set-id': return `set-id id=${msg.id} n=${msg.n} year=${msg.year} s=${msg.s} ring=[${msg.peers.map((p) => p.name).join(', ')}]`;
+    case 'store': return `store ${msg.recs.length} records (rid ${msg.rid})`;
+    case 'store-end': return `store-end counts=[${msg.counts.join(', ')}]`;
+    case 'teardown': return `teardown origin=${msg.origin}${msg.dissolve ? ' (dissolve)' : ''}`;
+    case 'reset-id': return `reset-id id=${msg.id} n=${msg.n} origin=${msg.origin.name} ring=[${msg.peers.map((p) => p.name).join(', ')}]`;
+    case 'rebuild-dht': return `rebuild-dht year=${msg.year} for ${msg.origin.name}`;
+    case 'rebuild-done': return `rebuild-done leader=${msg.leader} ${msg.ok ? `counts=[${msg.counts.join(', ')}]` : `FAILED: ${msg.text}`}`;
+    case 'join': return `join ${msg.joiner.name} ${msg.joiner.ip}:${msg.joiner.port}`;
+    case 'find-event': return `find-event ${msg.eventId} from ${msg.sender.name} id-seq=[${msg.idSeq.join(', ')}]` +
+      (msg.remaining ? ` remaining=[${msg.remaining.join(', ')}]` : ' (first hop)');
+    case 'event-result': return `event-result ${msg.eventId} ${msg.found ? 'FOUND' : 'NOT FOUND'} id-seq=[${msg.idSeq.join(', ')}]`;
+    case 'ack': return `ack rid ${msg.rid}`;
+  }
+}
+
+/** Bulk traffic that the summary trace leaves to the cores' per-batch summary lines. */
+export function isBulk(msg: Message): boolean {
+  return msg.t === 'store' || msg.t === 'ack';
+}
