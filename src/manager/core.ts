@@ -129,10 +129,11 @@ export class ManagerCore {
       return;
     }
     const outcome = this.execute(now, from, msg.cmd, msg.args);
+    const text = clip(outcome.text);
     const res: Res = outcome.ok
-      ? { t: 'res', rid: msg.rid, cmd: msg.cmd.slice(0, 20), code: 'SUCCESS', text: outcome.text,
+      ? { t: 'res', rid: msg.rid, cmd: msg.cmd.slice(0, 20), code: 'SUCCESS', text,
           ...(outcome.peers ? { peers: outcome.peers } : {}), ...(outcome.peer ? { peer: outcome.peer } : {}) }
-      : { t: 'res', rid: msg.rid, cmd: msg.cmd.slice(0, 20), code: 'FAILURE', reason: outcome.reason, text: outcome.text };
+      : { t: 'res', rid: msg.rid, cmd: msg.cmd.slice(0, 20), code: 'FAILURE', reason: outcome.reason, text };
     this.answered.set(key, res);
     const summary = outcome.ok ? 'SUCCESS' : `FAILURE ${outcome.reason}`;
     this.print(`${msg.cmd.slice(0, 20)} ${msg.args.join(' ')}: ${summary} — ${outcome.text}`);
@@ -363,6 +364,11 @@ const ARITY: Readonly<Record<ManagerRequest, readonly [number, number]>> = {
   'join-dht': [1, 1], 'dht-rebuilt': [2, 2], deregister: [1, 1], 'teardown-dht': [1, 1],
   'teardown-complete': [1, 1], 'dht-abort': [1, 1],
 };
+
+/** Response sentences fit the schema's 300 characters however large the ring. */
+function clip(text: string): string {
+  return text.length <= 300 ? text : `${text.slice(0, 297)}...`;
+}
 
 export const tupleOf = (p: PeerEntry): Tuple => ({ name: p.name, ip: p.ip, port: p.pport });
 

@@ -2,7 +2,7 @@
 // schema-checked here, so the cores only ever see well-typed messages and never throw on input.
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { TSchema } from '@sinclair/typebox';
-import { SCHEMAS, type Message, type MessageType } from './messages.js';
+import { SCHEMAS, type Datagram, type Message, type MessageType } from './messages.js';
 
 /** Default largest datagram payload: crosses a 1,500-byte Ethernet MTU unfragmented. */
 export const DEFAULT_MAX_PAYLOAD = 1400;
@@ -14,12 +14,14 @@ const CHECKS = Object.fromEntries(
 ) as Record<MessageType, TypeCheck<TSchema>>;
 
 export type Decoded = { ok: true; msg: Message } | { ok: false; reason: string };
+export type DecodedDatagram = { ok: true; msg: Datagram } | { ok: false; reason: string };
 
-export function encode(msg: Message): Buffer {
+export function encode(msg: Datagram): Buffer {
   return Buffer.from(JSON.stringify(msg), 'utf8');
 }
 
-export function decode(bytes: Uint8Array, maxPayload = HARD_MAX_PAYLOAD): Decoded {
+/** Decode one datagram; fragments come back as they are (wire.ts puts them together). */
+export function decode(bytes: Uint8Array, maxPayload = HARD_MAX_PAYLOAD): DecodedDatagram {
   if (bytes.length === 0) return { ok: false, reason: 'empty datagram' };
   if (bytes.length > maxPayload) return { ok: false, reason: `oversized datagram (${bytes.length} bytes > ${maxPayload})` };
   let value: unknown;
@@ -35,7 +37,7 @@ export function decode(bytes: Uint8Array, maxPayload = HARD_MAX_PAYLOAD): Decode
   }
   const check = CHECKS[t as MessageType];
   if (!check.Check(value)) return { ok: false, reason: `bad ${t}: ${firstError(check, value)}` };
-  return { ok: true, msg: value as Message };
+  return { ok: true, msg: value as Datagram };
 }
 
 function firstError(check: TypeCheck<TSchema>, value: unknown): string {

@@ -13,7 +13,7 @@ const Name = Type.String({ minLength: 1, maxLength: 15, pattern: '^[A-Za-z][A-Za
 const Ipv4 = Type.String({ minLength: 7, maxLength: 15, pattern: '^\\d{1,3}(\\.\\d{1,3}){3}$' });
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 const Rid = Type.Integer({ minimum: 0, maximum: MAX_RID });
-const NodeId = Type.Integer({ minimum: 0, maximum: 4095 });
+const NodeId = Type.Integer({ minimum: 0, maximum: 256 });
 const Count = Type.Integer({ minimum: 0, maximum: 1e9 });
 const EventId = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 const Year = Type.Integer({ minimum: 1000, maximum: 9999 });
@@ -25,7 +25,9 @@ export type Tuple = Static<typeof Tuple>;
 
 /** One storm event: the 14 course columns, as strings. */
 export const RecordSchema = Type.Array(Type.String({ maxLength: 200 }), { minItems: 14, maxItems: 14 });
-const Tuples = Type.Array(Tuple, { minItems: 1, maxItems: 64 });
+/** Largest ring: bounds every list of tuples and node ids. */
+export const MAX_RING = 256;
+const Tuples = Type.Array(Tuple, { minItems: 1, maxItems: MAX_RING });
 
 function msg<T extends string, P extends Record<string, TSchema>>(t: T, props: P) {
   return Type.Object({ t: Type.Literal(t), rid: Rid, ...props }, { additionalProperties: false });
@@ -59,7 +61,7 @@ export const SetId = msg('set-id', {
 /** A batch of records travelling around the ring toward their nodes. */
 export const Store = msg('store', { epoch: Count, recs: Type.Array(RecordSchema, { maxItems: 200 }) });
 /** Follows the last store batch around the ring; each node appends the number of records it holds. */
-export const StoreEnd = msg('store-end', { epoch: Count, counts: Type.Array(Count, { maxItems: 64 }) });
+export const StoreEnd = msg('store-end', { epoch: Count, counts: Type.Array(Count, { maxItems: 256 }) });
 /** Delete your local table and pass it on; `dissolve` also forgets the ring (teardown-dht). */
 export const Teardown = msg('teardown', { origin: Name, dissolve: Type.Boolean(), epoch: Count });
 /** Renumbering: take identifier `id` in the ring `peers` of size n, pass on with id+1. */
@@ -70,7 +72,7 @@ export const ResetId = msg('reset-id', {
 export const RebuildDht = msg('rebuild-dht', { year: Year, origin: Tuple });
 /** Leader → the peer that started a leave or join: the tables are rebuilt (or could not be). */
 export const RebuildDone = msg('rebuild-done', {
-  leader: Name, ok: Type.Boolean(), counts: Type.Array(Count, { maxItems: 64 }), text: Text,
+  leader: Name, ok: Type.Boolean(), counts: Type.Array(Count, { maxItems: 256 }), text: Text,
 });
 /** Joiner → leader: admit me (after the manager said SUCCESS to join-dht). */
 export const Join = msg('join', { joiner: Tuple });
@@ -79,14 +81,22 @@ export const FindEvent = msg('find-event', {
   qid: Rid,
   eventId: EventId,
   sender: Tuple,
-  remaining: Type.Union([Type.Null(), Type.Array(NodeId, { maxItems: 4096 })]),
-  idSeq: Type.Array(NodeId, { maxItems: 4096 }),
+  remaining: Type.Union([Type.Null(), Type.Array(NodeId, { maxItems: 256 })]),
+  idSeq: Type.Array(NodeId, { maxItems: 256 }),
 });
 /** The answer to a query, sent straight to the querying peer. */
 export const EventResult = msg('event-result', {
   qid: Rid, eventId: EventId, found: Type.Boolean(), record: Type.Optional(RecordSchema),
-  idSeq: Type.Array(NodeId, { maxItems: 4096 }),
+  idSeq: Type.Array(NodeId, { maxItems: 256 }),
 });
+/** One piece of a message too large for one datagram (see wire.ts); never seen by the cores. */
+export const Frag = Type.Object({
+  t: Type.Literal('frag'),
+  f: Rid,
+  i: Type.Integer({ minimum: 0, maximum: 63 }),
+  of: Type.Integer({ minimum: 2, maximum: 64 }),
+  d: Type.String({ maxLength: 2000, pattern: '^[A-Za-z0-9+/=]*$' }),
+}, { additionalProperties: false });
 /** Transport acknowledgement of any message above (except res/ack): "I have it, stop resending". */
 export const Ack = Type.Object({ t: Type.Literal('ack'), rid: Rid }, { additionalProperties: false });
 
@@ -94,11 +104,14 @@ export const SCHEMAS = {
   cmd: Command, res: Response, dissolved: Dissolved, 'set-id': SetId, store: Store,
   'store-end': StoreEnd, teardown: Teardown, 'reset-id': ResetId, 'rebuild-dht': RebuildDht,
   'rebuild-done': RebuildDone, join: Join, 'find-event': FindEvent, 'event-result': EventResult,
-  ack: Ack,
+  ack: Ack, frag: Frag,
 } as const;
 
 export type MessageType = keyof typeof SCHEMAS;
-export type Message = { [K in MessageType]: Static<(typeof SCHEMAS)[K]> }[MessageType];
+/** Anything a datagram may carry, fragments included (the codec's view). */
+export type Datagram = { [K in MessageType]: Static<(typeof SCHEMAS)[K]> }[MessageType];
+/** A whole message (the cores' view: fragments are reassembled below them, in wire.ts). */
+export type Message = Exclude<Datagram, { t: 'frag' }>;
 export type MessageOf<K extends MessageType> = Static<(typeof SCHEMAS)[K]>;
 /** Peer-to-peer messages that are delivered reliably (acknowledged hop by hop). */
 export type PeerMessage = Exclude<Message, { t: 'cmd' | 'res' | 'ack' | 'dissolved' }>;

@@ -1,0 +1,60 @@
+// The whole system in the deterministic simulation: the real cores, a faulty in-memory network,
+// the invariants of SPEC §6 checked after every step. A failure message names its seed.
+import { describe, it, expect } from 'vitest';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runScenario, smallDataset, type ScenarioOptions } from '../../src/sim/scenario.js';
+import { parseStormCsv } from '../../src/data/csv.js';
+import { readFileSync } from 'node:fs';
+
+const LOSSY = { loss: 0.2, dup: 0.05, reorder: 0.1 };
+const CLEAN = { loss: 0, dup: 0, reorder: 0 };
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const dataDir = process.env.DHT_TEST_DATA_DIR ?? path.resolve(repo, '../shared/data');
+
+function failures(seeds: number[], opts: Omit<ScenarioOptions, 'seed'>): string[] {
+  return seeds.map((seed) => runScenario({ ...opts, seed })).filter((r) => !r.ok).map((r) => `seed ${r.seed}: ${r.failures.join('; ')}`);
+}
+
+describe('simulation of the full scenario', () => {
+  const small = smallDataset(1996, 1500, 7);
+
+  it('200 seeds survive 20% loss, 5% duplication and 10% reordering with every invariant intact', () => {
+    const seeds = Array.from({ length: 200 }, (_, i) => i + 1);
+    expect(failures(seeds, { faults: LOSSY, peers: 6, n: 5, year: 1996, ...small })).toEqual([]);
+  });
+
+  it('a ring of 50 simulated peers (52 registered) completes the scenario under faults', () => {
+    const data = smallDataset(1996, 3000, 11);
+    expect(failures([1, 2, 3], { faults: LOSSY, peers: 52, n: 50, year: 1996, ...data })).toEqual([]);
+  });
+
+  it('heavy duplication (50%) never stores a record twice', () => {
+    expect(failures([1, 2, 3, 4, 5], { faults: { loss: 0, dup: 0.5, reorder: 0.3 }, peers: 6, n: 5, year: 1996, ...small })).toEqual([]);
+  });
+
+  it('a seed replays exactly: same datagrams, drops and virtual time', () => {
+    const a = runScenario({ seed: 42, faults: LOSSY, peers: 6, n: 5, year: 1996, ...small });
+    const b = runScenario({ seed: 42, faults: LOSSY, peers: 6, n: 5, year: 1996, ...small });
+    expect(a.ok).toBe(true);
+    expect(b).toEqual(a);
+    const c = runScenario({ seed: 43, faults: LOSSY, peers: 6, n: 5, year: 1996, ...small });
+    expect(c.datagrams === a.datagrams && c.virtualMs === a.virtualMs).toBe(false);
+  });
+
+  it('the checker fails a run whose senders give up too early (one try under 20% loss)', () => {
+    const r = runScenario({ seed: 1, faults: LOSSY, peers: 6, n: 5, year: 1996, ...small, retry: { rtoMs: 100, maxRtoMs: 100, maxTries: 1 } });
+    expect(r.ok).toBe(false);
+    expect(r.failures[0]).toMatch(/^step \d+/);
+  });
+
+  it.skipIf(!existsSync(path.join(dataDir, 'details-1996.csv')))('the real 1996 file, clean and lossy, gives the reference answers', () => {
+    const records = parseStormCsv(readFileSync(path.join(dataDir, 'details-1996.csv'), 'utf8'));
+    const queries = [5536849, 2402920, 5539287, 55770111];
+    for (const faults of [CLEAN, LOSSY]) {
+      const r = runScenario({ seed: 3, faults, peers: 6, n: 5, year: 1996, records, queries });
+      expect(r.failures).toEqual([]);
+    }
+  });
+});
