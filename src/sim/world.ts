@@ -79,6 +79,13 @@ export class World {
     return peer;
   }
 
+  /** The process dies: its sockets vanish and it never runs again (exit code -9, as for SIGKILL). */
+  kill(name: string): void {
+    const peer = this.peer(name);
+    peer.exitCode = -9;
+    this.unbind(peer);
+  }
+
   /** A person types a line into a peer's (or the manager's) console. */
   type(node: string, text: string): void {
     if (this.opts.verbose) console.log(`${this.now.toFixed(1).padStart(9)} [${node}] > ${text}`);
@@ -115,7 +122,8 @@ export class World {
       case 'line':
         if (ev.node === 'manager') return this.applyManager(this.manager.handle(this.now, { kind: 'line', text: ev.text }));
         return this.applyPeer(this.peer(ev.node), this.peer(ev.node).core.handle(this.now, { kind: 'line', text: ev.text }));
-      case 'bound': return this.applyPeer(this.peer(ev.node), this.peer(ev.node).core.handle(this.now, { kind: 'bound' }));
+      case 'bound': if (this.peer(ev.node).exitCode !== null) return;
+        return this.applyPeer(this.peer(ev.node), this.peer(ev.node).core.handle(this.now, { kind: 'bound' }));
       case 'timer': return this.fireTimer(ev.node, ev.at);
     }
   }
@@ -141,6 +149,7 @@ export class World {
     if (this.opts.verbose) console.log(`${this.now.toFixed(1).padStart(9)} ${addrKey(from)} → ${ep.node}: ${bytes.toString('utf8').slice(0, 160)}`);
     if (ep.via === 'manager') return this.applyManager(this.manager.handle(this.now, { kind: 'datagram', from, msg: decoded.msg }));
     const peer = this.peer(ep.node);
+    if (peer.exitCode !== null) return;
     this.applyPeer(peer, peer.core.handle(this.now, { kind: 'datagram', via: ep.via, from, msg: decoded.msg }));
   }
 
