@@ -66,6 +66,9 @@ type RingOp =
   | { kind: 'teardown-dht' }
   | { kind: 'admit'; joiner: Tuple };
 
+/** Console commands whose whole operation is timed. */
+const STARTS_OPERATION = new Set(['setup-dht', 'leave-dht', 'join-dht', 'teardown-dht', 'query-dht']);
+
 /** Bounds (TigerBeetle habit): console lines waiting, ids remembered for duplicate suppression. */
 const MAX_QUEUED_LINES = 1000;
 const DEDUP_CAPACITY = 200_000;
@@ -89,6 +92,8 @@ export class PeerCore {
   private setIdsPending = new Set<number>();
   private setupData: StormRecord[] | null = null;
   private received = { batches: 0, records: 0, misrouted: 0 };
+  /** When the console command that started the current operation was sent (for its duration line). */
+  private opStartedAt = 0;
   private out: PeerEffect[] = [];
   private now = 0;
 
@@ -180,6 +185,7 @@ export class PeerCore {
       const problem = this.env.checkData(parseYear(args[2]!)!);
       if (problem) return this.print(`setup-dht: ${problem} (nothing was sent)`);
     }
+    if (STARTS_OPERATION.has(cmd)) this.opStartedAt = this.now;
     this.sendCommand(cmd, cmd === 'query-dht' ? [args[0]!] : args, (res) => this.onResponse(cmd, args, res));
   }
 
@@ -193,6 +199,7 @@ export class PeerCore {
       this.print(`query-dht: '${text.trim().slice(0, 30)}' is not an event id (a whole number); query not sent`);
       return;
     }
+    this.opStartedAt = this.now;
     this.sendCommand('query-dht', [name], (res) => this.onResponse('query-dht', [name, String(id)], res));
   }
 
@@ -266,7 +273,10 @@ export class PeerCore {
         }
         break;
       case 'dht-complete': case 'dht-rebuilt': case 'teardown-complete': case 'dht-abort':
-        if (this.job && ['setup', 'leave', 'join', 'teardown'].includes(this.job.kind)) this.job = null;
+        if (this.job && ['setup', 'leave', 'join', 'teardown'].includes(this.job.kind)) {
+          if (ok && cmd !== 'dht-abort') this.print(`${this.job.kind}-dht: done in ${this.elapsed()} ms (from the request to the manager's SUCCESS)`);
+          this.job = null;
+        }
         break;
     }
   }
@@ -684,6 +694,7 @@ export class PeerCore {
       this.print(`Storm event ${m.eventId} not found in the DHT.`);
     }
     this.print(`id-seq: ${m.idSeq.join(', ')}`);
+    this.print(`query-dht: answered in ${this.elapsed()} ms`);
     return null;
   }
 
@@ -773,6 +784,10 @@ export class PeerCore {
 
   private print(text: string): void {
     this.out.push({ kind: 'print', text });
+  }
+
+  private elapsed(): string {
+    return (this.now - this.opStartedAt).toFixed(1);
   }
 
   private meTuple(): Tuple {
