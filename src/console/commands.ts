@@ -1,6 +1,7 @@
 // The console languages of both programs: which commands exist, their arguments, their usage
 // lines, and the syntax checks a person gets immediate help from. The manager re-checks every
 // argument itself (a datagram need not come from our console).
+import { MAX_RING } from '../protocol/messages.js';
 
 export interface CommandSpec {
   args: readonly string[];
@@ -55,7 +56,7 @@ export function parseLine(line: string, table: Readonly<Record<string, CommandSp
   const words = line.trim().split(/\s+/).filter((w) => w.length > 0);
   if (words.length === 0) return { kind: 'empty' };
   const [cmd, ...args] = words as [string, ...string[]];
-  const spec = table[cmd.toLowerCase()];
+  const spec = Object.hasOwn(table, cmd.toLowerCase()) ? table[cmd.toLowerCase()] : undefined;
   if (!spec) {
     const guess = closest(cmd.toLowerCase(), Object.keys(table));
     const hint = guess ? ` — did you mean '${guess}'?` : '';
@@ -125,11 +126,12 @@ export function checkArgs(cmd: string, args: string[]): string | null {
     }
     if (role === 'IPv4' && parseIpv4(a) === null) return `'${a.slice(0, 30)}' is not a dotted-decimal IPv4 address`;
     if ((role === 'm-port' || role === 'p-port') && parsePort(a) === null) return `${role} '${a.slice(0, 30)}' is not a port 1–65535`;
-    if (role === 'n' && (parseCount(a, 4096) === null)) return `n '${a.slice(0, 30)}' is not a whole number`;
+    if (role === 'n' && parseCount(a, 1e6) === null) return `n '${a.slice(0, 30)}' is not a whole number`;
+    if (role === 'n' && parseCount(a, MAX_RING) === null) return `n '${a}' is larger than the largest ring (${MAX_RING})`;
     if (role === 'YYYY' && parseYear(a) === null) return `year '${a.slice(0, 30)}' is not between ${MIN_YEAR} and ${MAX_YEAR}`;
     if (role === 'event-id' && parseEventId(a) === null) return `event id '${a.slice(0, 30)}' is not a whole number`;
   }
-  if (cmd === 'register' && args[2] === args[3]) return 'm-port and p-port must differ';
+  if (cmd === 'register' && args.length === 4 && parsePort(args[2]!) === parsePort(args[3]!)) return 'm-port and p-port must differ';
   return null;
 }
 

@@ -1,7 +1,7 @@
 // The manager as a pure state machine: a datagram, a console line or a timeout in; a list of
 // effects (send, print, exit) out. No socket, clock or random source inside: `now` comes with
 // every call and randomness through `env`, so the simulation runs this very code.
-import type { Message, MessageOf, Tuple } from '../protocol/messages.js';
+import { MAX_RING, type Message, type MessageOf, type Tuple } from '../protocol/messages.js';
 import { Outbox, Recent, requestKey, type Addr, type RetryPolicy } from '../reliable/index.js';
 import { MANAGER_COMMANDS, helpText, isPeerName, parseCount, parseIpv4, parseLine, parsePort, parseYear } from '../console/commands.js';
 import { isBusyFor, MANAGER_REQUESTS, WAITING_FOR, type ManagerRequest, type Phase, type Reason } from './rules.js';
@@ -195,12 +195,13 @@ export class ManagerCore {
   }
 
   private setupDht(now: number, leader: PeerEntry, args: string[]): Outcome {
-    const n = parseCount(args[1]!, 4096);
+    const n = parseCount(args[1]!, 1e6);
     const year = parseYear(args[2]!);
     if (n === null) return fail('BAD_ARGUMENTS', `n '${args[1]!.slice(0, 20)}' is not a whole number`);
     if (year === null) return fail('BAD_ARGUMENTS', `year '${args[2]!.slice(0, 20)}' is not between 1950 and 2019`);
     if (this.dht) return fail('DHT_EXISTS', `a DHT led by ${this.dht.leader} already exists`);
     if (n < 3) return fail('N_TOO_SMALL', `n is ${n}; a DHT needs at least 3 peers`);
+    if (n > MAX_RING) return fail('N_TOO_LARGE', `n is ${n}; a ring holds at most ${MAX_RING} peers`);
     const free = [...this.peers.values()].filter((p) => p.state === 'Free');
     if (free.length < n) return fail('NOT_ENOUGH_PEERS', `${free.length} peer${free.length === 1 ? ' is' : 's are'} registered, ${n} are needed`);
     const others = this.shuffle(free.filter((p) => p !== leader)).slice(0, n - 1);
@@ -242,6 +243,7 @@ export class ManagerCore {
     const d = this.dht;
     if (!d || d.phase !== 'ready') return fail('NO_DHT', 'there is no ready DHT to join');
     if (peer.state !== 'Free') return fail('NOT_FREE', `${peer.name} is already in the DHT`);
+    if (d.members.length >= MAX_RING) return fail('RING_FULL', `the DHT already has ${MAX_RING} members`);
     this.startWait(now, d, 'joining', peer.name);
     const leader = this.peers.get(d.leader)!;
     const others = d.members.filter((m) => m !== d.leader).map((m) => tupleOf(this.peers.get(m)!));

@@ -41,6 +41,8 @@ export const REASONS = {
   NOT_OWNER: 'the request did not come from the named peer\'s registered address and m-port',
   DHT_EXISTS: 'setup-dht: a DHT already exists',
   N_TOO_SMALL: 'setup-dht: n must be at least 3',
+  N_TOO_LARGE: 'setup-dht: n is larger than the largest ring (256)',
+  RING_FULL: 'join-dht: the ring already has the largest number of members (256)',
   NOT_ENOUGH_PEERS: 'setup-dht: fewer than n Free peers are registered',
   NO_DHT: 'there is no DHT (or it is not ready)',
   NOT_LEADER: 'only the DHT\'s leader may do this',

@@ -1,0 +1,198 @@
+// `npm run bench [-- --quick]`: the real programs over real UDP on loopback, each figure beside
+// a floor measured in the same run. Prints a table, writes bench/results.json and bench/setup.svg.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateSynthetic, toCsv } from '../src/data/synthetic.js';
+import { eventIdOf } from '../src/data/record.js';
+import { loadDatasetSync } from '../src/data/loader.js';
+import { nodeOf, positionOf, tableSize } from '../src/data/hash.js';
+import { jsonBytes } from '../src/peer/pipeline.js';
+import { System, ask, repoRoot, BULK_MS } from '../src/scenario/system.js';
+import { loopbackFloor, median, parseFloorMs, percentile } from './floor.js';
+import { setupPlot } from './plot.js';
+
+const USAGE = `usage: npm run bench [-- --quick] [--data-dir DIR]
+  Measures setup, rebuild and query figures of the real programs over loopback UDP, with floors.
+  --quick     small configuration, under a minute
+  --data-dir  where details-1996.csv is (default: DHT_DATA_DIR, ./data, ../shared/data)`;
+
+interface SetupFigure { dataset: string; records: number; n: number; ms: number; recordsPerSec: number; parseFloorMs: number; netFloorMs: number; floorMs: number; ratio: number; datagrams: number; bytes: number; minRecordHops: number; minBytes: number; leaderRssMb: number; memberRssMb: number }
+interface RebuildFigure { op: 'leave' | 'join'; n: number; ms: number }
+interface QueryFigure { n: number; queriers: number; queries: number; p50ms: number; p99ms: number; perSec: number; meanIdSeq: number }
+
+const PAYLOAD = 1400;
+
+async function main(): Promise<number> {
+  let v;
+  try {
+    v = parseArgs({ options: { quick: { type: 'boolean', default: false }, 'data-dir': { type: 'string' }, help: { type: 'boolean', default: false } } }).values;
+  } catch (e) {
+    console.error(`bench: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (v.help) return console.log(USAGE), 0;
+  const quick = v.quick;
+  const root = repoRoot();
+  const work = path.join(root, '.tmp', 'bench-data');
+  const realDir = findRealData(v['data-dir'], root);
+  console.log(`bench: ${quick ? 'quick' : 'full'} run on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
+
+  const net = await loopbackFloor(PAYLOAD, quick ? 20_000 : 100_000);
+  console.log(`floor: loopback ${Math.round(net.perSecond).toLocaleString()} datagrams/s of ${PAYLOAD} B between two processes (${net.received}/${net.sent} received)`);
+
+  const sets: { label: string; dir: string; year: number; sizes: number[] }[] = [];
+  if (realDir) sets.push({ label: '1996', dir: realDir, year: 1996, sizes: [5, ...(quick ? [] : [16])] });
+  else console.log('bench: no details-1996.csv found; the 1996 figures are skipped');
+  for (const count of quick ? [100_000] : [100_000, 1_000_000]) {
+    sets.push({ label: `synthetic ${count / 1000}k`, dir: synthetic(work, count), year: 2000, sizes: quick ? [5] : [5, 16] });
+  }
+
+  const setups: SetupFigure[] = [];
+  const rebuilds: RebuildFigure[] = [];
+  const queries: QueryFigure[] = [];
+  for (const set of sets) {
+    const parse = parseFloorMs(set.dir, set.year);
+    const data = loadDatasetSync(set.dir, set.year).records;
+    for (const n of set.sizes) {
+      const withQueries = set.label === '1996' || (quick && n === 5);
+      const r = await runSystem(set, n, parse.ms, net.perSecond, data, withQueries ? (quick ? 500 : 2500) : 0, set.label === '1996' && n === 5);
+      setups.push(r.setup);
+      rebuilds.push(...r.rebuilds);
+      if (r.query) queries.push(r.query);
+      printSetup(r.setup);
+    }
+  }
+  for (const r of rebuilds) console.log(`rebuild: ${r.op} on the 1996 DHT (n ${r.n}) took ${r.ms.toFixed(1)} ms`);
+  for (const q of queries) {
+    console.log(`queries: n ${q.n}, ${q.queriers} querying peers, ${q.queries} queries: p50 ${q.p50ms.toFixed(2)} ms, p99 ${q.p99ms.toFixed(2)} ms, ` +
+      `${Math.round(q.perSec).toLocaleString()} queries/s, mean id-seq length ${q.meanIdSeq.toFixed(2)}`);
+  }
+  const results = { when: new Date().toISOString(), quick, machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, floors: { loopback: net }, setups, rebuilds, queries };
+  mkdirSync(path.join(root, 'bench'), { recursive: true });
+  writeFileSync(path.join(root, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(path.join(root, 'bench', 'setup.svg'), setupPlot(setups));
+  console.log('bench: wrote bench/results.json and bench/setup.svg');
+  return 0;
+}
+
+function printSetup(s: SetupFigure): void {
+  console.log(`setup: ${s.dataset.padEnd(15)} ℓ ${String(s.records).padStart(9)}  n ${String(s.n).padStart(2)}  ${s.ms.toFixed(1).padStart(8)} ms  ` +
+    `${Math.round(s.recordsPerSec).toLocaleString().padStart(10)} records/s  floor ${s.floorMs.toFixed(1)} ms (parse ${s.parseFloorMs.toFixed(1)} + net ${s.netFloorMs.toFixed(1)})  ` +
+    `ratio ${s.ratio.toFixed(2)}  datagrams ${s.datagrams} (bytes ${(s.bytes / 1e6).toFixed(1)} MB; minimum ${(s.minBytes / 1e6).toFixed(1)} MB in ${s.minRecordHops} record-hops)  ` +
+    `RSS leader ${s.leaderRssMb} MB, member ${s.memberRssMb} MB`);
+}
+
+/** Start a system of n members (+4 Free queriers when queries are measured), set up, measure, tear down. */
+async function runSystem(set: { label: string; dir: string; year: number }, n: number, parseMs: number, netRate: number,
+  records: string[][], queryCount: number, rebuild: boolean): Promise<{ setup: SetupFigure; rebuilds: RebuildFigure[]; query?: QueryFigure }> {
+  const system = await System.start({ dataDir: set.dir, trace: 'off', echo: false, peerArgs: ['--window', '64'] });
+  try {
+    const queriers = queryCount > 0 || rebuild ? 4 : 0;
+    const names = Array.from({ length: n + queriers }, (_, i) => `peer${i + 1}`);
+    await system.addPeers(names);
+    const before = await traffic(system, names);
+    const lines = await ask(system.peer('peer1'), `setup-dht peer1 ${n} ${set.year}`, /^setup-dht: done in /, BULK_MS);
+    const ms = Number(/done in ([\d.]+) ms/.exec(lines[lines.length - 1]!)![1]);
+    const after = await traffic(system, names);
+    const s = tableSize(records.length);
+    let hops = 0;
+    let minBytes = 0;
+    for (const r of records) {
+      const id = nodeOf(positionOf(eventIdOf(r), s), n);
+      hops += id;
+      minBytes += id * (jsonBytes(r) + 1);
+    }
+    const netFloorMs = (Math.ceil(minBytes / (PAYLOAD - 80)) / netRate) * 1000;
+    const members = [...after.keys()].filter((k) => k !== 'peer1' && !names.slice(n).includes(k));
+    const setup: SetupFigure = {
+      dataset: set.label, records: records.length, n, ms, recordsPerSec: records.length / (ms / 1000),
+      parseFloorMs: parseMs, netFloorMs, floorMs: parseMs + netFloorMs, ratio: ms / (parseMs + netFloorMs),
+      datagrams: sum(names, (k) => after.get(k)!.datagrams - before.get(k)!.datagrams),
+      bytes: sum(names, (k) => after.get(k)!.bytes - before.get(k)!.bytes),
+      minRecordHops: hops, minBytes, leaderRssMb: after.get('peer1')!.rssMb, memberRssMb: Math.max(...members.map((k) => after.get(k)!.rssMb)),
+    };
+    const out: { setup: SetupFigure; rebuilds: RebuildFigure[]; query?: QueryFigure } = { setup, rebuilds: [] };
+    if (queryCount > 0) out.query = await measureQueries(system, names.slice(n), records, queryCount, n);
+    if (rebuild) out.rebuilds = await measureRebuilds(system, n, names);
+    return out;
+  } finally {
+    system.killAll();
+    await Promise.all(system.all().map((p) => p.exited));
+  }
+}
+
+async function measureRebuilds(system: System, n: number, names: string[]): Promise<RebuildFigure[]> {
+  const leaver = 'peer1';
+  const leave = await ask(system.peer(leaver), `leave-dht ${leaver}`, /^leave-dht: done in /, BULK_MS);
+  const joiner = names[n]!;
+  const join = await ask(system.peer(joiner), `join-dht ${joiner}`, /^join-dht: done in /, BULK_MS);
+  const msOf = (lines: string[]) => Number(/done in ([\d.]+) ms/.exec(lines[lines.length - 1]!)![1]);
+  return [{ op: 'leave', n: n - 1, ms: msOf(leave) }, { op: 'join', n, ms: msOf(join) }];
+}
+
+/** Several Free peers each type a burst of queries at once; latencies come from the peers' own lines. */
+async function measureQueries(system: System, queriers: string[], records: string[][], perPeer: number, n: number): Promise<QueryFigure> {
+  const present = records.map((r) => eventIdOf(r));
+  const t0 = performance.now();
+  const results = await Promise.all(queriers.map(async (name, qi) => {
+    const p = system.peer(name);
+    p.mark();
+    const lines: string[] = [];
+    for (let i = 0; i < perPeer; i++) {
+      const id = i % 2 === 0 ? present[(i * 7919 + qi * 104729) % present.length]! : 90_000_000 + i;
+      lines.push(`query-dht ${name} ${id}`);
+    }
+    p.send(lines.join('\n'));
+    const got: number[] = [];
+    const seqs: number[] = [];
+    for (let i = 0; i < perPeer; i++) {
+      const answer = await p.waitForLines(/^query-dht: answered in /, BULK_MS);
+      got.push(Number(/answered in ([\d.]+) ms/.exec(answer[answer.length - 1]!)![1]));
+      const seq = answer.find((l) => l.startsWith('id-seq: '));
+      if (seq) seqs.push(seq.split(',').length);
+    }
+    return { got, seqs };
+  }));
+  const wall = (performance.now() - t0) / 1000;
+  const lat = results.flatMap((r) => r.got);
+  const seqs = results.flatMap((r) => r.seqs);
+  return { n, queriers: queriers.length, queries: lat.length, p50ms: median(lat), p99ms: percentile(lat, 99), perSec: lat.length / wall, meanIdSeq: seqs.reduce((a, b) => a + b, 0) / seqs.length };
+}
+
+/** Each peer's datagram and byte counters and peak RSS, from its `status` line. */
+async function traffic(system: System, names: string[]): Promise<Map<string, { datagrams: number; bytes: number; rssMb: number }>> {
+  const out = new Map<string, { datagrams: number; bytes: number; rssMb: number }>();
+  await Promise.all(names.map(async (name) => {
+    const p = system.peer(name);
+    p.send('status');
+    const line = await p.waitFor(/^process: /);
+    const m = /peak RSS (\d+) MB; sent (\d+) datagrams \((\d+) bytes\)/.exec(line);
+    if (!m) throw new Error(`cannot read traffic from '${line}'`);
+    out.set(name, { rssMb: Number(m[1]), datagrams: Number(m[2]), bytes: Number(m[3]) });
+  }));
+  return out;
+}
+
+function synthetic(work: string, count: number): string {
+  const dir = path.join(work, `synthetic-${count}`);
+  const file = path.join(dir, 'details-2000.csv');
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, toCsv(generateSynthetic(2000, count, 1)));
+  }
+  return dir;
+}
+
+function findRealData(option: string | undefined, root: string): string | null {
+  const candidates = [option, process.env.DHT_DATA_DIR, path.join(root, 'data'), path.resolve(root, '..', 'shared', 'data')];
+  for (const dir of candidates) if (dir && existsSync(path.join(dir, 'details-1996.csv'))) return dir;
+  return null;
+}
+
+function sum(keys: string[], f: (k: string) => number): number {
+  return keys.reduce((a, k) => a + f(k), 0);
+}
+
+main().then((code) => { process.exitCode = code; }, (e: Error) => { console.error(`bench: ${e.message}`); process.exitCode = 1; });

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// dht-manager: the always-on manager of the ring DHT (SPEC §2).
+import { parseArgs } from 'node:util';
+import { DEFAULT_RETRY } from '../reliable/index.js';
+import { parseIpv4, parsePort } from '../console/commands.js';
+import { chaosFromOptions, describeChaos } from '../net/chaos.js';
+import { ManagerShell } from '../net/manager-shell.js';
+import { DEFAULT_WAIT_TIMEOUT_S, retryPolicy } from '../net/options.js';
+import { UsageError, intOption, runProgram, traceOption, usageErrors } from '../net/usage.js';
+
+const USAGE = `usage: dht-manager <port> [options]
+  --bind IPv4             address to listen on (default 0.0.0.0, every interface)
+  --trace MODE            summary (default), full (every datagram) or off
+  --chaos SPEC            inject faults into sent datagrams, e.g. loss=0.2,dup=0.05,reorder=0.1[,delay=MS]
+                          (default: $DHT_CHAOS, else none)
+  --wait-timeout SECONDS  how long to wait for dht-complete, dht-rebuilt or teardown-complete (default ${DEFAULT_WAIT_TIMEOUT_S})
+  --rto MS                first retransmission timeout (default ${DEFAULT_RETRY.rtoMs})
+  --tries N               sends before a peer is declared silent (default ${DEFAULT_RETRY.maxTries})
+  --help                  show this text
+Console commands: status, help, quit.`;
+
+const OPTIONS = {
+  bind: { type: 'string' },
+  trace: { type: 'string' },
+  chaos: { type: 'string' },
+  'wait-timeout': { type: 'string' },
+  rto: { type: 'string' },
+  tries: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+async function main(): Promise<void> {
+  const { values, positionals } = usageErrors(() =>
+    parseArgs({ args: process.argv.slice(2), options: OPTIONS, allowPositionals: true, strict: true }));
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  if (positionals.length !== 1) throw new UsageError(`expected 1 argument (the port), got ${positionals.length}`);
+  const port = parsePort(positionals[0]!);
+  if (port === null) throw new UsageError(`port '${positionals[0]!.slice(0, 30)}' is not a port 1–65535`);
+  const bind = values.bind === undefined ? '0.0.0.0' : parseIpv4(values.bind);
+  if (bind === null) throw new UsageError(`--bind '${values.bind!.slice(0, 30)}' is not a dotted-decimal IPv4 address`);
+  const waitS = intOption('wait-timeout', values['wait-timeout'], 1, 86_400) ?? DEFAULT_WAIT_TIMEOUT_S;
+  const chaos = chaosFromOptions(values.chaos);
+  const shell = new ManagerShell({
+    bind,
+    port,
+    trace: traceOption(values.trace),
+    chaos,
+    config: {
+      waitTimeoutMs: waitS * 1000,
+      retry: retryPolicy(intOption('rto', values.rto, 1, 60_000), intOption('tries', values.tries, 1, 1000)),
+    },
+  });
+  if (chaos) process.stdout.write(`manager: chaos ${describeChaos(chaos)}\n`);
+  try {
+    await shell.start();
+  } catch (err) {
+    process.stderr.write(`dht-manager: cannot listen: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+}
+
+runProgram('dht-manager', USAGE, main);

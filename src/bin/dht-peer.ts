@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+// dht-peer: one peer of the ring DHT. Reads commands from stdin, one per line (SPEC §1).
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_RETRY } from '../reliable/index.js';
+import { parseIpv4, parsePort } from '../console/commands.js';
+import { HARD_MAX_PAYLOAD } from '../protocol/codec.js';
+import { chaosFromOptions, describeChaos } from '../net/chaos.js';
+import { DEFAULT_MAX_PAYLOAD, DEFAULT_QUERY_TIMEOUT_MS, DEFAULT_WINDOW, retryPolicy } from '../net/options.js';
+import { PeerShell } from '../net/peer-shell.js';
+import { UsageError, intOption, runProgram, traceOption, usageErrors } from '../net/usage.js';
+
+const USAGE = `usage: dht-peer <manager-IPv4|localhost> <manager-port> [options]
+  --data-dir DIR          where details-YYYY.csv files are (default: $DHT_DATA_DIR, else ./data)
+  --trace MODE            summary (default), full (every datagram) or off
+  --chaos SPEC            inject faults into sent datagrams, e.g. loss=0.2,dup=0.05,reorder=0.1[,delay=MS]
+                          (default: $DHT_CHAOS, else none)
+  --rto MS                first retransmission timeout (default ${DEFAULT_RETRY.rtoMs})
+  --tries N               sends before a peer is declared silent (default ${DEFAULT_RETRY.maxTries})
+  --window N              store batches in flight per ring hop (default ${DEFAULT_WINDOW})
+  --max-payload BYTES     largest datagram payload (default ${DEFAULT_MAX_PAYLOAD})
+  --query-timeout MS      how long a query may take (default ${DEFAULT_QUERY_TIMEOUT_MS})
+  --help                  show this text
+Then type commands on stdin; 'help' lists them.`;
+
+const OPTIONS = {
+  'data-dir': { type: 'string' },
+  trace: { type: 'string' },
+  chaos: { type: 'string' },
+  rto: { type: 'string' },
+  tries: { type: 'string' },
+  window: { type: 'string' },
+  'max-payload': { type: 'string' },
+  'query-timeout': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function main(): void {
+  const { values, positionals } = usageErrors(() =>
+    parseArgs({ args: process.argv.slice(2), options: OPTIONS, allowPositionals: true, strict: true }));
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  if (positionals.length !== 2) throw new UsageError(`expected 2 arguments (manager address and port), got ${positionals.length}`);
+  const ip = parseIpv4(positionals[0]!);
+  if (ip === null) throw new UsageError(`'${positionals[0]!.slice(0, 30)}' is not a dotted-decimal IPv4 address or localhost`);
+  const port = parsePort(positionals[1]!);
+  if (port === null) throw new UsageError(`manager port '${positionals[1]!.slice(0, 30)}' is not a port 1–65535`);
+  const dataDir = resolve(values['data-dir'] ?? process.env['DHT_DATA_DIR'] ?? 'data');
+  const chaos = chaosFromOptions(values.chaos);
+  const shell = new PeerShell({
+    manager: { ip, port },
+    dataDir,
+    trace: traceOption(values.trace),
+    chaos,
+    config: {
+      retry: retryPolicy(intOption('rto', values.rto, 1, 60_000), intOption('tries', values.tries, 1, 1000)),
+      window: intOption('window', values.window, 1, 4096) ?? DEFAULT_WINDOW,
+      maxPayload: intOption('max-payload', values['max-payload'], 512, HARD_MAX_PAYLOAD) ?? DEFAULT_MAX_PAYLOAD,
+      queryTimeoutMs: intOption('query-timeout', values['query-timeout'], 100, 3_600_000) ?? DEFAULT_QUERY_TIMEOUT_MS,
+    },
+  });
+  process.stdout.write(`peer: manager at ${ip}:${port}; data directory ${dataDir}` +
+    (chaos ? `; chaos ${describeChaos(chaos)}` : '') + `; type help for the commands\n`);
+  shell.start();
+}
+
+runProgram('dht-peer', USAGE, main);

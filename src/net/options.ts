@@ -1,0 +1,16 @@
+// Defaults of the tunables both programs expose on their command lines.
+import { DEFAULT_RETRY, type RetryPolicy } from '../reliable/index.js';
+import { DEFAULT_MAX_PAYLOAD } from '../protocol/codec.js';
+
+/** Store batches in flight per ring hop: ~45 KB, well inside a default socket buffer. */
+export const DEFAULT_WINDOW = 32;
+/** A query walks at most n hops, each retried for ~20 s at worst. */
+export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
+/** How long the manager waits for dht-complete, dht-rebuilt or teardown-complete. */
+export const DEFAULT_WAIT_TIMEOUT_S = 60;
+export { DEFAULT_MAX_PAYLOAD };
+
+export function retryPolicy(rtoMs: number | undefined, tries: number | undefined): RetryPolicy {
+  const rto = rtoMs ?? DEFAULT_RETRY.rtoMs;
+  return { rtoMs: rto, maxRtoMs: Math.max(rto, DEFAULT_RETRY.maxRtoMs), maxTries: tries ?? DEFAULT_RETRY.maxTries };
+}

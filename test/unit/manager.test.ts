@@ -1,0 +1,819 @@
+// The manager's state machine (SPEC §2, §7): every command in every DHT phase, every FAILURE
+// reason with its condition, ownership of requests, duplicate suppression and liveness.
+// The harness talks to ManagerCore exactly as the UDP shell does: a datagram in, effects out;
+// every response is pushed through the codec, so it is also checked to be a valid datagram.
+import { describe, it, expect } from 'vitest';
+import { ManagerCore, type ManagerEffect } from '../../src/manager/core.js';
+import { MANAGER_REQUESTS, REASONS, type ManagerRequest, type Phase } from '../../src/manager/rules.js';
+import { DEFAULT_RETRY, type Addr } from '../../src/reliable/index.js';
+import { seededRandom } from '../../src/sim/rng.js';
+import { decode, encode } from '../../src/protocol/codec.js';
+import type { MessageOf, Tuple } from '../../src/protocol/messages.js';
+
+type Res = MessageOf<'res'>;
+type Send = Extract<ManagerEffect, { kind: 'send' }>;
+
+const WAIT = 60_000;
+const T0 = 1_000;
+
+interface PeerDef { name: string; ip: string; mport: number; pport: number }
+
+/** peer<i> at 127.0.0.1 with its own pair of ports. */
+const peerDef = (i: number, ip = '127.0.0.1'): PeerDef => ({ name: `peer${i}`, ip, mport: 6000 + 2 * i, pport: 6001 + 2 * i });
+const mAddr = (d: PeerDef): Addr => ({ ip: d.ip, port: d.mport });
+const regArgs = (d: PeerDef): string[] => [d.name, d.ip, String(d.mport), String(d.pport)];
+
+class Harness {
+  readonly core: ManagerCore;
+  readonly defs = new Map<string, PeerDef>();
+  now = T0;
+  effects: ManagerEffect[] = [];
+  private nextRid = 1;
+
+  constructor(seed = 1) {
+    this.core = new ManagerCore({ waitTimeoutMs: WAIT, retry: DEFAULT_RETRY }, { random: seededRandom(seed) });
+  }
+
+  /** One request datagram from `from`; returns the one response, decoded from its bytes. */
+  send(from: Addr, cmd: string, args: string[], rid = this.nextRid++): Res {
+    this.effects = this.core.handle(this.now, { kind: 'datagram', from, msg: { t: 'cmd', rid, cmd, args } });
+    const responses = this.effects.filter((e): e is Send => e.kind === 'send' && e.msg.t === 'res');
+    expect(responses, `exactly one response to ${cmd}`).toHaveLength(1);
+    expect(responses[0]!.to, 'the response goes back to the sender').toEqual(from);
+    const decoded = decode(encode(responses[0]!.msg));
+    if (!decoded.ok) throw new Error(`the response to ${cmd} is not a valid datagram: ${decoded.reason}`);
+    expect(decoded.msg.t).toBe('res');
+    const res = decoded.msg as Res;
+    expect(res.rid).toBe(rid);
+    expect(res.text.length, 'a response always explains itself').toBeGreaterThan(0);
+    return res;
+  }
+
+  /** A request from the named peer's own address and m-port. */
+  as(name: string, cmd: string, ...args: string[]): Res {
+    const d = this.defs.get(name);
+    if (!d) throw new Error(`test bug: no peer ${name}`);
+    return this.send(mAddr(d), cmd, args);
+  }
+
+  register(d: PeerDef): Res {
+    this.defs.set(d.name, d);
+    return this.send(mAddr(d), 'register', regArgs(d));
+  }
+
+  registerMany(count: number): void {
+    for (let i = 1; i <= count; i++) expect(this.register(peerDef(i)).code).toBe('SUCCESS');
+  }
+
+  state(name: string): string | undefined {
+    return this.core.peers.get(name)?.state;
+  }
+
+  members(): string[] {
+    return this.core.dht?.members ?? [];
+  }
+
+  snapshot(): unknown {
+    return structuredClone({ peers: [...this.core.peers.values()], dht: this.core.dht });
+  }
+
+  prints(): string[] {
+    return this.effects.filter((e): e is Extract<ManagerEffect, { kind: 'print' }> => e.kind === 'print').map((e) => e.text);
+  }
+}
+
+const ok = (res: Res): void => {
+  expect(res.code, `${res.cmd}: ${res.reason ?? ''} ${res.text}`).toBe('SUCCESS');
+  expect(res.reason).toBeUndefined();
+};
+const failed = (res: Res, reason: keyof typeof REASONS): void => {
+  expect({ code: res.code, reason: res.reason }, res.text).toEqual({ code: 'FAILURE', reason });
+};
+
+// ---------------------------------------------------------------- phases
+
+/** Roles in a fixture: the leader, a non-leader member, a Free non-member, the pending leaver/joiner, an unregistered newcomer. */
+type Role = 'leader' | 'member' | 'free' | 'initiator' | 'newcomer';
+
+interface Fixture { h: Harness; roles: Record<Role, string> }
+
+/** A manager with peer1…peer5 registered, brought into `phase` (peer1 leads a DHT of 3 when one exists). */
+function inPhase(phase: Phase, seed = 7): Fixture {
+  const h = new Harness(seed);
+  h.registerMany(5);
+  const newcomer = peerDef(9);
+  h.defs.set(newcomer.name, newcomer);
+  if (phase === 'none') {
+    return { h, roles: { leader: 'peer1', member: 'peer2', free: 'peer3', initiator: 'peer4', newcomer: newcomer.name } };
+  }
+  ok(h.as('peer1', 'setup-dht', 'peer1', '3', '1950'));
+  const members = h.members();
+  const outsiders = [...h.core.peers.keys()].filter((n) => !members.includes(n));
+  expect(outsiders).toHaveLength(2);
+  const roles: Record<Role, string> = { leader: 'peer1', member: members[1]!, free: outsiders[0]!, initiator: '', newcomer: newcomer.name };
+  if (phase !== 'building') ok(h.as('peer1', 'dht-complete', 'peer1'));
+  if (phase === 'leaving') {
+    ok(h.as(roles.member, 'leave-dht', roles.member));
+    roles.initiator = roles.member;
+  } else if (phase === 'joining') {
+    roles.initiator = outsiders[0]!;
+    roles.free = outsiders[1]!;
+    ok(h.as(roles.initiator, 'join-dht', roles.initiator));
+  } else if (phase === 'tearing-down') {
+    ok(h.as('peer1', 'teardown-dht', 'peer1'));
+  }
+  expect(h.core.phase).toBe(phase);
+  return { h, roles };
+}
+
+/** The arguments that make each request succeed when sent by `sender` (where success is possible). */
+const ARGS: Record<ManagerRequest, (f: Fixture, sender: string) => string[]> = {
+  register: (f) => regArgs(f.h.defs.get(f.roles.newcomer)!),
+  'setup-dht': (_, s) => [s, '3', '1950'],
+  'dht-complete': (_, s) => [s],
+  'query-dht': (_, s) => [s],
+  'leave-dht': (_, s) => [s],
+  'join-dht': (_, s) => [s],
+  'dht-rebuilt': (f, s) => [s, f.roles.leader],
+  deregister: (_, s) => [s],
+  'teardown-dht': (_, s) => [s],
+  'teardown-complete': (_, s) => [s],
+  'dht-abort': (_, s) => [s],
+};
+
+type Row = [phase: Phase, cmd: ManagerRequest, sender: Role, expected: 'SUCCESS' | keyof typeof REASONS, after: Phase];
+
+const allBusy = (phase: Phase, except: ManagerRequest[]): Row[] =>
+  MANAGER_REQUESTS.filter((c) => !except.includes(c)).map((c): Row => [
+    phase, c, c === 'register' ? 'newcomer' : c === 'setup-dht' || c === 'query-dht' || c === 'join-dht' || c === 'deregister' ? 'free' : 'leader', 'BUSY', phase,
+  ]);
+
+const TABLE: Row[] = [
+  // no DHT (peers registered)
+  ['none', 'register', 'newcomer', 'SUCCESS', 'none'],
+  ['none', 'setup-dht', 'leader', 'SUCCESS', 'building'],
+  ['none', 'dht-complete', 'leader', 'NO_DHT', 'none'],
+  ['none', 'query-dht', 'free', 'NO_DHT', 'none'],
+  ['none', 'leave-dht', 'member', 'NO_DHT', 'none'],
+  ['none', 'join-dht', 'free', 'NO_DHT', 'none'],
+  ['none', 'dht-rebuilt', 'member', 'NOT_PENDING', 'none'],
+  ['none', 'deregister', 'free', 'SUCCESS', 'none'],
+  ['none', 'teardown-dht', 'leader', 'NO_DHT', 'none'],
+  ['none', 'teardown-complete', 'leader', 'NO_DHT', 'none'],
+  ['none', 'dht-abort', 'leader', 'NOT_PENDING', 'none'],
+  // building: waits for dht-complete (or dht-abort) from the leader
+  ...allBusy('building', ['dht-complete', 'dht-abort']),
+  ['building', 'dht-complete', 'leader', 'SUCCESS', 'ready'],
+  ['building', 'dht-complete', 'member', 'NOT_LEADER', 'building'],
+  ['building', 'dht-complete', 'free', 'NOT_LEADER', 'building'],
+  ['building', 'dht-abort', 'leader', 'SUCCESS', 'none'],
+  ['building', 'dht-abort', 'member', 'NOT_INITIATOR', 'building'],
+  // ready
+  ['ready', 'register', 'newcomer', 'SUCCESS', 'ready'],
+  ['ready', 'setup-dht', 'free', 'DHT_EXISTS', 'ready'],
+  ['ready', 'setup-dht', 'leader', 'DHT_EXISTS', 'ready'],
+  ['ready', 'dht-complete', 'leader', 'SUCCESS', 'ready'],
+  ['ready', 'dht-complete', 'member', 'NOT_LEADER', 'ready'],
+  ['ready', 'query-dht', 'free', 'SUCCESS', 'ready'],
+  ['ready', 'query-dht', 'member', 'NOT_FREE', 'ready'],
+  ['ready', 'query-dht', 'leader', 'NOT_FREE', 'ready'],
+  ['ready', 'leave-dht', 'member', 'SUCCESS', 'leaving'],
+  ['ready', 'leave-dht', 'leader', 'SUCCESS', 'leaving'],
+  ['ready', 'leave-dht', 'free', 'NOT_MEMBER', 'ready'],
+  ['ready', 'join-dht', 'free', 'SUCCESS', 'joining'],
+  ['ready', 'join-dht', 'member', 'NOT_FREE', 'ready'],
+  ['ready', 'join-dht', 'leader', 'NOT_FREE', 'ready'],
+  ['ready', 'dht-rebuilt', 'member', 'NOT_PENDING', 'ready'],
+  ['ready', 'deregister', 'free', 'SUCCESS', 'ready'],
+  ['ready', 'deregister', 'member', 'IN_DHT', 'ready'],
+  ['ready', 'deregister', 'leader', 'IN_DHT', 'ready'],
+  ['ready', 'teardown-dht', 'leader', 'SUCCESS', 'tearing-down'],
+  ['ready', 'teardown-dht', 'member', 'NOT_LEADER', 'ready'],
+  ['ready', 'teardown-complete', 'leader', 'NOT_PENDING', 'ready'],
+  ['ready', 'teardown-complete', 'member', 'NOT_LEADER', 'ready'],
+  ['ready', 'dht-abort', 'leader', 'NOT_PENDING', 'ready'],
+  // leaving: waits for dht-rebuilt (or dht-abort) from the leaver
+  ...allBusy('leaving', ['dht-rebuilt', 'dht-abort']),
+  ['leaving', 'dht-rebuilt', 'initiator', 'SUCCESS', 'ready'],
+  ['leaving', 'dht-rebuilt', 'leader', 'NOT_INITIATOR', 'leaving'],
+  ['leaving', 'dht-rebuilt', 'free', 'NOT_INITIATOR', 'leaving'],
+  ['leaving', 'dht-abort', 'initiator', 'SUCCESS', 'none'],
+  ['leaving', 'dht-abort', 'leader', 'NOT_INITIATOR', 'leaving'],
+  // joining: waits for dht-rebuilt (or dht-abort) from the joiner
+  ...allBusy('joining', ['dht-rebuilt', 'dht-abort']),
+  ['joining', 'dht-rebuilt', 'initiator', 'SUCCESS', 'ready'],
+  ['joining', 'dht-rebuilt', 'leader', 'NOT_INITIATOR', 'joining'],
+  ['joining', 'dht-rebuilt', 'free', 'NOT_INITIATOR', 'joining'],
+  ['joining', 'dht-abort', 'initiator', 'SUCCESS', 'none'],
+  ['joining', 'dht-abort', 'leader', 'NOT_INITIATOR', 'joining'],
+  // tearing-down: waits for teardown-complete from the leader only
+  ...allBusy('tearing-down', ['teardown-complete']),
+  ['tearing-down', 'teardown-complete', 'leader', 'SUCCESS', 'none'],
+  ['tearing-down', 'teardown-complete', 'member', 'NOT_LEADER', 'tearing-down'],
+];
+
+describe('manager: every command in every phase', () => {
+  it('the table covers all 11 requests in all 6 phases', () => {
+    const phases: Phase[] = ['none', 'building', 'ready', 'leaving', 'joining', 'tearing-down'];
+    for (const p of phases) {
+      for (const c of MANAGER_REQUESTS) expect(TABLE.some(([ph, cmd]) => ph === p && cmd === c), `${c} in ${p}`).toBe(true);
+    }
+    expect(MANAGER_REQUESTS).toHaveLength(11);
+  });
+
+  it.each(TABLE)('%s: %s from the %s → %s, then %s', (phase, cmd, sender, expected, after) => {
+    const f = inPhase(phase);
+    const name = f.roles[sender];
+    const before = f.h.snapshot();
+    const res = f.h.as(name, cmd, ...ARGS[cmd](f, name));
+    expect(res.cmd).toBe(cmd);
+    if (expected === 'SUCCESS') ok(res);
+    else {
+      failed(res, expected);
+      expect(f.h.snapshot(), 'a FAILURE changes nothing').toEqual(before);
+    }
+    if (expected === 'BUSY') expect(res.text).toMatch(/waiting for (dht-complete|dht-rebuilt|teardown-complete)/);
+    expect(f.h.core.phase).toBe(after);
+  });
+});
+
+// ---------------------------------------------------------------- register
+
+describe('manager: register', () => {
+  it('stores a new peer as Free with its address and ports', () => {
+    const h = new Harness();
+    ok(h.register(peerDef(1)));
+    expect(h.core.peers.get('peer1')).toEqual({ name: 'peer1', ip: '127.0.0.1', mport: 6002, pport: 6003, state: 'Free' });
+  });
+
+  it('a duplicate name is DUPLICATE_NAME, even with other ports', () => {
+    const h = new Harness();
+    h.registerMany(1);
+    const again = { ...peerDef(1), mport: 7000, pport: 7001 };
+    failed(h.send(mAddr(again), 'register', regArgs(again)), 'DUPLICATE_NAME');
+    expect(h.core.peers.get('peer1')!.mport).toBe(6002);
+  });
+
+  it.each([
+    ['m-port equal to an m-port', 6002, 7001],
+    ['m-port equal to a p-port', 6003, 7001],
+    ['p-port equal to an m-port', 7000, 6002],
+    ['p-port equal to a p-port', 7000, 6003],
+  ])('%s already registered is PORT_IN_USE', (_, mport, pport) => {
+    const h = new Harness();
+    h.registerMany(1);
+    const d = { name: 'other', ip: '127.0.0.1', mport, pport };
+    const res = h.send(mAddr(d), 'register', regArgs(d));
+    failed(res, 'PORT_IN_USE');
+    expect(res.text).toContain('peer1');
+    expect(h.core.peers.has('other')).toBe(false);
+  });
+
+  it.each([
+    ['a name starting with a digit', ['1peer', '127.0.0.1', '7000', '7001']],
+    ['a name of 16 characters', ['abcdefghijklmnop', '127.0.0.1', '7000', '7001']],
+    ['a name with punctuation', ['peer-1', '127.0.0.1', '7000', '7001']],
+    ['an IPv4 with a part over 255', ['peerx', '127.0.0.256', '7000', '7000']],
+    ['an IPv4 with three parts', ['peerx', '127.0.1', '7000', '7001']],
+    ['a host name other than localhost', ['peerx', 'example.com', '7000', '7001']],
+    ['port 0', ['peerx', '127.0.0.1', '0', '7001']],
+    ['port 65536', ['peerx', '127.0.0.1', '7000', '65536']],
+    ['a non-numeric port', ['peerx', '127.0.0.1', 'seven', '7001']],
+    ['a negative port', ['peerx', '127.0.0.1', '7000', '-7001']],
+    ['m-port = p-port', ['peerx', '127.0.0.1', '7000', '7000']],
+    ['too few arguments', ['peerx', '127.0.0.1', '7000']],
+    ['too many arguments', ['peerx', '127.0.0.1', '7000', '7001', '7002']],
+  ])('%s is BAD_ARGUMENTS', (_, args) => {
+    const h = new Harness();
+    failed(h.send({ ip: '127.0.0.1', port: 7000 }, 'register', args), 'BAD_ARGUMENTS');
+    expect(h.core.peers.size).toBe(0);
+  });
+
+  it('localhost is accepted and stored as 127.0.0.1', () => {
+    const h = new Harness();
+    ok(h.send({ ip: '127.0.0.1', port: 7000 }, 'register', ['peerx', 'localhost', '7000', '7001']));
+    expect(h.core.peers.get('peerx')!.ip).toBe('127.0.0.1');
+  });
+
+  it('a register from an address other than the claimed IPv4 and m-port is NOT_OWNER', () => {
+    const h = new Harness();
+    const d = peerDef(1);
+    failed(h.send({ ip: '127.0.0.1', port: d.pport }, 'register', regArgs(d)), 'NOT_OWNER');
+    failed(h.send({ ip: '10.0.0.5', port: d.mport }, 'register', regArgs(d)), 'NOT_OWNER');
+    expect(h.core.peers.size).toBe(0);
+  });
+
+  it('an unknown command is UNKNOWN_COMMAND', () => {
+    const h = new Harness();
+    failed(h.send({ ip: '127.0.0.1', port: 7000 }, 'regster', ['peerx', '127.0.0.1', '7000', '7001']), 'UNKNOWN_COMMAND');
+  });
+});
+
+// ---------------------------------------------------------------- setup-dht
+
+describe('manager: setup-dht', () => {
+  it('from a peer that is not registered is NOT_REGISTERED', () => {
+    const h = new Harness();
+    h.registerMany(3);
+    failed(h.send({ ip: '127.0.0.1', port: 7000 }, 'setup-dht', ['nobody', '3', '1950']), 'NOT_REGISTERED');
+    expect(h.core.dht).toBeNull();
+  });
+
+  it.each(['0', '1', '2'])('n = %s is N_TOO_SMALL', (n) => {
+    const h = new Harness();
+    h.registerMany(4);
+    failed(h.as('peer1', 'setup-dht', 'peer1', n, '1950'), 'N_TOO_SMALL');
+    expect(h.core.dht).toBeNull();
+    expect(h.state('peer1')).toBe('Free');
+  });
+
+  it('fewer than n Free peers is NOT_ENOUGH_PEERS, saying how many there are', () => {
+    const h = new Harness();
+    h.registerMany(2);
+    const res = h.as('peer1', 'setup-dht', 'peer1', '3', '1950');
+    failed(res, 'NOT_ENOUGH_PEERS');
+    expect(res.text).toContain('2 peers are registered, 3 are needed');
+    expect(h.core.dht).toBeNull();
+  });
+
+  it.each([['a year before 1950', '1949'], ['a year after 2019', '2020'], ['a non-numeric n', 'x']])('%s is BAD_ARGUMENTS', (what, v) => {
+    const h = new Harness();
+    h.registerMany(3);
+    const args = what.includes('year') ? ['peer1', '3', v] : ['peer1', v, '1950'];
+    failed(h.as('peer1', 'setup-dht', ...args), 'BAD_ARGUMENTS');
+  });
+
+  it('when a DHT exists is DHT_EXISTS (even if enough Free peers remain)', () => {
+    const h = new Harness();
+    h.registerMany(6);
+    ok(h.as('peer1', 'setup-dht', 'peer1', '3', '1950'));
+    ok(h.as('peer1', 'dht-complete', 'peer1'));
+    const free = [...h.core.peers.values()].find((p) => p.state === 'Free')!.name;
+    const res = h.as(free, 'setup-dht', free, '3', '1950');
+    failed(res, 'DHT_EXISTS');
+    expect(res.text).toContain('peer1');
+    expect(h.core.dht!.leader).toBe('peer1');
+  });
+
+  it.each(Array.from({ length: 20 }, (_, i) => i + 1))('SUCCESS lists n tuples, leader first, others distinct, registered and marked (seed %i)', (seed) => {
+    const h = new Harness(seed);
+    h.registerMany(7);
+    const res = h.as('peer3', 'setup-dht', 'peer3', '5', '1996');
+    ok(res);
+    const peers = res.peers!;
+    expect(peers).toHaveLength(5);
+    expect(peers[0]).toEqual({ name: 'peer3', ip: '127.0.0.1', port: peerDef(3).pport });
+    expect(new Set(peers.map((p) => p.name)).size).toBe(5);
+    for (const t of peers) {
+      const entry = h.core.peers.get(t.name)!;
+      expect(t, 'a tuple is (name, IPv4, p-port)').toEqual({ name: entry.name, ip: entry.ip, port: entry.pport });
+      expect(entry.state).toBe(t.name === 'peer3' ? 'Leader' : 'InDHT');
+    }
+    const outside = [...h.core.peers.values()].filter((p) => !peers.some((t) => t.name === p.name));
+    expect(outside.map((p) => p.state)).toEqual(['Free', 'Free']);
+    expect(h.core.dht).toMatchObject({ phase: 'building', leader: 'peer3', year: 1996, members: peers.map((t) => t.name) });
+  });
+
+  it('chooses the other members at random (not always the same ones)', () => {
+    const chosen = new Set<string>();
+    for (let seed = 1; seed <= 20; seed++) {
+      const h = new Harness(seed);
+      h.registerMany(6);
+      const res = h.as('peer1', 'setup-dht', 'peer1', '3', '1950');
+      chosen.add(res.peers!.slice(1).map((t) => t.name).sort().join(','));
+    }
+    expect(chosen.size).toBeGreaterThan(3);
+  });
+
+  it('only Free peers count: a second DHT is impossible, and leftovers after teardown are reusable', () => {
+    const h = new Harness();
+    h.registerMany(3);
+    ok(h.as('peer1', 'setup-dht', 'peer1', '3', '1950'));
+    ok(h.as('peer1', 'dht-complete', 'peer1'));
+    ok(h.as('peer1', 'teardown-dht', 'peer1'));
+    ok(h.as('peer1', 'teardown-complete', 'peer1'));
+    ok(h.as('peer2', 'setup-dht', 'peer2', '3', '1950'));
+    expect(h.core.dht!.leader).toBe('peer2');
+  });
+});
+
+// ---------------------------------------------------------------- the other commands
+
+function readyDht(peers = 5, n = 3, seed = 3): { h: Harness; leader: string; others: string[]; free: string[] } {
+  const h = new Harness(seed);
+  h.registerMany(peers);
+  ok(h.as('peer1', 'setup-dht', 'peer1', String(n), '1950'));
+  ok(h.as('peer1', 'dht-complete', 'peer1'));
+  const members = h.members();
+  return { h, leader: 'peer1', others: members.slice(1), free: [...h.core.peers.keys()].filter((x) => !members.includes(x)) };
+}
+
+describe('manager: dht-complete', () => {
+  it('from the leader makes the DHT ready; a repeat is SUCCESS and changes nothing', () => {
+    const { h, leader } = readyDht();
+    expect(h.core.phase).toBe('ready');
+    expect(h.core.nextDeadline(), 'nothing is awaited any more').toBeUndefined();
+    const before = h.snapshot();
+    ok(h.as(leader, 'dht-complete', leader));
+    expect(h.snapshot()).toEqual(before);
+  });
+
+  it('from a member that is not the leader is NOT_LEADER and the manager keeps waiting', () => {
+    const h = new Harness();
+    h.registerMany(3);
+    ok(h.as('peer1', 'setup-dht', 'peer1', '3', '1950'));
+    failed(h.as('peer2', 'dht-complete', 'peer2'), 'NOT_LEADER');
+    expect(h.core.phase).toBe('building');
+  });
+});
+
+describe('manager: query-dht', () => {
+  it('from a Free peer returns the tuple of a member chosen at random', () => {
+    const { h, free } = readyDht();
+    const members = h.members();
+    const seen = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      const res = h.as(free[0]!, 'query-dht', free[0]!);
+      ok(res);
+      const p = res.peer!;
+      expect(members).toContain(p.name);
+      const e = h.core.peers.get(p.name)!;
+      expect(p).toEqual({ name: e.name, ip: e.ip, port: e.pport });
+      seen.add(p.name);
+    }
+    expect(seen.size, 'all three members get asked sometimes').toBe(3);
+  });
+
+  it('accepts the optional event id', () => {
+    const { h, free } = readyDht();
+    ok(h.as(free[0]!, 'query-dht', free[0]!, '5536849'));
+  });
+
+  it('from a member is NOT_FREE; without a DHT, or while one is being built, NO_DHT/BUSY', () => {
+    const { h, others } = readyDht();
+    failed(h.as(others[0]!, 'query-dht', others[0]!), 'NOT_FREE');
+    const h2 = new Harness();
+    h2.registerMany(3);
+    failed(h2.as('peer1', 'query-dht', 'peer1'), 'NO_DHT');
+    ok(h2.as('peer1', 'setup-dht', 'peer1', '3', '1950'));
+    failed(h2.as('peer1', 'query-dht', 'peer1'), 'BUSY');
+  });
+
+  it('from a name that is not registered is NOT_REGISTERED', () => {
+    const { h } = readyDht();
+    failed(h.send({ ip: '127.0.0.1', port: 7000 }, 'query-dht', ['ghost']), 'NOT_REGISTERED');
+  });
+});
+
+describe('manager: leave-dht and dht-rebuilt', () => {
+  it('a member leaves: it becomes Free, the others keep their roles', () => {
+    const { h, leader, others } = readyDht();
+    const leaver = others[0]!;
+    ok(h.as(leaver, 'leave-dht', leaver));
+    expect(h.core.dht!.initiator).toBe(leaver);
+    expect(h.core.nextDeadline()).toBe(h.now + WAIT);
+    ok(h.as(leaver, 'dht-rebuilt', leaver, leader));
+    expect(h.state(leaver)).toBe('Free');
+    expect(h.state(leader)).toBe('Leader');
+    expect(h.state(others[1]!)).toBe('InDHT');
+    expect(h.members().sort()).toEqual([leader, others[1]!].sort());
+    expect(h.core.phase).toBe('ready');
+    expect(h.core.nextDeadline()).toBeUndefined();
+  });
+
+  it('the leader leaves: the new leader is Leader, the old one Free', () => {
+    const { h, leader, others } = readyDht();
+    ok(h.as(leader, 'leave-dht', leader));
+    ok(h.as(leader, 'dht-rebuilt', leader, others[0]!));
+    expect(h.state(leader)).toBe('Free');
+    expect(h.state(others[0]!)).toBe('Leader');
+    expect(h.state(others[1]!)).toBe('InDHT');
+    expect(h.core.dht!.leader).toBe(others[0]);
+    expect(h.members()[0], 'members are listed from the leader').toBe(others[0]);
+  });
+
+  it('members leave until one remains; the last one gets LAST_MEMBER', () => {
+    const { h, leader, others } = readyDht(5, 4);
+    // leader leaves first, then members, until a single member (the leader of the moment) remains
+    ok(h.as(leader, 'leave-dht', leader));
+    ok(h.as(leader, 'dht-rebuilt', leader, others[0]!));
+    ok(h.as(others[1]!, 'leave-dht', others[1]!));
+    ok(h.as(others[1]!, 'dht-rebuilt', others[1]!, others[0]!));
+    ok(h.as(others[2]!, 'leave-dht', others[2]!));
+    ok(h.as(others[2]!, 'dht-rebuilt', others[2]!, others[0]!));
+    expect(h.members()).toEqual([others[0]]);
+    const before = h.snapshot();
+    const res = h.as(others[0]!, 'leave-dht', others[0]!);
+    failed(res, 'LAST_MEMBER');
+    expect(res.text).toContain('teardown-dht');
+    expect(h.snapshot()).toEqual(before);
+    // the last member tears it down instead
+    ok(h.as(others[0]!, 'teardown-dht', others[0]!));
+    ok(h.as(others[0]!, 'teardown-complete', others[0]!));
+    expect([...h.core.peers.values()].every((p) => p.state === 'Free')).toBe(true);
+  });
+
+  it('a Free peer cannot leave: NOT_MEMBER', () => {
+    const { h, free } = readyDht();
+    failed(h.as(free[0]!, 'leave-dht', free[0]!), 'NOT_MEMBER');
+  });
+
+  it.each([
+    ['the leaver itself', (l: string) => l],
+    ['a Free peer outside the DHT', (_: string, free: string) => free],
+    ['a name that is not registered', () => 'ghost'],
+  ])('dht-rebuilt naming %s as new leader is BAD_LEADER and the leave stays pending', (_, pick) => {
+    const { h, others, free } = readyDht();
+    const leaver = others[0]!;
+    ok(h.as(leaver, 'leave-dht', leaver));
+    const before = h.snapshot();
+    failed(h.as(leaver, 'dht-rebuilt', leaver, pick(leaver, free[0]!)), 'BAD_LEADER');
+    expect(h.snapshot()).toEqual(before);
+    expect(h.core.phase).toBe('leaving');
+    ok(h.as(leaver, 'dht-rebuilt', leaver, 'peer1'));
+  });
+
+  it('dht-rebuilt from a peer other than the leaver is NOT_INITIATOR', () => {
+    const { h, leader, others } = readyDht();
+    ok(h.as(others[0]!, 'leave-dht', others[0]!));
+    const res = h.as(others[1]!, 'dht-rebuilt', others[1]!, leader);
+    failed(res, 'NOT_INITIATOR');
+    expect(res.text).toContain(others[0]!);
+    expect(h.core.phase).toBe('leaving');
+  });
+});
+
+describe('manager: join-dht', () => {
+  it('SUCCESS tells the joiner the leader and every member (leader first); dht-rebuilt makes it InDHT', () => {
+    const { h, leader, free } = readyDht();
+    const joiner = free[0]!;
+    const res = h.as(joiner, 'join-dht', joiner);
+    ok(res);
+    const lead = h.core.peers.get(leader)!;
+    expect(res.peer).toEqual({ name: leader, ip: lead.ip, port: lead.pport });
+    expect(res.peers!.map((t: Tuple) => t.name)).toEqual(h.members());
+    expect(h.core.phase).toBe('joining');
+    ok(h.as(joiner, 'dht-rebuilt', joiner, leader));
+    expect(h.state(joiner)).toBe('InDHT');
+    expect(h.members()).toHaveLength(4);
+    expect(h.members()).toContain(joiner);
+  });
+
+  it('if the joiner becomes leader, the old leader becomes InDHT', () => {
+    const { h, leader, free } = readyDht();
+    const joiner = free[0]!;
+    ok(h.as(joiner, 'join-dht', joiner));
+    ok(h.as(joiner, 'dht-rebuilt', joiner, joiner));
+    expect(h.state(joiner)).toBe('Leader');
+    expect(h.state(leader)).toBe('InDHT');
+    expect([...h.core.peers.values()].filter((p) => p.state === 'Leader')).toHaveLength(1);
+  });
+});
+
+describe('manager: deregister', () => {
+  it('of an InDHT peer or the leader is IN_DHT and keeps it', () => {
+    const { h, leader, others } = readyDht();
+    failed(h.as(others[0]!, 'deregister', others[0]!), 'IN_DHT');
+    failed(h.as(leader, 'deregister', leader), 'IN_DHT');
+    expect(h.core.peers.size).toBe(5);
+  });
+
+  it('SUCCESS removes the peer; its name and ports are free again', () => {
+    const { h, free } = readyDht();
+    const gone = free[0]!;
+    ok(h.as(gone, 'deregister', gone));
+    expect(h.core.peers.has(gone)).toBe(false);
+    failed(h.as(gone, 'query-dht', gone), 'NOT_REGISTERED');
+    ok(h.register(h.defs.get(gone)!));
+  });
+});
+
+describe('manager: teardown', () => {
+  it('teardown-dht from a non-leader is NOT_LEADER; teardown-complete sets every member Free and allows a new setup', () => {
+    const { h, leader, others } = readyDht();
+    failed(h.as(others[0]!, 'teardown-dht', others[0]!), 'NOT_LEADER');
+    ok(h.as(leader, 'teardown-dht', leader));
+    expect(h.core.phase).toBe('tearing-down');
+    ok(h.as(leader, 'teardown-complete', leader));
+    expect(h.core.dht).toBeNull();
+    expect([...h.core.peers.values()].map((p) => p.state)).toEqual(Array(5).fill('Free'));
+    ok(h.as(others[1]!, 'setup-dht', others[1]!, '5', '2019'));
+    expect(h.core.dht!.members).toHaveLength(5);
+  });
+});
+
+// ---------------------------------------------------------------- ownership
+
+describe('manager: a process cannot act for another (NOT_OWNER)', () => {
+  type Case = [label: string, phase: Phase, cmd: ManagerRequest, role: Role];
+  const cases: Case[] = [
+    ['setup-dht', 'none', 'setup-dht', 'leader'],
+    ['deregister', 'none', 'deregister', 'free'],
+    ['dht-complete', 'building', 'dht-complete', 'leader'],
+    ['dht-abort', 'building', 'dht-abort', 'leader'],
+    ['query-dht', 'ready', 'query-dht', 'free'],
+    ['leave-dht', 'ready', 'leave-dht', 'member'],
+    ['join-dht', 'ready', 'join-dht', 'free'],
+    ['teardown-dht', 'ready', 'teardown-dht', 'leader'],
+    ['dht-rebuilt', 'leaving', 'dht-rebuilt', 'initiator'],
+    ['teardown-complete', 'tearing-down', 'teardown-complete', 'leader'],
+  ];
+  const spoofers: [string, (victim: PeerDef, other: PeerDef) => Addr][] = [
+    ["the victim's p-port", (v) => ({ ip: v.ip, port: v.pport })],
+    ["the victim's m-port on another host", (v) => ({ ip: '10.1.2.3', port: v.mport })],
+    ["another registered peer's m-port", (_, o) => mAddr(o)],
+  ];
+  for (const [label, phase, cmd, role] of cases) {
+    it.each(spoofers)(`${label} naming a peer, sent from %s, is NOT_OWNER and changes nothing`, (_, from) => {
+      const f = inPhase(phase);
+      const victim = f.h.defs.get(f.roles[role])!;
+      const other = [...f.h.defs.values()].find((d) => d.name !== victim.name && f.h.core.peers.has(d.name))!;
+      const before = f.h.snapshot();
+      const res = f.h.send(from(victim, other), cmd, ARGS[cmd](f, victim.name));
+      failed(res, 'NOT_OWNER');
+      expect(f.h.snapshot()).toEqual(before);
+      expect(f.h.core.phase).toBe(phase);
+      // the genuine peer is still served
+      ok(f.h.as(victim.name, cmd, ...ARGS[cmd](f, victim.name)));
+    });
+  }
+});
+
+// ---------------------------------------------------------------- duplicates
+
+describe('manager: a duplicated request is answered again, never applied twice', () => {
+  /** Send the same datagram twice: the answers must be identical and the second must change nothing. */
+  let dupRid = 424_242;
+  function twice(h: Harness, name: string, cmd: string, args: string[]): void {
+    const d = h.defs.get(name)!;
+    const rid = dupRid++;
+    const first = h.send(mAddr(d), cmd, args, rid);
+    const after = h.snapshot();
+    const second = h.send(mAddr(d), cmd, args, rid);
+    expect(second).toEqual(first);
+    expect(first.code, `${cmd}: ${first.reason} ${first.text}`).toBe('SUCCESS');
+    expect(h.snapshot(), 'the duplicate changed nothing').toEqual(after);
+  }
+
+  it('register: a duplicate is SUCCESS again, not DUPLICATE_NAME', () => {
+    const h = new Harness();
+    const d = peerDef(1);
+    h.defs.set(d.name, d);
+    twice(h, 'peer1', 'register', regArgs(d));
+    expect(h.core.peers.size).toBe(1);
+    // a genuinely new request (new rid) with the same name is a duplicate name
+    failed(h.register(d), 'DUPLICATE_NAME');
+  });
+
+  it('setup-dht: the same members in both answers, one DHT', () => {
+    const h = new Harness();
+    h.registerMany(6);
+    twice(h, 'peer1', 'setup-dht', ['peer1', '3', '1950']);
+    expect([...h.core.peers.values()].filter((p) => p.state !== 'Free')).toHaveLength(3);
+  });
+
+  it('leave-dht, dht-rebuilt, deregister: the repeat is not NOT_PENDING / NOT_REGISTERED', () => {
+    const { h, leader, others } = readyDht();
+    const leaver = others[0]!;
+    twice(h, leaver, 'leave-dht', [leaver]);
+    twice(h, leaver, 'dht-rebuilt', [leaver, leader]);
+    twice(h, leaver, 'deregister', [leaver]);
+    expect(h.core.peers.has(leaver)).toBe(false);
+  });
+
+  it('teardown-dht and teardown-complete repeated', () => {
+    const { h, leader } = readyDht();
+    twice(h, leader, 'teardown-dht', [leader]);
+    twice(h, leader, 'teardown-complete', [leader]);
+    expect(h.core.dht).toBeNull();
+  });
+
+  it('query-dht repeated gets the same member, not a new random one', () => {
+    const { h, free } = readyDht();
+    const d = h.defs.get(free[0]!)!;
+    const answers = Array.from({ length: 10 }, () => h.send(mAddr(d), 'query-dht', [d.name], 99));
+    expect(new Set(answers.map((a) => a.peer!.name)).size).toBe(1);
+  });
+
+  it('the same rid from a different sender is a different request', () => {
+    const h = new Harness();
+    const a = peerDef(1);
+    const b = peerDef(2);
+    h.defs.set(a.name, a).set(b.name, b);
+    ok(h.send(mAddr(a), 'register', regArgs(a), 5));
+    ok(h.send(mAddr(b), 'register', regArgs(b), 5));
+    expect(h.core.peers.size).toBe(2);
+  });
+
+  it('a FAILURE answer is repeated too, even if the state has changed since', () => {
+    const h = new Harness();
+    h.registerMany(3);
+    const d = h.defs.get('peer1')!;
+    const first = h.send(mAddr(d), 'query-dht', ['peer1'], 77);
+    failed(first, 'NO_DHT');
+    ok(h.as('peer1', 'setup-dht', 'peer1', '3', '1950'));
+    expect(h.send(mAddr(d), 'query-dht', ['peer1'], 77)).toEqual(first);
+  });
+});
+
+// ---------------------------------------------------------------- liveness
+
+describe('manager: it never waits forever', () => {
+  function building(seed = 5): Harness {
+    const h = new Harness(seed);
+    h.registerMany(4);
+    ok(h.as('peer1', 'setup-dht', 'peer1', '3', '1950'));
+    return h;
+  }
+
+  const dissolvedSends = (effects: ManagerEffect[]): Send[] =>
+    effects.filter((e): e is Send => e.kind === 'send' && e.msg.t === 'dissolved');
+
+  it('the deadline is announced, and nothing happens before it', () => {
+    const h = building();
+    expect(h.core.nextDeadline()).toBe(T0 + WAIT);
+    expect(h.core.onTimeout(T0 + WAIT - 1)).toEqual([]);
+    expect(h.core.phase).toBe('building');
+  });
+
+  it('building: at the deadline it gives up, tells every member, frees everyone, and a new setup succeeds', () => {
+    const h = building();
+    const members = h.members();
+    const effects = h.core.onTimeout(T0 + WAIT);
+    const prints = effects.filter((e) => e.kind === 'print').map((e) => (e as { text: string }).text);
+    expect(prints.some((t) => /gave up/.test(t) && t.includes('dht-complete') && t.includes('peer1')), prints.join('\n')).toBe(true);
+    const sends = dissolvedSends(effects);
+    expect(sends.map((s) => s.to).sort((a, b) => a.port - b.port)).toEqual(members.map((m) => mAddr(h.defs.get(m)!)).sort((a, b) => a.port - b.port));
+    for (const s of sends) expect(decode(encode(s.msg)).ok, 'dissolved is a valid datagram').toBe(true);
+    expect(h.core.dht).toBeNull();
+    expect([...h.core.peers.values()].every((p) => p.state === 'Free')).toBe(true);
+    h.now = T0 + WAIT + 1;
+    ok(h.as('peer2', 'setup-dht', 'peer2', '4', '1950'));
+  });
+
+  it('a dissolved notice is resent until the member acknowledges it, and only the member can acknowledge', () => {
+    const h = building();
+    const sends = dissolvedSends(h.core.onTimeout(T0 + WAIT));
+    expect(sends).toHaveLength(3);
+    const [a, b] = sends as [Send, Send];
+    // a forged ack for a's notice from b's address does not settle it; a's own ack does
+    h.core.handle(T0 + WAIT + 10, { kind: 'datagram', from: b.to, msg: { t: 'ack', rid: a.msg.rid } });
+    h.core.handle(T0 + WAIT + 10, { kind: 'datagram', from: b.to, msg: { t: 'ack', rid: b.msg.rid } });
+    const resent = dissolvedSends(h.core.onTimeout(T0 + WAIT + DEFAULT_RETRY.rtoMs));
+    expect(resent).toHaveLength(2);
+    expect(resent.map((s) => s.msg.rid)).toContain(a.msg.rid);
+    expect(resent.map((s) => s.msg.rid)).not.toContain(b.msg.rid);
+    expect(resent.every((s) => s.attempt === 2)).toBe(true);
+  });
+
+  it('after every try it warns on the console instead of retrying forever', () => {
+    const h = building();
+    h.core.onTimeout(T0 + WAIT);
+    let t = T0 + WAIT;
+    let warnings: string[] = [];
+    for (let i = 0; i < 50 && h.core.nextDeadline() !== undefined; i++) {
+      t = h.core.nextDeadline()!;
+      warnings = warnings.concat(h.core.onTimeout(t).filter((e) => e.kind === 'print').map((e) => (e as { text: string }).text));
+    }
+    expect(h.core.nextDeadline()).toBeUndefined();
+    expect(warnings.filter((w) => w.includes('did not acknowledge'))).toHaveLength(3);
+  });
+
+  it.each(['leaving', 'joining', 'tearing-down'] as const)('%s: at the deadline the DHT is dissolved and every peer is Free', (phase) => {
+    const f = inPhase(phase);
+    const involved = new Set([...f.h.members(), f.roles.initiator].filter((x) => x !== ''));
+    const effects = f.h.core.onTimeout(T0 + WAIT);
+    expect(f.h.core.phase).toBe('none');
+    expect([...f.h.core.peers.values()].every((p) => p.state === 'Free')).toBe(true);
+    const to = dissolvedSends(effects).map((s) => f.h.core.nameOf(s.to));
+    expect(new Set(to)).toEqual(involved);
+    expect(effects.some((e) => e.kind === 'print' && e.text.includes('gave up'))).toBe(true);
+  });
+
+  it('dht-abort by the leader during building: SUCCESS, everyone Free, the other members told', () => {
+    const h = building();
+    const members = h.members();
+    ok(h.as('peer1', 'dht-abort', 'peer1'));
+    expect(h.core.dht).toBeNull();
+    expect([...h.core.peers.values()].every((p) => p.state === 'Free')).toBe(true);
+    const told = dissolvedSends(h.effects).map((s) => h.core.nameOf(s.to)).sort();
+    expect(told).toEqual(members.filter((m) => m !== 'peer1').sort());
+    expect(h.core.nextDeadline(), 'only the notices\' retransmissions remain, no wait for dht-complete').toBe(T0 + DEFAULT_RETRY.rtoMs);
+    ok(h.as('peer1', 'setup-dht', 'peer1', '3', '1950'));
+  });
+});
+
+describe('manager: console', () => {
+  it('status lists the DHT and every peer; an unknown line is explained, not thrown', () => {
+    const { h } = readyDht();
+    const status = h.core.handle(h.now, { kind: 'line', text: 'status' }).map((e) => (e as { text: string }).text);
+    expect(status[0]).toMatch(/DHT: ready, year 1950, leader peer1, 3 members/);
+    for (let i = 1; i <= 5; i++) expect(status.some((l) => l.includes(`peer${i}`))).toBe(true);
+    const typo = h.core.handle(h.now, { kind: 'line', text: 'stauts' });
+    expect(typo).toEqual([{ kind: 'print', text: expect.stringContaining("did you mean 'status'") }]);
+    for (const word of ['__proto__', 'constructor', 'toString']) {
+      expect(h.core.handle(h.now, { kind: 'line', text: word })).toEqual([{ kind: 'print', text: expect.stringContaining('unknown command') }]);
+    }
+    expect(h.core.handle(h.now, { kind: 'line', text: 'quit' })).toContainEqual({ kind: 'exit', code: 0 });
+  });
+});

@@ -1,0 +1,183 @@
+// Reliable delivery (SPEC §7: UDP loses and duplicates datagrams). The outbox retransmits with
+// exponential backoff up to a ceiling, gives up after a bounded number of tries, and only the
+// addressee can stop it; Recent remembers answered requests in bounded memory.
+import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
+import { Outbox, Recent, DEFAULT_RETRY, requestKey, type Addr, type RetryPolicy } from '../../src/reliable/index.js';
+
+type Msg = { t: 'ping'; rid: number; n: number };
+
+const POLICY: RetryPolicy = { rtoMs: 100, maxRtoMs: 800, maxTries: 7 };
+const PEER: Addr = { ip: '10.0.0.1', port: 6001 };
+
+/** Run the outbox's clock from deadline to deadline; return the times at which `rid` was sent and when it failed. */
+function timeline(box: Outbox<Msg, string>, rid: number, sentAt: number): { sends: number[]; failedAt?: number } {
+  const sends = [sentAt];
+  for (let guard = 0; guard < 1000; guard++) {
+    const t = box.nextDeadline();
+    if (t === undefined) return { sends };
+    const { resend, failed } = box.expire(t);
+    if (resend.some((p) => p.rid === rid)) sends.push(t);
+    if (failed.some((p) => p.rid === rid)) return { sends, failedAt: t };
+  }
+  throw new Error('the outbox never stopped');
+}
+
+describe('outbox: retransmission', () => {
+  it('numbers messages consecutively from the first rid and keeps them until settled', () => {
+    const box = new Outbox<Msg, string>(POLICY, 500);
+    const a = box.send(0, PEER, { t: 'ping', n: 1 }, 'a');
+    const b = box.send(0, PEER, { t: 'ping', n: 2 }, 'b');
+    expect([a.rid, b.rid]).toEqual([500, 501]);
+    expect(a).toEqual({ t: 'ping', n: 1, rid: 500 });
+    expect(box.size).toBe(2);
+  });
+
+  it('nothing is resent before the first timeout', () => {
+    const box = new Outbox<Msg, string>(POLICY, 1);
+    box.send(1000, PEER, { t: 'ping', n: 1 }, 'x');
+    expect(box.nextDeadline()).toBe(1100);
+    expect(box.expire(1099)).toEqual({ resend: [], failed: [] });
+  });
+
+  it('resend intervals double from rtoMs up to maxRtoMs, then stay there', () => {
+    const box = new Outbox<Msg, string>(POLICY, 1);
+    const { rid } = box.send(0, PEER, { t: 'ping', n: 1 }, 'x');
+    const { sends } = timeline(box, rid, 0);
+    const gaps = sends.slice(1).map((t, i) => t - sends[i]!);
+    expect(gaps).toEqual([100, 200, 400, 800, 800, 800]);
+  });
+
+  it('fails after exactly maxTries sends in all, and is then forgotten', () => {
+    const box = new Outbox<Msg, string>(POLICY, 1);
+    const { rid } = box.send(0, PEER, { t: 'ping', n: 1 }, 'x');
+    const { sends, failedAt } = timeline(box, rid, 0);
+    expect(sends).toHaveLength(POLICY.maxTries);
+    expect(failedAt).toBe(sends[sends.length - 1]! + POLICY.maxRtoMs);
+    expect(box.size).toBe(0);
+    expect(box.nextDeadline()).toBeUndefined();
+  });
+
+  it('the resent message is the same message (same rid and body), with its try count', () => {
+    const box = new Outbox<Msg, string>(POLICY, 1);
+    const sent = box.send(0, PEER, { t: 'ping', n: 42 }, 'tag');
+    const { resend } = box.expire(100);
+    expect(resend).toHaveLength(1);
+    expect(resend[0]).toMatchObject({ rid: sent.rid, msg: sent, to: PEER, tries: 2, tag: 'tag' });
+  });
+
+  it('for any policy: gaps double up to the ceiling, and the total number of sends is maxTries', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 1, max: 12 }), (rto, doublings, maxTries) => {
+        const policy = { rtoMs: rto, maxRtoMs: rto * 2 ** doublings, maxTries };
+        const box = new Outbox<Msg, string>(policy, 0);
+        const { rid } = box.send(0, PEER, { t: 'ping', n: 0 }, 'x');
+        const { sends, failedAt } = timeline(box, rid, 0);
+        expect(sends).toHaveLength(maxTries);
+        expect(failedAt).toBeDefined();
+        const gaps = [...sends.slice(1), failedAt!].map((t, i) => t - sends[i]!);
+        gaps.forEach((g, i) => expect(g).toBe(Math.min(policy.maxRtoMs, rto * 2 ** i)));
+      }),
+    );
+  });
+
+  it('with the default policy a silent peer is given up on after about 20 seconds', () => {
+    const box = new Outbox<Msg, string>(DEFAULT_RETRY, 0);
+    const { rid } = box.send(0, PEER, { t: 'ping', n: 0 }, 'x');
+    const { failedAt } = timeline(box, rid, 0);
+    expect(failedAt).toBeGreaterThan(10_000);
+    expect(failedAt).toBeLessThan(40_000);
+  });
+});
+
+describe('outbox: settling', () => {
+  it('an acknowledgement from the addressee stops retransmission', () => {
+    const box = new Outbox<Msg, string>(POLICY, 1);
+    const a = box.send(0, PEER, { t: 'ping', n: 1 }, 'a');
+    const b = box.send(0, PEER, { t: 'ping', n: 2 }, 'b');
+    expect(box.settle(a.rid, { ...PEER })).toMatchObject({ rid: a.rid, tag: 'a' });
+    const { resend } = box.expire(100);
+    expect(resend.map((p) => p.rid)).toEqual([b.rid]);
+  });
+
+  it.each([
+    ['another port on the same host', { ip: PEER.ip, port: PEER.port + 1 }],
+    ['the same port on another host', { ip: '10.0.0.2', port: PEER.port }],
+  ])('an acknowledgement from %s is ignored', (_, from) => {
+    const box = new Outbox<Msg, string>(POLICY, 1);
+    const a = box.send(0, PEER, { t: 'ping', n: 1 }, 'a');
+    expect(box.settle(a.rid, from)).toBeUndefined();
+    expect(box.size).toBe(1);
+    expect(box.expire(100).resend.map((p) => p.rid)).toEqual([a.rid]);
+  });
+
+  it('a second or unknown acknowledgement is harmless', () => {
+    const box = new Outbox<Msg, string>(POLICY, 1);
+    const a = box.send(0, PEER, { t: 'ping', n: 1 }, 'a');
+    expect(box.settle(a.rid, PEER)).toBeDefined();
+    expect(box.settle(a.rid, PEER)).toBeUndefined();
+    expect(box.settle(999_999, PEER)).toBeUndefined();
+    expect(box.size).toBe(0);
+  });
+
+  it('drop forgets only what matches', () => {
+    const box = new Outbox<Msg, string>(POLICY, 1);
+    box.send(0, PEER, { t: 'ping', n: 1 }, 'job1');
+    const keep = box.send(0, PEER, { t: 'ping', n: 2 }, 'job2');
+    box.drop((p) => p.tag === 'job1');
+    expect(box.expire(100).resend.map((p) => p.rid)).toEqual([keep.rid]);
+  });
+});
+
+describe('recent: duplicate memory', () => {
+  it('remembers what was answered for a key', () => {
+    const r = new Recent<string>(10);
+    r.set(requestKey('10.0.0.1', 6000, 7), 'SUCCESS');
+    expect(r.get(requestKey('10.0.0.1', 6000, 7))).toBe('SUCCESS');
+    expect(r.has(requestKey('10.0.0.1', 6000, 8))).toBe(false);
+    expect(r.has(requestKey('10.0.0.1', 6001, 7)), 'the sender is part of the key').toBe(false);
+    expect(r.has(requestKey('10.0.0.2', 6000, 7))).toBe(false);
+  });
+
+  it('is bounded and evicts the oldest first', () => {
+    const r = new Recent<number>(3);
+    for (const k of ['a', 'b', 'c', 'd']) r.set(k, k.charCodeAt(0));
+    expect(r.size).toBe(3);
+    expect(r.has('a')).toBe(false);
+    expect(['b', 'c', 'd'].every((k) => r.has(k))).toBe(true);
+    r.set('e', 0);
+    expect(r.has('b')).toBe(false);
+    expect(r.has('e')).toBe(true);
+  });
+
+  it('updating a key already present evicts nothing', () => {
+    const r = new Recent<number>(2);
+    r.set('a', 1);
+    r.set('b', 2);
+    r.set('a', 3);
+    expect(r.size).toBe(2);
+    expect(r.get('a')).toBe(3);
+    expect(r.get('b')).toBe(2);
+  });
+
+  it('for any sequence of keys, size never exceeds capacity and the last `capacity` distinct keys are kept', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 20 }), fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 200 }), (cap, keys) => {
+        const r = new Recent<number>(cap);
+        for (const k of keys) {
+          r.set(String(k), k);
+          expect(r.size).toBeLessThanOrEqual(cap);
+        }
+        // FIFO by first insertion: the model keeps the newest `cap` of the keys still present
+        const model: string[] = [];
+        for (const k of keys.map(String)) {
+          if (model.includes(k)) continue;
+          if (model.length >= cap) model.shift();
+          model.push(k);
+        }
+        for (const k of model) expect(r.has(k)).toBe(true);
+        expect(r.size).toBe(model.length);
+      }),
+    );
+  });
+});
