@@ -4,6 +4,7 @@
 import { MAX_RING, type Message, type MessageOf, type Tuple } from '../protocol/messages.js';
 import { Outbox, Recent, requestKey, type Addr, type RetryPolicy } from '../reliable/index.js';
 import { MANAGER_COMMANDS, helpText, isPeerName, parseCount, parseIpv4, parseLine, parsePort, parseYear } from '../console/commands.js';
+import { Complaints } from '../console/ratelimit.js';
 import { isBusyFor, MANAGER_REQUESTS, WAITING_FOR, type ManagerRequest, type Phase, type Reason } from './rules.js';
 
 export type PeerState = 'Free' | 'Leader' | 'InDHT';
@@ -17,6 +18,8 @@ export interface Dht {
   /** Peer whose leave or join is pending. */
   initiator?: string;
   year: number;
+  /** This DHT's number, unique within the manager's life: stale `dissolved` messages name an older one. */
+  id: number;
   /** When the manager stops waiting for the pending operation. */
   deadline?: number;
 }
@@ -34,7 +37,7 @@ export type ManagerInput =
   | { kind: 'line'; text: string };
 
 type Res = MessageOf<'res'>;
-type Outcome = { ok: true; text: string; peers?: Tuple[]; peer?: Tuple } | { ok: false; reason: Reason; text: string };
+type Outcome = { ok: true; text: string; peers?: Tuple[]; peer?: Tuple; dht?: number } | { ok: false; reason: Reason; text: string };
 
 const fail = (reason: Reason, text: string): Outcome => ({ ok: false, reason, text });
 
@@ -44,6 +47,8 @@ export class ManagerCore {
   private readonly answered = new Recent<Res>(4096);
   private readonly outbox: Outbox<MessageOf<'dissolved'>, string>;
   private out: ManagerEffect[] = [];
+  private dhtCount = 0;
+  private readonly complaints = new Complaints();
   /** Time of the event being handled (the cores never read a clock). */
   private now = 0;
 
@@ -118,7 +123,8 @@ export class ManagerCore {
       return;
     }
     if (msg.t !== 'cmd') {
-      this.print(`ignored ${msg.t} from ${from.ip}:${from.port}: the manager only takes commands`);
+      const line = this.complaints.note(this.now, `ignored:${msg.t}`, `ignored ${msg.t} from ${from.ip}:${from.port}: the manager only takes commands`);
+      if (line) this.print(line);
       return;
     }
     const key = requestKey(from.ip, from.port, msg.rid);
@@ -132,7 +138,8 @@ export class ManagerCore {
     const text = clip(outcome.text);
     const res: Res = outcome.ok
       ? { t: 'res', rid: msg.rid, cmd: msg.cmd.slice(0, 20), code: 'SUCCESS', text,
-          ...(outcome.peers ? { peers: outcome.peers } : {}), ...(outcome.peer ? { peer: outcome.peer } : {}) }
+          ...(outcome.peers ? { peers: outcome.peers } : {}), ...(outcome.peer ? { peer: outcome.peer } : {}),
+          ...(outcome.dht !== undefined ? { dht: outcome.dht } : {}) }
       : { t: 'res', rid: msg.rid, cmd: msg.cmd.slice(0, 20), code: 'FAILURE', reason: outcome.reason, text };
     this.answered.set(key, res);
     const summary = outcome.ok ? 'SUCCESS' : `FAILURE ${outcome.reason}`;
@@ -208,8 +215,9 @@ export class ManagerCore {
     leader.state = 'Leader';
     for (const p of others) p.state = 'InDHT';
     const members = [leader, ...others];
-    this.dht = { phase: 'building', leader: leader.name, members: members.map((p) => p.name), year, deadline: now + this.config.waitTimeoutMs };
-    return { ok: true, text: `${leader.name} leads a DHT of ${n}: ${members.map((p) => p.name).join(', ')}`, peers: members.map(tupleOf) };
+    this.dhtCount += 1;
+    this.dht = { phase: 'building', leader: leader.name, members: members.map((p) => p.name), year, id: this.dhtCount, deadline: now + this.config.waitTimeoutMs };
+    return { ok: true, text: `${leader.name} leads a DHT of ${n}: ${members.map((p) => p.name).join(', ')}`, peers: members.map(tupleOf), dht: this.dhtCount };
   }
 
   private dhtComplete(peer: PeerEntry): Outcome {
@@ -335,7 +343,7 @@ export class ManagerCore {
     for (const name of involved) {
       const p = this.peers.get(name);
       if (!p || name === except) continue;
-      const msg = this.outbox.send(this.now, { ip: p.ip, port: p.mport }, { t: 'dissolved', text: why.slice(0, 300) }, p.name);
+      const msg = this.outbox.send(this.now, { ip: p.ip, port: p.mport }, { t: 'dissolved', dht: d.id, text: why.slice(0, 300) }, p.name);
       this.out.push({ kind: 'send', to: { ip: p.ip, port: p.mport }, msg, attempt: 1 });
     }
   }

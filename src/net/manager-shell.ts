@@ -20,7 +20,7 @@ export class ManagerShell {
   constructor(private readonly options: ManagerShellOptions) {
     this.core = new ManagerCore(options.config, { random: Math.random });
     this.io = new ShellIo(options, (addr) => this.core.nameOf(addr));
-    this.timer = new DeadlineTimer(() => this.io.now(), (now) => this.apply(this.core.onTimeout(now)));
+    this.timer = new DeadlineTimer(() => this.io.now(), (now) => this.apply(this.io.guard('a timeout', () => this.core.onTimeout(now))));
   }
 
   /** Bind, then serve; rejects with a one-line Error if the port cannot be had. */
@@ -28,7 +28,7 @@ export class ManagerShell {
     const { bind, port } = this.options;
     this.sock = await bindUdp(bind, port);
     this.sock.on('message', (bytes, rinfo) => this.io.receive(bytes, rinfo,
-      (from, msg) => this.core.handle(this.io.now(), { kind: 'datagram', from, msg }), (effects) => this.apply(effects)));
+      (from, msg) => this.io.guard(`a ${msg.t} datagram`, () => this.core.handle(this.io.now(), { kind: 'datagram', from, msg })), (effects) => this.apply(effects)));
     this.sock.on('error', (err) => this.io.complain('socket', `socket: ${err.message.split('\n')[0]}`));
     this.io.print(`manager: listening on ${bind}:${port}`);
     this.io.exitOnSignals();
@@ -36,7 +36,7 @@ export class ManagerShell {
   }
 
   private input(input: ManagerInput): void {
-    this.apply(this.core.handle(this.io.now(), input));
+    this.apply(this.io.guard(input.kind === 'line' ? 'a console line' : input.kind, () => this.core.handle(this.io.now(), input)));
   }
 
   private apply(effects: ManagerEffect[]): void {

@@ -29,7 +29,7 @@ export class PeerShell {
       loadData: (year) => data.load(year),
     });
     this.io = new ShellIo({ ...options, maxPayload: options.config.maxPayload }, (addr) => this.core.nameOf(addr));
-    this.timer = new DeadlineTimer(() => this.io.now(), (now) => this.apply(this.core.onTimeout(now)));
+    this.timer = new DeadlineTimer(() => this.io.now(), (now) => this.apply(this.io.guard('a timeout', () => this.core.onTimeout(now))));
   }
 
   start(): void {
@@ -41,7 +41,7 @@ export class PeerShell {
   }
 
   private input(input: PeerInput): void {
-    this.apply(this.core.handle(this.io.now(), input));
+    this.apply(this.io.guard(input.kind === 'line' ? 'a console line' : input.kind, () => this.core.handle(this.io.now(), input)));
   }
 
   private apply(effects: PeerEffect[]): void {
@@ -74,7 +74,7 @@ export class PeerShell {
   private listen(via: Via, sock: dgram.Socket): void {
     this.sockets[via] = sock;
     sock.on('message', (bytes, rinfo) => this.io.receive(bytes, rinfo,
-      (from, msg) => this.core.handle(this.io.now(), { kind: 'datagram', via, from, msg }), (effects) => this.apply(effects)));
+      (from, msg) => this.io.guard(`a ${msg.t} datagram`, () => this.core.handle(this.io.now(), { kind: 'datagram', via, from, msg })), (effects) => this.apply(effects)));
     // After binding, errors are per-datagram trouble (e.g. ICMP reports); the socket stays usable.
     sock.on('error', (err) => this.io.complain(`socket:${via}`, `${via}-port socket: ${err.message.split('\n')[0]}`));
   }

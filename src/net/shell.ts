@@ -108,6 +108,20 @@ export class ShellIo {
     return `process: peak RSS ${rssMb} MB; sent ${t.sent} datagrams (${t.sentBytes} bytes), received ${t.received} (${t.receivedBytes} bytes)`;
   }
 
+  /**
+   * Last line of defence: a bug in a core must not kill a process that holds part of a DHT.
+   * The error is reported in one line (rate-limited) and the event is dropped.
+   */
+  guard<E>(what: string, step: () => E[]): E[] {
+    try {
+      return step();
+    } catch (err) {
+      const text = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      this.complain(`internal:${what}`, `internal error while handling ${what}: ${text} (the event was dropped; the process keeps running)`);
+      return [];
+    }
+  }
+
   complain(kind: string, text: string): void {
     const line = this.complaints.note(this.now(), kind, text);
     if (line) this.print(line);

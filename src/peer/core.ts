@@ -44,7 +44,7 @@ export type PeerInput =
   | { kind: 'bind-failed'; error: string };
 
 export interface Me { name: string; ip: string; mport: number; pport: number }
-export interface Ring { id: number; n: number; peers: Tuple[]; year: number; s: number; epoch: number }
+export interface Ring { id: number; n: number; peers: Tuple[]; year: number; s: number; epoch: number; dht: number }
 
 type Res = MessageOf<'res'>;
 type Tag = { kind: 'cmd'; cmd: string } | { kind: 'p2p'; t: string; to: string; pipe: Pipeline | null };
@@ -72,6 +72,15 @@ const STARTS_OPERATION = new Set(['setup-dht', 'leave-dht', 'join-dht', 'teardow
 /** Bounds (TigerBeetle habit): console lines waiting, ids remembered for duplicate suppression. */
 const MAX_QUEUED_LINES = 1000;
 const DEDUP_CAPACITY = 200_000;
+
+/** Why a ring description (set-id, reset-id) cannot be used, or null: never trust n, id or s blindly. */
+function ringProblem(m: { id: number; n: number; peers: Tuple[]; s: number }): string | null {
+  if (m.n !== m.peers.length) return `n = ${m.n} but ${m.peers.length} peers are listed`;
+  if (m.id >= m.n) return `id ${m.id} is not below n = ${m.n}`;
+  if (m.s < 2) return `table size ${m.s} is too small`;
+  if (new Set(m.peers.map((p) => p.name)).size !== m.peers.length) return 'a peer is listed twice';
+  return null;
+}
 
 export class PeerCore {
   me: Me | null = null;
@@ -252,7 +261,7 @@ export class PeerCore {
         if (!ok) this.unregister();
         break;
       case 'setup-dht':
-        if (ok) this.startSetup(res.peers ?? [], parseYear(args[2]!)!);
+        if (ok) this.startSetup(res.peers ?? [], parseYear(args[2]!)!, res.dht ?? 0);
         break;
       case 'query-dht':
         if (ok && res.peer) this.startQuery(res.peer, Number(args[1]));
@@ -324,7 +333,7 @@ export class PeerCore {
       const key = requestKey(from.ip, from.port, msg.rid);
       if (!this.seen.has(key)) {
         this.seen.set(key, true);
-        this.onDissolved(msg.text);
+        if (this.ring === null || this.ring.dht === msg.dht) this.onDissolved(msg.text);
       }
       this.ack('m', from, msg.rid);
       return;
@@ -354,18 +363,18 @@ export class PeerCore {
 
   // ---------------------------------------------------------------- setup (SPEC §3.1)
 
-  private startSetup(peers: Tuple[], year: number): void {
+  private startSetup(peers: Tuple[], year: number, dht: number): void {
     const data = this.env.loadData(year);
     if (typeof data === 'string') return this.abort(`setup-dht: ${data}`);
     const s = tableSize(data.records.length);
     const epoch = this.newEpoch();
-    this.ring = { id: 0, n: peers.length, peers, year, s, epoch };
+    this.ring = { id: 0, n: peers.length, peers, year, s, epoch, dht };
     this.rememberTuples(peers);
     this.job = { kind: 'setup' };
     this.setupData = data.records;
     this.print(`setup: ${data.records.length} records of ${year} (${data.source}); s = ${s}; assigning ids to ${peers.length - 1} peers`);
     for (let i = 1; i < peers.length; i++) {
-      const msg = this.sendPeer(peers[i]!, { t: 'set-id', id: i, n: peers.length, peers, year, s, epoch });
+      const msg = this.sendPeer(peers[i]!, { t: 'set-id', id: i, n: peers.length, peers, year, s, epoch, dht });
       this.setIdsPending.add(msg.rid);
     }
     if (this.setIdsPending.size === 0) this.distribute('setup');
@@ -380,10 +389,12 @@ export class PeerCore {
     if (!this.me) return 'not registered';
     const leader = m.peers[0]!;
     if (leader.ip !== from.ip || leader.port !== from.port) return 'set-id must come from the leader it names';
+    const bad = ringProblem(m);
+    if (bad) return `bad set-id: ${bad}`;
     const mine = m.peers[m.id];
     if (!mine || mine.name !== this.me.name || mine.port !== this.me.pport) return 'set-id names another peer at this id';
     if (this.ring && !this.inRing(from)) return 'this peer is in another ring';
-    this.ring = { id: m.id, n: m.n, peers: m.peers, year: m.year, s: m.s, epoch: m.epoch };
+    this.ring = { id: m.id, n: m.n, peers: m.peers, year: m.year, s: m.s, epoch: m.epoch, dht: m.dht };
     this.rememberTuples(m.peers);
     this.table.clear();
     this.pipe = null;
@@ -512,6 +523,8 @@ export class PeerCore {
   private onTeardown(from: Addr, m: MessageOf<'teardown'>): string | null {
     const ring = this.ring;
     if (!ring || !this.inRing(from)) return 'not from a member of this ring';
+    if (!ring.peers.some((p) => p.name === m.origin)) return `teardown from ${m.origin}, who is not in this ring`;
+    if (m.epoch !== ring.epoch) return null; // a late teardown of an earlier ring: acknowledge and drop
     if (m.origin === this.me!.name) {
       this.table.clear();
       this.teardownReturned(m.dissolve);
@@ -554,7 +567,7 @@ export class PeerCore {
     const others = [...ring.peers.slice(ring.id + 1), ...ring.peers.slice(0, ring.id)];
     const epoch = this.newEpoch();
     this.print(`leave: renumbering ${others.length} nodes; ${others[0]!.name} becomes the leader`);
-    this.sendPeer(others[0]!, { t: 'reset-id', origin: this.meTuple(), id: 0, n: others.length, peers: others, year: ring.year, s: ring.s, epoch });
+    this.sendPeer(others[0]!, { t: 'reset-id', origin: this.meTuple(), id: 0, n: others.length, peers: others, year: ring.year, s: ring.s, epoch, dht: ring.dht });
     if (this.job?.kind === 'leave') this.job.newLeader = others[0]!;
   }
 
@@ -566,16 +579,18 @@ export class PeerCore {
       this.resetReturned();
       return null;
     }
+    const bad = ringProblem(m);
+    if (bad) return `bad reset-id: ${bad}`;
     const mine = m.peers[m.id];
     if (!mine || mine.name !== me.name) return 'reset-id gives this peer\'s id to another';
-    this.ring = { id: m.id, n: m.n, peers: m.peers, year: m.year, s: m.s, epoch: m.epoch };
+    this.ring = { id: m.id, n: m.n, peers: m.peers, year: m.year, s: m.s, epoch: m.epoch, dht: m.dht };
     this.rememberTuples(m.peers);
     this.lastResetOrigin = m.origin;
     this.pipe = null;
     this.received = { batches: 0, records: 0, misrouted: 0 };
     const next = m.id === m.n - 1 ? m.origin : m.peers[m.id + 1]!;
     this.print(`reset-id: I am node ${m.id} of ${m.n}; right neighbour ${m.peers[(m.id + 1) % m.n]!.name}`);
-    this.sendPeer(next, { t: 'reset-id', origin: m.origin, id: m.id + 1, n: m.n, peers: m.peers, year: m.year, s: m.s, epoch: m.epoch });
+    this.sendPeer(next, { t: 'reset-id', origin: m.origin, id: m.id + 1, n: m.n, peers: m.peers, year: m.year, s: m.s, epoch: m.epoch, dht: m.dht });
     return null;
   }
 
@@ -650,7 +665,7 @@ export class PeerCore {
     const ring = this.ring!;
     const peers = [...ring.peers, joiner];
     this.ring = { ...ring, n: peers.length, peers, epoch: this.newEpoch() };
-    this.sendPeer(peers[1]!, { t: 'reset-id', origin: this.meTuple(), id: 1, n: peers.length, peers, year: ring.year, s: ring.s, epoch: this.ring.epoch });
+    this.sendPeer(peers[1]!, { t: 'reset-id', origin: this.meTuple(), id: 1, n: peers.length, peers, year: ring.year, s: ring.s, epoch: this.ring.epoch, dht: ring.dht });
   }
 
   // ---------------------------------------------------------------- queries (SPEC §3.2)
@@ -665,6 +680,7 @@ export class PeerCore {
   private onFindEvent(m: MessageOf<'find-event'>): string | null {
     const ring = this.ring;
     if (!ring) return 'this peer is not in a DHT';
+    if (m.remaining?.some((i) => i >= ring.n) || m.idSeq.some((i) => i >= ring.n)) return `bad find-event: a node id is not below n = ${ring.n}`;
     this.known.set(addrKey(m.sender), m.sender.name);
     const pos = positionOf(m.eventId, ring.s);
     const target = nodeOf(pos, ring.n);
@@ -709,6 +725,7 @@ export class PeerCore {
     this.op = null;
     this.setIdsPending.clear();
     this.setupData = null;
+    this.outbox.drop((p) => p.tag.kind === 'p2p');
     if (this.job && ['setup', 'leave', 'join', 'teardown'].includes(this.job.kind)) this.job = null;
     this.print(`dissolved: ${text}${had ? '; this peer left the ring and is Free' : ''}`);
   }
@@ -752,7 +769,9 @@ export class PeerCore {
     this.op = null;
     this.setupData = null;
     this.setIdsPending.clear();
-    if (this.job?.kind === 'setup' || this.job?.kind === 'leave') this.ring = null;
+    if (this.job?.kind === 'setup' || this.job?.kind === 'leave' || this.job?.kind === 'join') this.ring = null;
+    this.table.clear();
+    this.outbox.drop((p) => p.tag.kind === 'p2p');
     this.job = { kind: 'cmd' };
     this.sendCommand('dht-abort', [this.me!.name], (res) => {
       this.job = null;

@@ -13,7 +13,8 @@ const Name = Type.String({ minLength: 1, maxLength: 15, pattern: '^[A-Za-z][A-Za
 const Ipv4 = Type.String({ minLength: 7, maxLength: 15, pattern: '^\\d{1,3}(\\.\\d{1,3}){3}$' });
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 const Rid = Type.Integer({ minimum: 0, maximum: MAX_RID });
-const NodeId = Type.Integer({ minimum: 0, maximum: 256 });
+const NodeId = Type.Integer({ minimum: 0, maximum: 255 });
+const RingSize = Type.Integer({ minimum: 1, maximum: 256 });
 const Count = Type.Integer({ minimum: 0, maximum: 1e9 });
 const EventId = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 const Year = Type.Integer({ minimum: 1000, maximum: 9999 });
@@ -48,15 +49,17 @@ export const Response = msg('res', {
   text: Text,
   peers: Type.Optional(Tuples),
   peer: Type.Optional(Tuple),
+  /** setup-dht: the number the manager gave this DHT; members carry it so a late `dissolved` of an older DHT is not applied. */
+  dht: Type.Optional(Count),
 });
 /** Manager → member: the DHT you were in no longer exists (the manager gave up waiting, or it was aborted). */
-export const Dissolved = msg('dissolved', { text: Text });
+export const Dissolved = msg('dissolved', { dht: Count, text: Text });
 
 // ---- peer ↔ peer (p-ports) ----
 
 /** Leader → node i: your identifier, the ring, and what every member must know to answer queries. */
 export const SetId = msg('set-id', {
-  id: NodeId, n: NodeId, peers: Tuples, year: Year, s: Count, epoch: Count,
+  id: NodeId, n: RingSize, peers: Tuples, year: Year, s: Count, epoch: Count, dht: Count,
 });
 /** A batch of records travelling around the ring toward their nodes. */
 export const Store = msg('store', { epoch: Count, recs: Type.Array(RecordSchema, { maxItems: 200 }) });
@@ -66,7 +69,7 @@ export const StoreEnd = msg('store-end', { epoch: Count, counts: Type.Array(Coun
 export const Teardown = msg('teardown', { origin: Name, dissolve: Type.Boolean(), epoch: Count });
 /** Renumbering: take identifier `id` in the ring `peers` of size n, pass on with id+1. */
 export const ResetId = msg('reset-id', {
-  origin: Tuple, id: NodeId, n: NodeId, peers: Tuples, year: Year, s: Count, epoch: Count,
+  origin: Tuple, id: Type.Integer({ minimum: 0, maximum: 256 }), n: RingSize, peers: Tuples, year: Year, s: Count, epoch: Count, dht: Count,
 });
 /** Leaver → new leader: rebuild the tables of the renumbered ring from the year's file. */
 export const RebuildDht = msg('rebuild-dht', { year: Year, origin: Tuple });
@@ -95,7 +98,7 @@ export const Frag = Type.Object({
   f: Rid,
   i: Type.Integer({ minimum: 0, maximum: 63 }),
   of: Type.Integer({ minimum: 2, maximum: 64 }),
-  d: Type.String({ maxLength: 2000, pattern: '^[A-Za-z0-9+/=]*$' }),
+  d: Type.String({ maxLength: 12_000, pattern: '^[A-Za-z0-9+/=]*$' }),
 }, { additionalProperties: false });
 /** Transport acknowledgement of any message above (except res/ack): "I have it, stop resending". */
 export const Ack = Type.Object({ t: Type.Literal('ack'), rid: Rid }, { additionalProperties: false });

@@ -3,7 +3,7 @@
 // has more than ~25 peers. Those are cut into `frag` datagrams and put back together here, below
 // the cores, so the cores and the reliable layer see whole messages only. A lost fragment loses
 // the message, and the sender's retransmission sends every fragment again.
-import { decode, encode, type Decoded } from './codec.js';
+import { decode, encode, HARD_MAX_PAYLOAD, type Decoded } from './codec.js';
 import type { Message } from './messages.js';
 import { addrKey, type Addr } from '../reliable/outbox.js';
 
@@ -39,7 +39,8 @@ export class Wire {
 
   /** One received datagram: a whole message, a rejection with its reason, or a fragment kept for later. */
   receive(from: Addr, bytes: Uint8Array): Received {
-    const first = decode(bytes, Math.max(this.maxPayload, 1500) * 2);
+    // Accept up to the hard ceiling whatever our own sending limit: peers may be configured differently.
+    const first = decode(bytes, HARD_MAX_PAYLOAD);
     if (!first.ok) return first;
     if (first.msg.t !== 'frag') return { ok: true, msg: first.msg };
     const { f, i, of, d } = first.msg;
@@ -57,7 +58,7 @@ export class Wire {
     if (partial.have < of) return { ok: 'partial' };
     this.partials.delete(key);
     const whole = Buffer.concat(partial.parts.map((p) => Buffer.from(p!, 'base64')));
-    const msg = decode(whole, MAX_FRAGMENTS * this.maxPayload);
+    const msg = decode(whole, MAX_FRAGMENTS * HARD_MAX_PAYLOAD);
     if (!msg.ok) return msg;
     if (msg.msg.t === 'frag') return { ok: false, reason: 'bad frag: nested fragments' };
     return { ok: true, msg: msg.msg };

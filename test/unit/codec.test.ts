@@ -22,13 +22,13 @@ const EXAMPLES: Datagram[] = [
   { t: 'res', rid: 2, cmd: 'setup-dht', code: 'SUCCESS', text: 'peer1 leads a DHT of 3', peers: [t1, t2, t3] },
   { t: 'res', rid: 3, cmd: 'query-dht', code: 'SUCCESS', text: 'ask peer2', peer: t2 },
   { t: 'res', rid: 4, cmd: 'register', code: 'FAILURE', reason: 'DUPLICATE_NAME', text: 'a peer named peer1 is already registered' },
-  { t: 'dissolved', rid: 5, text: 'the manager gave up waiting' },
-  { t: 'set-id', rid: 6, id: 1, n: 3, peers: [t1, t2, t3], year: 1950, s: 449, epoch: 1 },
+  { t: 'dissolved', rid: 5, dht: 1, text: 'the manager gave up waiting' },
+  { t: 'set-id', rid: 6, id: 1, n: 3, peers: [t1, t2, t3], year: 1950, s: 449, epoch: 1, dht: 1 },
   { t: 'store', rid: 7, epoch: 1, recs: [record, record.map((f) => f.toLowerCase())] },
   { t: 'store', rid: 8, epoch: 2, recs: [] },
   { t: 'store-end', rid: 9, epoch: 1, counts: [72, 75, 76] },
   { t: 'teardown', rid: 10, origin: 'peer1', dissolve: true, epoch: 3 },
-  { t: 'reset-id', rid: 11, origin: t2, id: 0, n: 2, peers: [t1, t3], year: 1996, s: 97073, epoch: 4 },
+  { t: 'reset-id', rid: 11, origin: t2, id: 0, n: 2, peers: [t1, t3], year: 1996, s: 97073, epoch: 4, dht: 1 },
   { t: 'rebuild-dht', rid: 12, year: 2019, origin: t2 },
   { t: 'rebuild-done', rid: 13, leader: 'peer1', ok: true, counts: [9711, 9691], text: 'rebuilt' },
   { t: 'join', rid: 14, joiner: t3 },
@@ -225,8 +225,8 @@ const validMessage: fc.Arbitrary<Datagram> = fc.oneof(
   fc.record({ t: fc.constant('res' as const), rid, cmd: fc.string({ maxLength: 20 }), code: fc.constantFrom('SUCCESS' as const, 'FAILURE' as const),
     reason: fc.string({ maxLength: 30 }), text: fc.string({ unit: 'binary', maxLength: 300 }), peers: fc.array(tuple, { minLength: 1, maxLength: 5 }), peer: tuple },
   { requiredKeys: ['t', 'rid', 'cmd', 'code', 'text'] }),
-  fc.record({ t: fc.constant('set-id' as const), rid, id: fc.integer({ min: 0, max: 256 }), n: fc.integer({ min: 0, max: 256 }),
-    peers: fc.array(tuple, { minLength: 1, maxLength: 10 }), year: fc.integer({ min: 1950, max: 2019 }), s: fc.nat(1e9), epoch: fc.nat(1e9) }),
+  fc.record({ t: fc.constant('set-id' as const), rid, id: fc.integer({ min: 0, max: 255 }), n: fc.integer({ min: 1, max: 256 }),
+    peers: fc.array(tuple, { minLength: 1, maxLength: 10 }), year: fc.integer({ min: 1950, max: 2019 }), s: fc.nat(1e9), epoch: fc.nat(1e9), dht: fc.nat(1e9) }),
   fc.record({ t: fc.constant('store' as const), rid, epoch: fc.nat(1e9), recs: fc.array(rec, { maxLength: 3 }) }),
   fc.record({ t: fc.constant('find-event' as const), rid, qid: rid, eventId: fc.maxSafeNat(), sender: tuple,
     remaining: fc.option(nodeIds, { nil: null }), idSeq: nodeIds }),
@@ -250,7 +250,7 @@ describe('codec: round trip of generated valid messages', () => {
 
 describe('codec: clear reasons', () => {
   it('oversized datagrams are rejected before parsing, with the sizes', () => {
-    const big = encode({ t: 'dissolved', rid: 1, text: 'x'.repeat(290) });
+    const big = encode({ t: 'dissolved', rid: 1, dht: 1, text: 'x'.repeat(290) });
     const limit = big.length - 1;
     const result = decode(big, limit);
     expect(result).toEqual({ ok: false, reason: expect.stringContaining('oversized') });
