@@ -8,8 +8,8 @@ import { generateSynthetic, toCsv } from '../src/data/synthetic.js';
 import { eventIdOf } from '../src/data/record.js';
 import { loadDatasetSync } from '../src/data/loader.js';
 import { nodeOf, positionOf, tableSize } from '../src/data/hash.js';
-import { jsonBytes } from '../src/peer/pipeline.js';
-import { System, ask, repoRoot, BULK_MS } from '../src/scenario/system.js';
+import { jsonStringBytes, toLine } from '../src/data/line.js';
+import { System, ask, parseCounts, repoRoot, BULK_MS } from '../src/scenario/system.js';
 import { loopbackFloor, median, parseFloorMs, percentile } from './floor.js';
 import { setupPlot } from './plot.js';
 
@@ -95,6 +95,8 @@ async function runSystem(set: { label: string; dir: string; year: number }, n: n
     const before = await traffic(system, names);
     const lines = await ask(system.peer('peer1'), `setup-dht peer1 ${n} ${set.year}`, /^setup-dht: done in /, BULK_MS);
     const ms = Number(/done in ([\d.]+) ms/.exec(lines[lines.length - 1]!)![1]);
+    const ring = parseCounts(lines).map((c) => c.name);
+    const free = names.filter((k) => !ring.includes(k));
     const after = await traffic(system, names);
     const s = tableSize(records.length);
     let hops = 0;
@@ -102,10 +104,10 @@ async function runSystem(set: { label: string; dir: string; year: number }, n: n
     for (const r of records) {
       const id = nodeOf(positionOf(eventIdOf(r), s), n);
       hops += id;
-      minBytes += id * (jsonBytes(r) + 1);
+      minBytes += id * (jsonStringBytes(toLine(r)) + 1);
     }
     const netFloorMs = (Math.ceil(minBytes / (PAYLOAD - 80)) / netRate) * 1000;
-    const members = [...after.keys()].filter((k) => k !== 'peer1' && !names.slice(n).includes(k));
+    const members = ring.filter((k) => k !== 'peer1');
     const setup: SetupFigure = {
       dataset: set.label, records: records.length, n, ms, recordsPerSec: records.length / (ms / 1000),
       parseFloorMs: parseMs, netFloorMs, floorMs: parseMs + netFloorMs, ratio: ms / (parseMs + netFloorMs),
@@ -114,8 +116,8 @@ async function runSystem(set: { label: string; dir: string; year: number }, n: n
       minRecordHops: hops, minBytes, leaderRssMb: after.get('peer1')!.rssMb, memberRssMb: Math.max(...members.map((k) => after.get(k)!.rssMb)),
     };
     const out: { setup: SetupFigure; rebuilds: RebuildFigure[]; query?: QueryFigure } = { setup, rebuilds: [] };
-    if (queryCount > 0) out.query = await measureQueries(system, names.slice(n), records, queryCount, n);
-    if (rebuild) out.rebuilds = await measureRebuilds(system, n, names);
+    if (queryCount > 0) out.query = await measureQueries(system, free, records, queryCount, n);
+    if (rebuild) out.rebuilds = await measureRebuilds(system, n, free[0]!);
     return out;
   } finally {
     system.killAll();
@@ -123,10 +125,9 @@ async function runSystem(set: { label: string; dir: string; year: number }, n: n
   }
 }
 
-async function measureRebuilds(system: System, n: number, names: string[]): Promise<RebuildFigure[]> {
+async function measureRebuilds(system: System, n: number, joiner: string): Promise<RebuildFigure[]> {
   const leaver = 'peer1';
   const leave = await ask(system.peer(leaver), `leave-dht ${leaver}`, /^leave-dht: done in /, BULK_MS);
-  const joiner = names[n]!;
   const join = await ask(system.peer(joiner), `join-dht ${joiner}`, /^join-dht: done in /, BULK_MS);
   const msOf = (lines: string[]) => Number(/done in ([\d.]+) ms/.exec(lines[lines.length - 1]!)![1]);
   return [{ op: 'leave', n: n - 1, ms: msOf(leave) }, { op: 'join', n, ms: msOf(join) }];

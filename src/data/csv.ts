@@ -12,6 +12,7 @@ import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { parse, type Options as CsvOptions } from 'csv-parse/sync';
 import { COLUMNS, type Dataset, type StormRecord } from './record.js';
+import { toLine } from './line.js';
 
 /** A data problem a person can fix (missing file, bad column, bad row); message is one line. */
 export class DataError extends Error {
@@ -234,6 +235,57 @@ export function parseWithLibrary(text: string, source = '<input>'): StormRecord[
 export function parseStormCsv(text: string, source = '<input>'): StormRecord[] {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   return body.includes('"') ? parseWithLibrary(body, source) : parseUnquoted(body, source);
+}
+
+/**
+ * The records of a storm-events CSV text as record lines (data/line.ts), the form peers store
+ * and send. A course file with the columns in course order and no quotes already is such lines,
+ * so they are sliced out of the text after the same checks parseStormCsv makes; anything else is
+ * parsed field by field and re-joined. Same records, same errors as parseStormCsv.
+ */
+export function parseStormLines(text: string, source = '<input>'): string[] {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  if (!body.includes('"')) {
+    const lines = sliceCourseLines(body, source);
+    if (lines) return lines;
+  }
+  return parseStormCsv(body, source).map(toLine);
+}
+
+/** The lines of an unquoted file whose header is exactly the course columns; null otherwise. */
+function sliceCourseLines(text: string, source: string): string[] | null {
+  const lines: string[] = [];
+  let line = 0;
+  let headerSeen = false;
+  for (let start = 0; start <= text.length; ) {
+    line++;
+    const newline = text.indexOf('\n', start);
+    const next = newline < 0 ? text.length : newline;
+    const end = newline > start && text.charCodeAt(newline - 1) === 13 ? newline - 1 : next;
+    if (end > start) {
+      if (!headerSeen) {
+        const header = splitFields(text, start, end);
+        if (!isIdentity(mapHeader(header, source), header.length)) return null;
+        headerSeen = true;
+      } else {
+        const row = text.slice(start, end);
+        const fields = countCommas(row) + 1;
+        if (fields !== COLUMNS.length) throw wrongFieldCount(source, line, fields, COLUMNS.length);
+        const comma = row.indexOf(',');
+        checkEventId(row.slice(0, comma), source, line);
+        lines.push(row);
+      }
+    }
+    start = next + 1;
+  }
+  if (!headerSeen) throw noHeader(source);
+  return lines;
+}
+
+function countCommas(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf(','); i >= 0; i = s.indexOf(',', i + 1)) n += 1;
+  return n;
 }
 
 const STORM_EVENTS_NAME = /^stormevents_details-ftp_v1\.0_d(\d{4})_c(\d{8})\.csv(\.gz)?$/i;

@@ -37,6 +37,13 @@ export function eventIdOf(r: StormRecord): number {
   return Number(r[0]);
 }
 
+/** A year's records as record lines (data/line.ts): what a peer keeps, stores and sends. */
+export interface LineDataset {
+  year: number;
+  lines: string[];
+  source: string;
+}
+
 export interface Dataset {
   year: number;
   records: StormRecord[];

@@ -2,8 +2,8 @@
 import { DEFAULT_RETRY, type RetryPolicy } from '../reliable/index.js';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/codec.js';
 
-/** Store batches in flight per ring hop: ~45 KB, well inside a default socket buffer. */
-export const DEFAULT_WINDOW = 32;
+/** Store batches in flight per ring hop: ~180 KB, inside even a default (208 KB) socket buffer. */
+export const DEFAULT_WINDOW = 128;
 /** A query walks at most n hops, each retried for ~20 s at worst. */
 export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
 /** How long the manager waits for dht-complete, dht-rebuilt or teardown-complete. */

@@ -105,7 +105,9 @@ export class ShellIo {
   processLine(): string {
     const t = this.traffic;
     const rssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-    return `process: peak RSS ${rssMb} MB; sent ${t.sent} datagrams (${t.sentBytes} bytes), received ${t.received} (${t.receivedBytes} bytes)`;
+    const cpu = process.cpuUsage();
+    return `process: peak RSS ${rssMb} MB; sent ${t.sent} datagrams (${t.sentBytes} bytes), received ${t.received} (${t.receivedBytes} bytes); ` +
+      `CPU ${Math.round((cpu.user + cpu.system) / 1000)} ms`;
   }
 
   /**

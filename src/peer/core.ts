@@ -2,8 +2,9 @@
 // p-port), the result of binding its sockets, a timeout. Outputs: effects for the shell. No
 // socket, clock, file or random source inside: `now` comes with each call, the dataset and the
 // random numbers through `env`. The same code runs over real UDP and in the simulation.
-import type { Message, MessageOf, PeerMessage, Tuple, Unnumbered } from '../protocol/messages.js';
-import { COLUMNS, eventIdOf, type Dataset, type StormRecord } from '../data/record.js';
+import { MAX_ACKS_PER_DATAGRAM, type Message, type MessageOf, type PeerMessage, type Tuple, type Unnumbered } from '../protocol/messages.js';
+import { COLUMNS, type LineDataset } from '../data/record.js';
+import { eventIdOfLine, fromLine } from '../data/line.js';
 import { nodeOf, positionOf, tableSize } from '../data/hash.js';
 import { Outbox, Recent, addrKey, requestKey, sameAddr, type Addr, type Pending, type RetryPolicy, type WithoutRid } from '../reliable/index.js';
 import { PEER_COMMANDS, helpText, parseEventId, parseIpv4, parseLine, parsePort, parseYear } from '../console/commands.js';
@@ -25,8 +26,8 @@ export interface PeerEnv {
   random(): number;
   /** null if the year's file is there and readable, else a one-line explanation. */
   checkData(year: number): string | null;
-  /** The year's records, or a one-line explanation of why they cannot be read. */
-  loadData(year: number): Dataset | string;
+  /** The year's records as record lines, or a one-line explanation of why they cannot be read. */
+  loadData(year: number): LineDataset | string;
 }
 
 export type Via = 'm' | 'p';
@@ -71,6 +72,11 @@ const STARTS_OPERATION = new Set(['setup-dht', 'leave-dht', 'join-dht', 'teardow
 
 /** Bounds (TigerBeetle habit): console lines waiting, ids remembered for duplicate suppression. */
 const MAX_QUEUED_LINES = 1000;
+/**
+ * How long an acknowledgement may wait for others to share its datagram: zero means "until the
+ * datagrams already received are handled" (the shell flushes after its current I/O burst).
+ */
+const ACK_DELAY_MS = 0;
 const DEDUP_CAPACITY = 200_000;
 
 /** Why a ring description (set-id, reset-id) cannot be used, or null: never trust n, id or s blindly. */
@@ -99,12 +105,14 @@ export class PeerCore {
   private lead: { purpose: 'setup' | 'rebuild'; notify?: Tuple } | null = null;
   private lastResetOrigin: Tuple | null = null;
   private setIdsPending = new Set<number>();
-  private setupData: StormRecord[] | null = null;
+  private setupData: string[] | null = null;
   private received = { batches: 0, records: 0, misrouted: 0 };
   /** When the console command that started the current operation was sent (for its duration line). */
   private opStartedAt = 0;
   private out: PeerEffect[] = [];
   private now = 0;
+  private readonly pendingAcks = new Map<string, { via: Via; to: Addr; rids: number[] }>();
+  private ackDue = 0;
 
   constructor(readonly manager: Addr, private readonly config: PeerConfig, private readonly env: PeerEnv) {
     this.outbox = new Outbox(config.retry, Math.floor(env.random() * 2 ** 40));
@@ -125,6 +133,7 @@ export class PeerCore {
 
   onTimeout(now: number): PeerEffect[] {
     this.begin(now);
+    if (now >= this.ackDue) this.flushAcks();
     const { resend, failed } = this.outbox.expire(now);
     for (const p of resend) this.emitSend(p.tag.kind === 'cmd' ? 'm' : 'p', p.to, p.msg, p.tries);
     for (const p of failed) this.onSendFailed(p);
@@ -137,10 +146,11 @@ export class PeerCore {
   }
 
   nextDeadline(): number | undefined {
-    const a = this.outbox.nextDeadline();
-    const b = this.job?.kind === 'query' ? this.job.deadline : undefined;
-    if (a === undefined) return b;
-    return b === undefined ? a : Math.min(a, b);
+    let d = this.outbox.nextDeadline();
+    for (const t of [this.job?.kind === 'query' ? this.job.deadline : undefined, this.pendingAcks.size > 0 ? this.ackDue : undefined]) {
+      if (t !== undefined && (d === undefined || t < d)) d = t;
+    }
+    return d;
   }
 
   nameOf(addr: Addr): string | undefined {
@@ -301,10 +311,8 @@ export class PeerCore {
 
   private onDatagram(via: Via, from: Addr, msg: Message): void {
     if (msg.t === 'ack') {
-      const p = this.outbox.settle(msg.rid, from);
-      if (p?.tag.kind !== 'p2p') return;
-      if (p.tag.pipe !== null && p.tag.pipe === this.pipe) this.onPipeAck();
-      else if (p.tag.t === 'set-id') this.onSetIdAcked(p.rid);
+      this.onAck(from, msg.rid);
+      for (const rid of msg.more ?? []) this.onAck(from, rid);
       return;
     }
     if (via === 'm') return this.onManagerDatagram(from, msg);
@@ -366,13 +374,13 @@ export class PeerCore {
   private startSetup(peers: Tuple[], year: number, dht: number): void {
     const data = this.env.loadData(year);
     if (typeof data === 'string') return this.abort(`setup-dht: ${data}`);
-    const s = tableSize(data.records.length);
+    const s = tableSize(data.lines.length);
     const epoch = this.newEpoch();
     this.ring = { id: 0, n: peers.length, peers, year, s, epoch, dht };
     this.rememberTuples(peers);
     this.job = { kind: 'setup' };
-    this.setupData = data.records;
-    this.print(`setup: ${data.records.length} records of ${year} (${data.source}); s = ${s}; assigning ids to ${peers.length - 1} peers`);
+    this.setupData = data.lines;
+    this.print(`setup: ${data.lines.length} records of ${year} (${data.source}); s = ${s}; assigning ids to ${peers.length - 1} peers`);
     for (let i = 1; i < peers.length; i++) {
       const msg = this.sendPeer(peers[i]!, { t: 'set-id', id: i, n: peers.length, peers, year, s, epoch, dht });
       this.setIdsPending.add(msg.rid);
@@ -412,7 +420,7 @@ export class PeerCore {
     if (!records) {
       const data = this.env.loadData(ring.year);
       if (typeof data === 'string') return this.rebuildFailed(notify, data);
-      records = data.records;
+      records = data.lines;
       if (tableSize(records.length) !== ring.s) {
         return this.rebuildFailed(notify, `the ${ring.year} file now has ${records.length} records, not the ${ring.s} table size the ring was built with`);
       }
@@ -420,10 +428,10 @@ export class PeerCore {
     this.table.clear();
     this.pipe = new Pipeline(this.config.window, this.config.maxPayload);
     this.received = { batches: 0, records: 0, misrouted: 0 };
-    for (const rec of records) {
-      const pos = positionOf(eventIdOf(rec), ring.s);
-      if (nodeOf(pos, ring.n) === 0) this.table.add(pos, rec);
-      else this.pipe.push(rec);
+    for (const line of records) {
+      const pos = positionOf(eventIdOfLine(line), ring.s);
+      if (nodeOf(pos, ring.n) === 0) this.table.add(pos, line);
+      else this.pipe.push(line);
     }
     this.lead = notify ? { purpose, notify } : { purpose };
     this.print(`${purpose === 'setup' ? 'setup' : 'rebuild'}: storing ${records.length} records on ${ring.n} nodes; ${this.table.count} stay here`);
@@ -462,7 +470,7 @@ export class PeerCore {
     this.received.batches += 1;
     this.received.records += m.recs.length;
     for (const rec of m.recs) {
-      const pos = positionOf(eventIdOf(rec), ring.s);
+      const pos = positionOf(eventIdOfLine(rec), ring.s);
       const id = nodeOf(pos, ring.n);
       if (id === ring.id) this.table.add(pos, rec);
       else if (id > ring.id) this.pipe.push(rec);
@@ -685,7 +693,8 @@ export class PeerCore {
     const pos = positionOf(m.eventId, ring.s);
     const target = nodeOf(pos, ring.n);
     const idSeq = m.remaining === null ? [ring.id] : m.idSeq;
-    const rec = this.table.find(pos, m.eventId);
+    const line = this.table.find(pos, m.eventId);
+    const rec = line === undefined ? undefined : fromLine(line) ?? undefined;
     const remaining = m.remaining ?? ring.peers.map((_, i) => i).filter((i) => i !== ring.id);
     if (rec || target === ring.id || remaining.length === 0) {
       this.sendPeer(m.sender, { t: 'event-result', qid: m.qid, eventId: m.eventId, found: rec !== undefined, ...(rec ? { record: rec } : {}), idSeq });
@@ -792,8 +801,37 @@ export class PeerCore {
     this.out.push({ kind: 'send', via, to, msg, attempt });
   }
 
+  private onAck(from: Addr, rid: number): void {
+    const p = this.outbox.settle(rid, from);
+    if (p?.tag.kind !== 'p2p') return;
+    if (p.tag.pipe !== null && p.tag.pipe === this.pipe) this.onPipeAck();
+    else if (p.tag.t === 'set-id') this.onSetIdAcked(p.rid);
+  }
+
+  /**
+   * Acknowledgements wait up to ACK_DELAY_MS so that the acks for a burst of datagrams travel in
+   * one datagram (half the datagrams of a store stream are acks otherwise). A full ack goes at once.
+   */
   private ack(via: Via, to: Addr, rid: number): void {
-    this.out.push({ kind: 'send', via, to, msg: { t: 'ack', rid }, attempt: 1 });
+    const key = `${via}${addrKey(to)}`;
+    let pending = this.pendingAcks.get(key);
+    if (!pending) {
+      if (this.pendingAcks.size === 0) this.ackDue = this.now + ACK_DELAY_MS;
+      pending = { via, to, rids: [] };
+      this.pendingAcks.set(key, pending);
+    }
+    pending.rids.push(rid);
+    if (pending.rids.length >= MAX_ACKS_PER_DATAGRAM) this.flushAck(key, pending);
+  }
+
+  private flushAck(key: string, a: { via: Via; to: Addr; rids: number[] }): void {
+    this.pendingAcks.delete(key);
+    const [rid, ...more] = a.rids as [number, ...number[]];
+    this.out.push({ kind: 'send', via: a.via, to: a.to, msg: more.length > 0 ? { t: 'ack', rid, more } : { t: 'ack', rid }, attempt: 1 });
+  }
+
+  private flushAcks(): void {
+    for (const [key, a] of this.pendingAcks) this.flushAck(key, a);
   }
 
   private complain(from: Addr, t: string, why: string): void {

@@ -19,7 +19,7 @@ export function describe(msg: Message): string {
     case 'find-event': return `find-event ${msg.eventId} from ${msg.sender.name} id-seq=[${msg.idSeq.join(', ')}]` +
       (msg.remaining ? ` remaining=[${msg.remaining.join(', ')}]` : ' (first hop)');
     case 'event-result': return `event-result ${msg.eventId} ${msg.found ? 'FOUND' : 'NOT FOUND'} id-seq=[${msg.idSeq.join(', ')}]`;
-    case 'ack': return `ack rid ${msg.rid}`;
+    case 'ack': return msg.more ? `ack rids ${msg.rid}, ${msg.more.join(', ')}` : `ack rid ${msg.rid}`;
   }
 }
 

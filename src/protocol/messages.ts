@@ -61,8 +61,10 @@ export const Dissolved = msg('dissolved', { dht: Count, text: Text });
 export const SetId = msg('set-id', {
   id: NodeId, n: RingSize, peers: Tuples, year: Year, s: Count, epoch: Count, dht: Count,
 });
+/** One record as a CSV line of its 14 fields (data/line.ts); it must start with its event id. */
+const RecordLine = Type.String({ minLength: 2, maxLength: 4000, pattern: '^[0-9]{1,16},' });
 /** A batch of records travelling around the ring toward their nodes. */
-export const Store = msg('store', { epoch: Count, recs: Type.Array(RecordSchema, { maxItems: 200 }) });
+export const Store = msg('store', { epoch: Count, recs: Type.Array(RecordLine, { maxItems: 400 }) });
 /** Follows the last store batch around the ring; each node appends the number of records it holds. */
 export const StoreEnd = msg('store-end', { epoch: Count, counts: Type.Array(Count, { maxItems: 256 }) });
 /** Delete your local table and pass it on; `dissolve` also forgets the ring (teardown-dht). */
@@ -100,8 +102,12 @@ export const Frag = Type.Object({
   of: Type.Integer({ minimum: 2, maximum: 64 }),
   d: Type.String({ maxLength: 12_000, pattern: '^[A-Za-z0-9+/=]*$' }),
 }, { additionalProperties: false });
-/** Transport acknowledgement of any message above (except res/ack): "I have it, stop resending". */
-export const Ack = Type.Object({ t: Type.Literal('ack'), rid: Rid }, { additionalProperties: false });
+/**
+ * Transport acknowledgement of any message above (except res/ack): "I have it, stop resending".
+ * Acks are delayed a moment and coalesced: `more` lists further request ids acknowledged at once.
+ */
+export const Ack = Type.Object({ t: Type.Literal('ack'), rid: Rid, more: Type.Optional(Type.Array(Rid, { maxItems: 64 })) }, { additionalProperties: false });
+export const MAX_ACKS_PER_DATAGRAM = 65;
 
 export const SCHEMAS = {
   cmd: Command, res: Response, dissolved: Dissolved, 'set-id': SetId, store: Store,

@@ -6,9 +6,9 @@ import { countsPerNode, tableSize } from '../data/hash.js';
 import type { TraceMode } from '../net/usage.js';
 import type { LineWriter } from '../net/lines.js';
 import { chooseData, type ScenarioData } from './data.js';
-import { BULK_MS, STEP_MS, ScenarioError, System, ask, parseCounts, query, type NodeCount, type QueryOutcome } from './system.js';
+import { BULK_MS, STEP_MS, ScenarioError, System, ask, parseCounts, query, type Hosts, type NodeCount, type QueryOutcome } from './system.js';
 
-export interface ScenarioOptions {
+export interface ScenarioOptions extends Hosts {
   /** Data directory; chosen as described in chooseData when absent. */
   dataDir?: string;
   trace?: TraceMode;
@@ -19,6 +19,8 @@ export interface ScenarioOptions {
   log?: (line: string) => void;
   peerArgs?: string[];
   managerArgs?: string[];
+  /** Called once the manager is up, before any peer starts: the caller may keep the processes' consoles. */
+  onSystem?: (system: System) => void;
 }
 
 export interface Check { what: string; ok: boolean; detail: string }
@@ -114,7 +116,9 @@ async function startSystem(run: Run, names: string[]): Promise<System> {
   const system = await System.start({
     dataDir: run.data.dir, trace: o.trace ?? 'summary', echo: o.echo ?? false,
     ...(o.writer ? { writer: o.writer } : {}), ...(o.peerArgs ? { peerArgs: o.peerArgs } : {}), ...(o.managerArgs ? { managerArgs: o.managerArgs } : {}),
+    ...(o.launcher ? { launcher: o.launcher } : {}), ...(o.managerIp ? { managerIp: o.managerIp } : {}), ...(o.peerIp ? { peerIp: o.peerIp } : {}),
   });
+  o.onSystem?.(system);
   try {
     run.say(`== manager on port ${system.managerPort}; registering ${names.join(', ')}`);
     await system.addPeers(names);

@@ -1,5 +1,6 @@
-// A manager and named peers as real processes on loopback, plus the few things a person does
-// with them: type a command and read the answer, read counts and query answers off the console.
+// A manager and named peers as real processes (on loopback unless told otherwise), plus the few
+// things a person does with them: type a command and read the answer, read counts and query
+// answers off the console.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,12 +24,34 @@ export function binPath(program: 'dht-manager' | 'dht-peer'): string {
   return join(repoRoot(), 'dist', 'src', 'bin', `${program}.js`);
 }
 
-export interface SystemOptions extends DriverOptions {
+/** A command line: the program and its arguments. */
+export interface Command { cmd: string; args: string[] }
+
+/**
+ * Where the processes run. The default is this machine, on 127.0.0.1. A launcher wraps each
+ * process's command line (name: 'manager' or the peer's name), e.g. into
+ * `ip netns exec <namespace> …` so that each process runs on its own (virtual) host.
+ */
+export interface Hosts {
+  launcher?: (name: string, command: Command) => Command;
+  /** The manager's IPv4 address as the peers are told it (default 127.0.0.1). */
+  managerIp?: string;
+  /** The IPv4 address a peer registers with and binds to (default 127.0.0.1). */
+  peerIp?: (name: string) => string;
+}
+
+export interface SystemOptions extends DriverOptions, Hosts {
   dataDir: string;
   trace: TraceMode;
   /** Extra arguments for every peer (e.g. --chaos). */
   peerArgs?: string[];
   managerArgs?: string[];
+}
+
+function launch(name: string, args: string[], options: SystemOptions): DrivenProcess {
+  const command = { cmd: process.execPath, args };
+  const { cmd, args: argv } = options.launcher ? options.launcher(name, command) : command;
+  return startProcess(name, cmd, argv, process.env, options);
 }
 
 /** Any answer that means the step failed: a FAILURE response, an abort, a dissolved ring, a lost query. */
@@ -48,8 +71,7 @@ export class System {
 
   static async start(options: SystemOptions): Promise<System> {
     const [port] = await freePorts(1);
-    const manager = startProcess('manager', process.execPath,
-      [binPath('dht-manager'), String(port), '--trace', options.trace, ...(options.managerArgs ?? [])], process.env, options);
+    const manager = launch('manager', [binPath('dht-manager'), String(port), '--trace', options.trace, ...(options.managerArgs ?? [])], options);
     const system = new System(manager, port!, options);
     await manager.waitFor(/^manager: listening on /, STEP_MS);
     return system;
@@ -65,10 +87,11 @@ export class System {
   async addPeers(names: string[]): Promise<void> {
     const ports = await freePorts(2 * names.length);
     await Promise.all(names.map(async (name, i) => {
-      const p = startProcess(name, process.execPath, [binPath('dht-peer'), '127.0.0.1', String(this.managerPort),
-        '--data-dir', this.options.dataDir, '--trace', this.options.trace, ...(this.options.peerArgs ?? [])], process.env, this.options);
+      const p = launch(name, [binPath('dht-peer'), this.options.managerIp ?? '127.0.0.1', String(this.managerPort),
+        '--data-dir', this.options.dataDir, '--trace', this.options.trace, ...(this.options.peerArgs ?? [])], this.options);
       this.peers.set(name, p);
-      await ask(p, `register ${name} 127.0.0.1 ${ports[2 * i]} ${ports[2 * i + 1]}`, /^register: SUCCESS/);
+      const ip = this.options.peerIp?.(name) ?? '127.0.0.1';
+      await ask(p, `register ${name} ${ip} ${ports[2 * i]} ${ports[2 * i + 1]}`, /^register: SUCCESS/);
     }));
   }
 

@@ -1,8 +1,9 @@
 // The full acceptance scenario (SPEC §6) in the simulated world, with the invariants checked
 // after every step. A failure names its seed; running that seed again replays it exactly.
-import { COLUMNS, eventIdOf, type Dataset, type StormRecord } from '../data/record.js';
+import { COLUMNS, eventIdOf, type LineDataset, type StormRecord } from '../data/record.js';
 import { countsPerNode, nodeOf, positionOf, tableSize } from '../data/hash.js';
 import { generateSynthetic } from '../data/synthetic.js';
+import { eventIdOfLine, toLine } from '../data/line.js';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/codec.js';
 import type { RetryPolicy } from '../reliable/index.js';
 import { forkRandom } from './rng.js';
@@ -44,7 +45,7 @@ export function runScenario(opts: ScenarioOptions): ScenarioReport {
     faults: opts.faults,
     manager: { waitTimeoutMs: 10 * 60_000, retry: opts.retry ?? LOSSY_RETRY },
     peer: { retry: opts.retry ?? LOSSY_RETRY, maxPayload: DEFAULT_MAX_PAYLOAD, window: 16, queryTimeoutMs: 5 * 60_000 },
-    datasets: new Map<number, Dataset>([[opts.year, { year: opts.year, records: opts.records, source: 'simulation' }]]),
+    datasets: new Map<number, LineDataset>([[opts.year, { year: opts.year, lines: opts.records.map(toLine), source: 'simulation' }]]),
     ...(opts.verbose ? { verbose: true } : {}),
   });
   const run = new Run(world, opts);
@@ -152,8 +153,8 @@ class Run {
       const p = this.world.peer(t.name);
       this.expect(p.core.ring?.id === i && p.core.ring.n === n && p.core.ring.s === this.s, `${t.name} disagrees about its id, n or s`);
       counts.push(p.core.table.count);
-      for (const [pos, rec] of p.core.table.entries()) {
-        const id = eventIdOf(rec);
+      for (const [pos, line] of p.core.table.entries()) {
+        const id = eventIdOfLine(line);
         this.expect(pos === positionOf(id, this.s) && nodeOf(pos, n) === i, `record ${id} stored at node ${i}, position ${pos}`);
         seen.set(id, (seen.get(id) ?? 0) + 1);
       }

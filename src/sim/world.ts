@@ -5,7 +5,7 @@
 import { ManagerCore, type ManagerConfig, type ManagerEffect } from '../manager/core.js';
 import { PeerCore, type PeerConfig, type PeerEffect } from '../peer/core.js';
 import { Wire } from '../protocol/wire.js';
-import type { Dataset } from '../data/record.js';
+import type { LineDataset } from '../data/record.js';
 import { addrKey, type Addr } from '../reliable/index.js';
 import { EventHeap } from './heap.js';
 import { forkRandom } from './rng.js';
@@ -21,7 +21,7 @@ export interface WorldOptions {
   faults: Faults;
   manager: ManagerConfig;
   peer: PeerConfig;
-  datasets: Map<number, Dataset>;
+  datasets: Map<number, LineDataset>;
   /** Echo every print and datagram, for replaying a failing seed. */
   verbose?: boolean;
 }

@@ -2,6 +2,7 @@
 // frees the DHT's peers, and takes a new setup-dht; nobody waits forever.
 import { describe, it, expect } from 'vitest';
 import { World } from '../../src/sim/world.js';
+import { toLine } from '../../src/data/line.js';
 import { smallDataset, LOSSY_RETRY } from '../../src/sim/scenario.js';
 
 // Longer than a sender's whole retry budget (LOSSY_RETRY: about 30 s), as the defaults are.
@@ -14,7 +15,7 @@ function world(seed: number): World {
     faults: { loss: 0.05, dup: 0.02, reorder: 0.05 },
     manager: { waitTimeoutMs: WAIT_MS, retry: LOSSY_RETRY },
     peer: { retry: LOSSY_RETRY, maxPayload: 1400, window: 16, queryTimeoutMs: 60_000 },
-    datasets: new Map([[1996, { year: 1996, records, source: 'sim' }]]),
+    datasets: new Map([[1996, { year: 1996, lines: records.map(toLine), source: 'sim' }]]),
   });
   for (let i = 1; i <= 5; i++) w.addPeer(`peer${i}`, 5000 + 2 * i, 5001 + 2 * i);
   return w;

@@ -1,6 +1,7 @@
 // The codec is the edge where untrusted bytes become typed messages (SPEC §7: bad input never
 // crashes a process). Property-based: whatever arrives, decode returns a verdict and never throws;
 // whatever it accepts is a schema-valid message; every valid message survives the round trip.
+import { toLine } from '../../src/data/line.js';
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { Value } from '@sinclair/typebox/value';
@@ -24,7 +25,7 @@ const EXAMPLES: Datagram[] = [
   { t: 'res', rid: 4, cmd: 'register', code: 'FAILURE', reason: 'DUPLICATE_NAME', text: 'a peer named peer1 is already registered' },
   { t: 'dissolved', rid: 5, dht: 1, text: 'the manager gave up waiting' },
   { t: 'set-id', rid: 6, id: 1, n: 3, peers: [t1, t2, t3], year: 1950, s: 449, epoch: 1, dht: 1 },
-  { t: 'store', rid: 7, epoch: 1, recs: [record, record.map((f) => f.toLowerCase())] },
+  { t: 'store', rid: 7, epoch: 1, recs: [toLine(record), toLine(record.map((f) => f.toLowerCase()))] },
   { t: 'store', rid: 8, epoch: 2, recs: [] },
   { t: 'store-end', rid: 9, epoch: 1, counts: [72, 75, 76] },
   { t: 'teardown', rid: 10, origin: 'peer1', dissolve: true, epoch: 3 },
@@ -227,7 +228,7 @@ const validMessage: fc.Arbitrary<Datagram> = fc.oneof(
   { requiredKeys: ['t', 'rid', 'cmd', 'code', 'text'] }),
   fc.record({ t: fc.constant('set-id' as const), rid, id: fc.integer({ min: 0, max: 255 }), n: fc.integer({ min: 1, max: 256 }),
     peers: fc.array(tuple, { minLength: 1, maxLength: 10 }), year: fc.integer({ min: 1950, max: 2019 }), s: fc.nat(1e9), epoch: fc.nat(1e9), dht: fc.nat(1e9) }),
-  fc.record({ t: fc.constant('store' as const), rid, epoch: fc.nat(1e9), recs: fc.array(rec, { maxLength: 3 }) }),
+  fc.record({ t: fc.constant('store' as const), rid, epoch: fc.nat(1e9), recs: fc.array(fc.tuple(fc.nat(), rec).map(([id, r]) => toLine([String(id), ...r.slice(1)])), { maxLength: 3 }) }),
   fc.record({ t: fc.constant('find-event' as const), rid, qid: rid, eventId: fc.maxSafeNat(), sender: tuple,
     remaining: fc.option(nodeIds, { nil: null }), idSeq: nodeIds }),
   fc.record({ t: fc.constant('event-result' as const), rid, qid: rid, eventId: fc.maxSafeNat(), found: fc.boolean(), record: rec, idSeq: nodeIds },
