@@ -119,7 +119,7 @@ export class ManagerCore {
 
   private onDatagram(now: number, from: Addr, msg: Message): void {
     if (msg.t === 'ack') {
-      this.outbox.settle(msg.rid, from);
+      this.outbox.settle(msg.rid, from, this.now);
       return;
     }
     if (msg.t !== 'cmd') {

@@ -12,5 +12,5 @@ export { DEFAULT_MAX_PAYLOAD };
 
 export function retryPolicy(rtoMs: number | undefined, tries: number | undefined): RetryPolicy {
   const rto = rtoMs ?? DEFAULT_RETRY.rtoMs;
-  return { rtoMs: rto, maxRtoMs: Math.max(rto, DEFAULT_RETRY.maxRtoMs), maxTries: tries ?? DEFAULT_RETRY.maxTries };
+  return { rtoMs: rto, minRtoMs: Math.min(rto, DEFAULT_RETRY.minRtoMs ?? rto), maxRtoMs: Math.max(rto, DEFAULT_RETRY.maxRtoMs), maxTries: tries ?? DEFAULT_RETRY.maxTries };
 }

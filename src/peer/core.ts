@@ -330,7 +330,7 @@ export class PeerCore {
   private onManagerDatagram(from: Addr, msg: Message): void {
     if (!sameAddr(from, this.manager)) return this.complain(from, msg.t, 'not from the manager');
     if (msg.t === 'res') {
-      const p = this.outbox.settle(msg.rid, from);
+      const p = this.outbox.settle(msg.rid, from, this.now);
       const pending = this.pendingCmd;
       if (!p || !pending || pending.rid !== msg.rid) return; // a late duplicate of an answered request
       this.pendingCmd = null;
@@ -802,7 +802,7 @@ export class PeerCore {
   }
 
   private onAck(from: Addr, rid: number): void {
-    const p = this.outbox.settle(rid, from);
+    const p = this.outbox.settle(rid, from, this.now);
     if (p?.tag.kind !== 'p2p') return;
     if (p.tag.pipe !== null && p.tag.pipe === this.pipe) this.onPipeAck();
     else if (p.tag.t === 'set-id') this.onSetIdAcked(p.rid);

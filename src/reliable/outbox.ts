@@ -7,15 +7,17 @@ export const addrKey = (a: Addr): string => `${a.ip}:${a.port}`;
 export const sameAddr = (a: Addr, b: Addr): boolean => a.port === b.port && a.ip === b.ip;
 
 export interface RetryPolicy {
-  /** First retransmission timeout. */
+  /** First retransmission timeout toward an address whose round-trip time is not known yet. */
   rtoMs: number;
+  /** Floor of the measured timeout (RFC 6298 style: smoothed RTT + 4 × its variation). */
+  minRtoMs?: number;
   /** Ceiling of the doubled timeout. */
   maxRtoMs: number;
   /** Sends in all, the first included, before the request is reported as failed. */
   maxTries: number;
 }
 /** LAN and loopback defaults: about 20 s of trying before a peer is declared silent. */
-export const DEFAULT_RETRY: RetryPolicy = { rtoMs: 200, maxRtoMs: 3200, maxTries: 10 };
+export const DEFAULT_RETRY: RetryPolicy = { rtoMs: 200, minRtoMs: 25, maxRtoMs: 3200, maxTries: 10 };
 
 /** A message before it is numbered (distributes over unions, unlike Omit). */
 export type WithoutRid<M> = M extends unknown ? Omit<M, 'rid'> : never;
@@ -26,14 +28,20 @@ export interface Pending<M, Tag> {
   msg: M;
   tries: number;
   due: number;
+  sentAt: number;
   tag: Tag;
 }
+
+/** Smoothed round-trip time and its variation toward one address (Jacobson/Karels). */
+interface Rtt { srtt: number; rttvar: number }
+const MAX_RTT_ENTRIES = 1024;
 
 /** Bound on requests awaiting acknowledgement: a bug that leaks them must fail loudly, not eat memory. */
 const MAX_PENDING = 100_000;
 
 export class Outbox<M extends { rid: number }, Tag> {
   private readonly pending = new Map<number, Pending<M, Tag>>();
+  private readonly rtts = new Map<string, Rtt>();
   private nextRid: number;
 
   constructor(private readonly policy: RetryPolicy, firstRid: number) {
@@ -45,16 +53,39 @@ export class Outbox<M extends { rid: number }, Tag> {
     if (this.pending.size >= MAX_PENDING) throw new Error(`outbox overflow: ${this.pending.size} unacknowledged requests`);
     const rid = this.nextRid++;
     const msg = { ...body, rid } as unknown as M;
-    this.pending.set(rid, { rid, to, msg, tries: 1, due: now + this.policy.rtoMs, tag });
+    this.pending.set(rid, { rid, to, msg, tries: 1, due: now + this.rto(to), sentAt: now, tag });
     return msg;
   }
 
-  /** An acknowledgement (or response) for rid arrived from `from`; only the addressee may settle it. */
-  settle(rid: number, from: Addr): Pending<M, Tag> | undefined {
+  /**
+   * An acknowledgement (or response) for rid arrived from `from`; only the addressee may settle it.
+   * With `now`, a first-try answer is a round-trip sample (Karn: retransmitted ones are ambiguous).
+   */
+  settle(rid: number, from: Addr, now?: number): Pending<M, Tag> | undefined {
     const p = this.pending.get(rid);
     if (!p || !sameAddr(p.to, from)) return undefined;
     this.pending.delete(rid);
+    if (now !== undefined && p.tries === 1) this.sample(p.to, now - p.sentAt);
     return p;
+  }
+
+  /** The timeout for a first try toward `to`: measured when possible, else the policy's. */
+  rto(to: Addr): number {
+    const r = this.rtts.get(addrKey(to));
+    if (!r) return this.policy.rtoMs;
+    return Math.min(this.policy.maxRtoMs, Math.max(this.policy.minRtoMs ?? this.policy.rtoMs, r.srtt + 4 * r.rttvar));
+  }
+
+  private sample(to: Addr, rtt: number): void {
+    const key = addrKey(to);
+    const r = this.rtts.get(key);
+    if (!r) {
+      if (this.rtts.size >= MAX_RTT_ENTRIES) this.rtts.delete(this.rtts.keys().next().value as string);
+      this.rtts.set(key, { srtt: rtt, rttvar: rtt / 2 });
+      return;
+    }
+    r.rttvar = 0.75 * r.rttvar + 0.25 * Math.abs(r.srtt - rtt);
+    r.srtt = 0.875 * r.srtt + 0.125 * rtt;
   }
 
   /** Requests due for another try (already rescheduled) and requests out of tries (removed). */
@@ -69,7 +100,7 @@ export class Outbox<M extends { rid: number }, Tag> {
         continue;
       }
       p.tries += 1;
-      p.due = now + Math.min(this.policy.maxRtoMs, this.policy.rtoMs * 2 ** (p.tries - 1));
+      p.due = now + Math.min(this.policy.maxRtoMs, this.rto(p.to) * 2 ** (p.tries - 1));
       resend.push(p);
     }
     return { resend, failed };

@@ -27,6 +27,7 @@ export class DrivenProcess {
   exitCode: number | null = null;
   private cursor = 0;
   private waiter: { re: RegExp; resolve: (index: number) => void; reject: (err: Error) => void } | null = null;
+  private readonly watchers = new Set<{ re: RegExp; resolve: (line: string) => void; reject: (err: Error) => void }>();
 
   constructor(readonly name: string, private readonly child: ChildProcessWithoutNullStreams, private readonly options: DriverOptions) {
     for (const stream of [child.stdout, child.stderr]) {
@@ -41,6 +42,8 @@ export class DrivenProcess {
       child.on('close', (code, signal) => {
         this.exitCode = code ?? 128 + signalNumber(signal);
         this.failWaiter(`${this.name} exited with code ${this.exitCode}`);
+        for (const w of [...this.watchers]) w.reject(new ProcessError(`${this.name} exited with code ${this.exitCode} (watching for ${w.re}); last output:\n${this.tail()}`));
+        this.watchers.clear();
         resolve(this.exitCode);
       });
     });
@@ -90,6 +93,33 @@ export class DrivenProcess {
     });
   }
 
+  /**
+   * The first line matching re printed from now on. Unlike waitFor it neither moves the read
+   * position nor excludes other waits, so a test can react to a line (e.g. start injecting
+   * traffic when an operation begins) while the scenario waits on the same process.
+   */
+  watch(re: RegExp, timeoutMs = 30_000): Promise<string> {
+    if (this.exitCode !== null) return Promise.reject(this.failure(`${this.name} exited with code ${this.exitCode}`, re));
+    return new Promise((resolve, reject) => {
+      const w = {
+        re,
+        resolve: (line: string) => {
+          clearTimeout(timer);
+          resolve(line);
+        },
+        reject: (err: Error) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.watchers.delete(w);
+        reject(this.failure(`${this.name}: no line matching ${re} within ${timeoutMs} ms`, re));
+      }, timeoutMs);
+      this.watchers.add(w);
+    });
+  }
+
   /** Skip everything printed so far: the next wait looks only at newer lines. */
   mark(): void {
     this.cursor = this.lines.length;
@@ -107,6 +137,12 @@ export class DrivenProcess {
   private onLine(line: string): void {
     this.lines.push(line);
     this.echo(`[${this.name}] ${line}`);
+    for (const watcher of this.watchers) {
+      if (watcher.re.test(line)) {
+        this.watchers.delete(watcher);
+        watcher.resolve(line);
+      }
+    }
     const w = this.waiter;
     if (w && w.re.test(line)) {
       this.waiter = null;

@@ -184,7 +184,9 @@ export async function runFull(options: ScenarioOptions = {}): Promise<FullFacts>
   const names = ['peer1', 'peer2', 'peer3', 'peer4', 'peer5', 'peer6'];
   const system = await startSystem(run, names);
   return guarded(system, async () => {
+    const hooks = run.options.hooks ?? {};
     const p = await setup(run, system, 'peer1', 5);
+    if (hooks.afterSetup) await hooks.afterSetup(system, p);
     const free = names.find((name) => !p.nodes.some((node) => node.name === name));
     if (!free) throw new ScenarioError(`every peer is in the DHT of ${p.nodes.length}; expected one Free peer`);
     const [q1, q2, q3, q4] = run.data.queryIds;
@@ -200,20 +202,32 @@ export async function runFull(options: ScenarioOptions = {}): Promise<FullFacts>
     // A member other than the leader leaves; its right neighbour leads the rebuilt ring.
     const leaver = p.nodes[2]!.name;
     run.say(`== ${leaver}: leave-dht ${leaver}`);
-    const leaveLines = await ask(system.peer(leaver), `leave-dht ${leaver}`, /^dht-rebuilt: SUCCESS/, BULK_MS);
+    const leaveLines = await alongside(hooks.duringLeave?.(system, leaver),
+      () => ask(system.peer(leaver), `leave-dht ${leaver}`, /^dht-rebuilt: SUCCESS/, BULK_MS));
     const afterLeave = await rebuildPlacement(system, leaveLines, 'leave');
     run.expectPlacement('after leave', afterLeave, p.nodes.length - 1);
     await ask4(leaver, q1);
 
     run.say(`== ${free}: join-dht ${free}`);
-    const joinLines = await ask(system.peer(free), `join-dht ${free}`, /^dht-rebuilt: SUCCESS/, BULK_MS);
+    const joinLines = await alongside(hooks.duringJoin?.(system, free),
+      () => ask(system.peer(free), `join-dht ${free}`, /^dht-rebuilt: SUCCESS/, BULK_MS));
     const afterJoin = await rebuildPlacement(system, joinLines, 'join');
     run.expectPlacement('after join', afterJoin, p.nodes.length);
     await ask4(leaver, q3);
 
+    if (hooks.beforeTeardown) await hooks.beforeTeardown(system, afterJoin.leader);
     const codes = await finish(run, system, afterJoin.leader);
     return { ...run.facts(p, codes), free, leaver, queries, afterLeave, afterJoin, teardownBy: afterJoin.leader };
   });
+}
+
+/** Run step while a hook (already started) runs; both must succeed; the hook is awaited after the step. */
+async function alongside<T>(hook: Promise<void> | undefined, step: () => Promise<T>): Promise<T> {
+  if (!hook) return step();
+  hook.catch(() => {}); // reported below, after the step; never an unhandled rejection
+  const result = await step();
+  await hook;
+  return result;
 }
 
 /** The rebuild leader is named in the initiator's `leave: L rebuilt …` / `join: L rebuilt …` line; its console has the counts. */

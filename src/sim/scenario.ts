@@ -35,7 +35,7 @@ export interface ScenarioReport {
 }
 
 /** Retry policy for lossy simulations: 20% loss each way needs more tries than a LAN. */
-export const LOSSY_RETRY: RetryPolicy = { rtoMs: 100, maxRtoMs: 800, maxTries: 40 };
+export const LOSSY_RETRY: RetryPolicy = { rtoMs: 100, minRtoMs: 20, maxRtoMs: 800, maxTries: 40 };
 
 class Failure extends Error {}
 

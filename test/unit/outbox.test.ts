@@ -181,3 +181,36 @@ describe('recent: duplicate memory', () => {
     );
   });
 });
+
+describe('Outbox: the retransmission timeout follows the measured round trip', () => {
+  const to = { ip: '127.0.0.1', port: 7001 };
+  const policy = { rtoMs: 200, minRtoMs: 25, maxRtoMs: 3200, maxTries: 10 };
+
+  it('starts at the policy timeout, then falls to the floor when answers come back in 2 ms', () => {
+    const box = new Outbox<{ t: 'x'; rid: number }, null>(policy, 1);
+    expect(box.rto(to)).toBe(200);
+    let now = 0;
+    for (let i = 0; i < 20; i++) {
+      const m = box.send(now, to, { t: 'x' }, null);
+      now += 2;
+      box.settle(m.rid, to, now);
+    }
+    expect(box.rto(to)).toBe(25);
+  });
+
+  it('grows with a slow path (srtt + 4 × rttvar) and ignores samples of retransmitted requests (Karn)', () => {
+    const box = new Outbox<{ t: 'x'; rid: number }, null>(policy, 1);
+    let now = 0;
+    for (let i = 0; i < 20; i++) {
+      const m = box.send(now, to, { t: 'x' }, null);
+      now += 100;
+      box.settle(m.rid, to, now);
+    }
+    expect(box.rto(to)).toBeGreaterThanOrEqual(100);
+    const before = box.rto(to);
+    const m = box.send(now, to, { t: 'x' }, null);
+    box.expire(now + 10_000); // retransmitted once
+    box.settle(m.rid, to, now + 20_000);
+    expect(box.rto(to)).toBe(before);
+  });
+});
