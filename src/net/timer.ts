@@ -1,5 +1,7 @@
 // One timer per process for a core's next deadline. The cores say when they next need
-// onTimeout; re-arming only when that time changes keeps the shell cheap at high message rates.
+// onTimeout. A timer already set to fire no later than the new deadline is kept: firing early
+// costs one call that finds nothing due (and re-arms), while re-arming on every datagram (the
+// deadline moves with each send and ack) costs a clearTimeout and a setTimeout each time.
 export class DeadlineTimer {
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
@@ -8,12 +10,10 @@ export class DeadlineTimer {
   constructor(private readonly clock: () => number, private readonly fire: (now: number) => void) {}
 
   arm(deadline: number | undefined): void {
-    if (deadline === this.armedFor && (deadline === undefined || this.timer !== null || this.immediate !== null)) return;
+    if (deadline === undefined) return;
+    if (this.armedFor !== undefined && this.armedFor <= deadline) return;
     this.cancel();
     this.armedFor = deadline;
-    if (deadline === undefined) return;
-    // +1: timers can fire a fraction of a millisecond before performance.now() reaches the
-    // deadline, which would make the core do nothing and the timer spin.
     const wait = deadline - this.clock();
     const fire = (): void => {
       this.timer = null;
@@ -22,6 +22,7 @@ export class DeadlineTimer {
       this.fire(this.clock());
     };
     // Due now (e.g. delayed acks): run after the I/O already received, not a millisecond later.
+    // +1 on timers: they can fire a fraction of a millisecond before the clock reaches the deadline.
     if (wait <= 0) this.immediate = setImmediate(fire);
     else this.timer = setTimeout(fire, Math.ceil(wait) + 1);
   }

@@ -17,7 +17,7 @@ export interface RetryPolicy {
   maxTries: number;
 }
 /** LAN and loopback defaults: about 20 s of trying before a peer is declared silent. */
-export const DEFAULT_RETRY: RetryPolicy = { rtoMs: 200, minRtoMs: 25, maxRtoMs: 3200, maxTries: 10 };
+export const DEFAULT_RETRY: RetryPolicy = { rtoMs: 200, minRtoMs: 60, maxRtoMs: 3200, maxTries: 10 };
 
 /** A message before it is numbered (distributes over unions, unlike Omit). */
 export type WithoutRid<M> = M extends unknown ? Omit<M, 'rid'> : never;

@@ -21,6 +21,24 @@ export interface ScenarioOptions extends Hosts {
   managerArgs?: string[];
   /** Called once the manager is up, before any peer starts: the caller may keep the processes' consoles. */
   onSystem?: (system: System) => void;
+  /** Test hooks of the full scenario (ignored by the milestone). */
+  hooks?: FullHooks;
+}
+
+/**
+ * Points of the full scenario where a test may act on the live system (inject traffic, inspect
+ * consoles). A `during…` hook is called just before the command is typed, runs alongside the
+ * operation, and is awaited before the scenario's next step.
+ */
+export interface FullHooks {
+  /** After setup-dht completed and the counts were read, before the first query. */
+  afterSetup?: (system: System, setup: Placement) => Promise<void>;
+  /** Called just before the leaver types leave-dht. */
+  duringLeave?: (system: System, leaver: string) => Promise<void>;
+  /** Called just before the Free peer types join-dht. */
+  duringJoin?: (system: System, joiner: string) => Promise<void>;
+  /** After the last query, before teardown-dht at the current leader. */
+  beforeTeardown?: (system: System, leader: string) => Promise<void>;
 }
 
 export interface Check { what: string; ok: boolean; detail: string }
