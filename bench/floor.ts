@@ -4,7 +4,7 @@ import dgram from 'node:dgram';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { loadDatasetSync } from '../src/data/loader.js';
+import { loadLinesSync } from '../src/data/loader.js';
 
 export interface LoopbackFloor { size: number; sent: number; received: number; perSecond: number }
 
@@ -36,7 +36,7 @@ export function parseFloorMs(dataDir: string, year: number): { ms: number; recor
   let records = 0;
   for (let i = 0; i < 5; i++) {
     const t0 = performance.now();
-    records = loadDatasetSync(dataDir, year).records.length;
+    records = loadLinesSync(dataDir, year).lines.length;
     times.push(performance.now() - t0);
   }
   return { ms: median(times), records };
