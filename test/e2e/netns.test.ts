@@ -21,9 +21,10 @@ const PEER_HOSTS = 3;
 const CHAOS = 'loss=0.2,dup=0.05,reorder=0.1';
 /**
  * Under 20 % loss in each direction a hop fails a try ~36 % of the time: 30 tries make giving up
- * vanishingly unlikely over the ~10⁵ datagrams of a run; an RTO of 50 ms suits a LAN (the bridge's
- * round trip is well under a millisecond) and keeps the run short. The manager waits longer than its
- * default 60 s for dht-complete / dht-rebuilt, in case a slow machine makes a rebuild take that long.
+ * vanishingly unlikely over the ~10⁵ datagrams of a run. The first retransmission timeout starts at
+ * 50 ms (the bridge's round trip is well under a millisecond; the timeout adapts from there), which
+ * keeps the run short. The manager waits longer than its default 60 s for dht-complete / dht-rebuilt,
+ * in case a slow machine makes a rebuild under faults take that long.
  */
 const CHAOS_ARGS = ['--chaos', CHAOS, '--rto', '50', '--tries', '30'];
 const CHAOS_MANAGER_ARGS = [...CHAOS_ARGS, '--wait-timeout', '600'];
@@ -55,7 +56,10 @@ function unavailable(): string | null {
   if (v.error || v.status !== 0) return "the 'ip' command (iproute2) is missing: apt-get install iproute2";
   const probe = `rdht-${randomBytes(3).toString('hex')}-x`;
   const add = ip(['netns', 'add', probe]);
-  if (!add.ok) return `'ip netns add' does not work here: ${add.err}`;
+  if (!add.ok) {
+    ip(['netns', 'del', probe]); // in case it got half way
+    return `'ip netns add' does not work here: ${add.err}`;
+  }
   try {
     const bridge = ip(['-n', probe, 'link', 'add', 'probe-br', 'type', 'bridge']);
     if (!bridge.ok) return `cannot create a bridge in a namespace: ${bridge.err}`;
