@@ -103,6 +103,24 @@ function splitFields(text: string, start: number, end: number): string[] {
 }
 
 /**
+ * Each non-empty line of an unquoted text as [start, end) and its 1-based line number, until
+ * `visit` returns false (then false is returned). Only a \r right before a \n belongs to the
+ * delimiter (as for csv-parse and /\r?\n/).
+ */
+function forEachLine(text: string, visit: (start: number, end: number, line: number) => boolean): boolean {
+  let line = 0;
+  for (let start = 0; start <= text.length; ) {
+    line++;
+    const newline = text.indexOf('\n', start);
+    const next = newline < 0 ? text.length : newline;
+    const end = newline > start && text.charCodeAt(newline - 1) === 13 ? newline - 1 : next;
+    if (end > start && !visit(start, end, line)) return false;
+    start = next + 1;
+  }
+  return true;
+}
+
+/**
  * Unquoted CSV split by hand. Equivalent to csv-parse when the text has no '"': the only
  * structure is then record delimiters (\r\n or \n) and commas. It is the same as
  * `text.split(/\r?\n/)` then `line.split(',')`, but scanning with indexOf avoids making
@@ -115,28 +133,20 @@ function parseUnquoted(text: string, source: string): StormRecord[] {
   let map: ColumnMap = [];
   let identity = false;
   let idIndex = 0;
-  let line = 0;
-  for (let start = 0; start <= text.length; ) {
-    line++;
-    const newline = text.indexOf('\n', start);
-    const next = newline < 0 ? text.length : newline;
-    // Only a \r right before a \n belongs to the delimiter (as for csv-parse and /\r?\n/).
-    const end = newline > start && text.charCodeAt(newline - 1) === 13 ? newline - 1 : next;
-    if (end > start) {
-      const fields = splitFields(text, start, end);
-      if (header === null) {
-        header = fields;
-        map = mapHeader(header, source);
-        identity = isIdentity(map, header.length);
-        idIndex = map[0];
-      } else {
-        if (fields.length !== header.length) throw wrongFieldCount(source, line, fields.length, header.length);
-        checkEventId(fields[idIndex], source, line);
-        records.push(identity ? fields : pick(fields, map));
-      }
+  forEachLine(text, (start, end, line) => {
+    const fields = splitFields(text, start, end);
+    if (header === null) {
+      header = fields;
+      map = mapHeader(header, source);
+      identity = isIdentity(map, header.length);
+      idIndex = map[0];
+    } else {
+      if (fields.length !== header.length) throw wrongFieldCount(source, line, fields.length, header.length);
+      checkEventId(fields[idIndex], source, line);
+      records.push(identity ? fields : pick(fields, map));
     }
-    start = next + 1;
-  }
+    return true;
+  });
   if (header === null) throw noHeader(source);
   return records;
 }
@@ -255,31 +265,22 @@ export function parseStormLines(text: string, source = '<input>'): string[] {
 /** The lines of an unquoted file whose header is exactly the course columns; null otherwise. */
 function sliceCourseLines(text: string, source: string): string[] | null {
   const lines: string[] = [];
-  let line = 0;
   let headerSeen = false;
-  for (let start = 0; start <= text.length; ) {
-    line++;
-    const newline = text.indexOf('\n', start);
-    const next = newline < 0 ? text.length : newline;
-    const end = newline > start && text.charCodeAt(newline - 1) === 13 ? newline - 1 : next;
-    if (end > start) {
-      if (!headerSeen) {
-        const header = splitFields(text, start, end);
-        if (!isIdentity(mapHeader(header, source), header.length)) return null;
-        headerSeen = true;
-      } else {
-        const row = text.slice(start, end);
-        const fields = countCommas(row) + 1;
-        if (fields !== COLUMNS.length) throw wrongFieldCount(source, line, fields, COLUMNS.length);
-        const comma = row.indexOf(',');
-        checkEventId(row.slice(0, comma), source, line);
-        lines.push(row);
-      }
+  const course = forEachLine(text, (start, end, line) => {
+    if (!headerSeen) {
+      const header = splitFields(text, start, end);
+      headerSeen = true;
+      return isIdentity(mapHeader(header, source), header.length);
     }
-    start = next + 1;
-  }
+    const row = text.slice(start, end);
+    const fields = countCommas(row) + 1;
+    if (fields !== COLUMNS.length) throw wrongFieldCount(source, line, fields, COLUMNS.length);
+    checkEventId(row.slice(0, row.indexOf(',')), source, line);
+    lines.push(row);
+    return true;
+  });
   if (!headerSeen) throw noHeader(source);
-  return lines;
+  return course ? lines : null;
 }
 
 function countCommas(s: string): number {
