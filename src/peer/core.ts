@@ -56,7 +56,7 @@ type Job =
   | { kind: 'cmd' }
   | { kind: 'ask-event-id'; name: string }
   | { kind: 'setup' }
-  | { kind: 'query'; qid: number; eventId: number; deadline: number }
+  | { kind: 'query'; qid: number; eventId: number; deadline: number; target: Tuple; tries: number; retryAt: number }
   | { kind: 'leave'; newLeader?: Tuple }
   | { kind: 'join'; leader: Tuple }
   | { kind: 'teardown' };
@@ -137,17 +137,14 @@ export class PeerCore {
     const { resend, failed } = this.outbox.expire(now);
     for (const p of resend) this.emitSend(p.tag.kind === 'cmd' ? 'm' : 'p', p.to, p.msg, p.tries);
     for (const p of failed) this.onSendFailed(p);
-    if (this.job?.kind === 'query' && now >= this.job.deadline) {
-      this.print(`query-dht: no answer for event ${this.job.eventId} within ${this.config.queryTimeoutMs / 1000} s`);
-      this.job = null;
-    }
+    if (this.job?.kind === 'query') this.onQueryTimeout(this.job);
     this.drainConsole();
     return this.out;
   }
 
   nextDeadline(): number | undefined {
     let d = this.outbox.nextDeadline();
-    for (const t of [this.job?.kind === 'query' ? this.job.deadline : undefined, this.pendingAcks.size > 0 ? this.ackDue : undefined]) {
+    for (const t of [this.job?.kind === 'query' ? this.job.retryAt : undefined, this.pendingAcks.size > 0 ? this.ackDue : undefined]) {
       if (t !== undefined && (d === undefined || t < d)) d = t;
     }
     return d;
@@ -319,6 +316,13 @@ export class PeerCore {
     if (msg.t === 'cmd' || msg.t === 'res' || msg.t === 'dissolved') {
       return this.complain(from, msg.t, 'manager messages belong on the m-port');
     }
+    if (msg.t === 'find-event' || msg.t === 'event-result') {
+      // Queries are retried end to end by the querying peer, not hop by hop: no ack, no dedup
+      // (answering twice is harmless; the querying peer takes the first answer).
+      const why = msg.t === 'find-event' ? this.onFindEvent(msg) : this.onEventResult(msg);
+      if (why !== null) this.complain(from, msg.t, why);
+      return;
+    }
     const key = requestKey(from.ip, from.port, msg.rid);
     if (this.seen.has(key)) return this.ack('p', from, msg.rid); // a retransmission: acknowledge, never apply twice
     const why = this.onPeerMessage(from, msg);
@@ -360,8 +364,7 @@ export class PeerCore {
       case 'rebuild-dht': return this.onRebuildDht(msg);
       case 'rebuild-done': return this.onRebuildDone(from, msg);
       case 'join': return this.onJoin(msg);
-      case 'find-event': return this.onFindEvent(msg);
-      case 'event-result': return this.onEventResult(msg);
+      case 'find-event': case 'event-result': return 'a query message on the reliable path';
     }
   }
 
@@ -678,11 +681,34 @@ export class PeerCore {
 
   // ---------------------------------------------------------------- queries (SPEC §3.2)
 
+  /**
+   * Queries are read-only, so they are made reliable end to end, as DNS does: the querying peer
+   * sends find-event again (same qid) when no answer came within the timeout, doubling it each
+   * time, until --query-timeout. Hops are not acknowledged: a query costs half the datagrams.
+   */
   private startQuery(target: Tuple, eventId: number): void {
     const qid = Math.floor(this.env.random() * 2 ** 40);
-    this.job = { kind: 'query', qid, eventId, deadline: this.now + this.config.queryTimeoutMs };
+    const rto = this.outbox.rto(target);
+    this.job = { kind: 'query', qid, eventId, deadline: this.now + this.config.queryTimeoutMs, target, tries: 1, retryAt: this.now + rto };
     this.known.set(addrKey(target), target.name);
-    this.sendPeer(target, { t: 'find-event', qid, eventId, sender: this.meTuple(), remaining: null, idSeq: [] });
+    this.sendLoose(target, this.findEvent(qid, eventId), 1);
+  }
+
+  private findEvent(qid: number, eventId: number): Unnumbered<MessageOf<'find-event'>> {
+    return { t: 'find-event', qid, eventId, sender: this.meTuple(), remaining: null, idSeq: [] };
+  }
+
+  private onQueryTimeout(job: Extract<Job, { kind: 'query' }>): void {
+    if (this.now < job.retryAt) return;
+    if (this.now >= job.deadline) {
+      this.print(`query-dht: no answer for event ${job.eventId} from ${job.target.name} within ${this.config.queryTimeoutMs / 1000} s (${job.tries} tries)`);
+      this.job = null;
+      return;
+    }
+    job.tries += 1;
+    const backoff = Math.min(this.config.retry.maxRtoMs, this.outbox.rto(job.target) * 2 ** (job.tries - 1));
+    job.retryAt = Math.min(job.deadline, this.now + backoff);
+    this.sendLoose(job.target, this.findEvent(job.qid, job.eventId), job.tries);
   }
 
   private onFindEvent(m: MessageOf<'find-event'>): string | null {
@@ -697,12 +723,12 @@ export class PeerCore {
     const rec = line === undefined ? undefined : fromLine(line) ?? undefined;
     const remaining = m.remaining ?? ring.peers.map((_, i) => i).filter((i) => i !== ring.id);
     if (rec || target === ring.id || remaining.length === 0) {
-      this.sendPeer(m.sender, { t: 'event-result', qid: m.qid, eventId: m.eventId, found: rec !== undefined, ...(rec ? { record: rec } : {}), idSeq });
+      this.sendLoose(m.sender, { t: 'event-result', qid: m.qid, eventId: m.eventId, found: rec !== undefined, ...(rec ? { record: rec } : {}), idSeq });
       return null;
     }
     const pick = Math.floor(this.env.random() * remaining.length);
     const next = remaining[pick]!;
-    this.sendPeer(ring.peers[next]!, {
+    this.sendLoose(ring.peers[next]!, {
       t: 'find-event', qid: m.qid, eventId: m.eventId, sender: m.sender,
       remaining: remaining.filter((_, i) => i !== pick), idSeq: [...idSeq, next],
     });
@@ -751,10 +777,6 @@ export class PeerCore {
     const why = `${p.tag.to} (${p.to.ip}:${p.to.port}) did not acknowledge ${p.tag.t} after ${p.tries} tries`;
     if (p.tag.t === 'set-id' && this.setIdsPending.delete(p.rid)) return this.abort(`setup-dht: ${why}`);
     const job = this.job;
-    if (job?.kind === 'query' && (p.tag.t === 'find-event')) {
-      this.job = null;
-      return this.print(`query-dht: ${why}; the query is abandoned`);
-    }
     if (this.lead?.notify) {
       const notify = this.lead.notify;
       this.lead = null;
@@ -795,6 +817,12 @@ export class PeerCore {
     const msg = this.outbox.send(this.now, addr, body as WithoutRid<Message & { rid: number }>, { kind: 'p2p', t: body.t, to: to.name, pipe }) as PeerMessage;
     this.emitSend('p', addr, msg, 1);
     return msg;
+  }
+
+  /** A message retried end to end by its originator, so not kept for retransmission here. */
+  private sendLoose(to: Tuple, body: Unnumbered<PeerMessage>, attempt = 1): void {
+    const addr = { ip: to.ip, port: to.port };
+    this.emitSend('p', addr, this.outbox.stamp(body as WithoutRid<Message & { rid: number }>), attempt);
   }
 
   private emitSend(via: Via, to: Addr, msg: Message, attempt: number): void {

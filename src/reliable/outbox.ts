@@ -57,6 +57,11 @@ export class Outbox<M extends { rid: number }, Tag> {
     return msg;
   }
 
+  /** Number a message that is not tracked (its sender retries end to end, as for queries). */
+  stamp(body: WithoutRid<M>): M {
+    return { ...body, rid: this.nextRid++ } as unknown as M;
+  }
+
   /**
    * An acknowledgement (or response) for rid arrived from `from`; only the addressee may settle it.
    * With `now`, a first-try answer is a round-trip sample (Karn: retransmitted ones are ambiguous).
