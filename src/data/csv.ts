@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { parse, type Options as CsvOptions } from 'csv-parse/sync';
 import { COLUMNS, type Dataset, type StormRecord } from './record.js';
 import { toLine } from './line.js';
+import { MAX_LINE } from '../protocol/messages.js';
 
 /** A data problem a person can fix (missing file, bad column, bad row); message is one line. */
 export class DataError extends Error {
@@ -255,11 +256,12 @@ export function parseStormCsv(text: string, source = '<input>'): StormRecord[] {
  */
 export function parseStormLines(text: string, source = '<input>'): string[] {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  if (!body.includes('"')) {
-    const lines = sliceCourseLines(body, source);
-    if (lines) return lines;
+  const lines = (!body.includes('"') && sliceCourseLines(body, source)) || parseStormCsv(body, source).map(toLine);
+  for (const line of lines) {
+    // A record must fit a datagram's fragments and a query's answer (protocol MAX_LINE).
+    if (line.length > MAX_LINE) throw new DataError(`${source}: the record with event_id ${line.slice(0, line.indexOf(','))} is longer than ${MAX_LINE} characters`);
   }
-  return parseStormCsv(body, source).map(toLine);
+  return lines;
 }
 
 /** The lines of an unquoted file whose header is exactly the course columns; null otherwise. */

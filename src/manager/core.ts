@@ -120,6 +120,7 @@ export class ManagerCore {
   private onDatagram(now: number, from: Addr, msg: Message): void {
     if (msg.t === 'ack') {
       this.outbox.settle(msg.rid, from, this.now);
+      for (const rid of msg.more ?? []) this.outbox.settle(rid, from, this.now);
       return;
     }
     if (msg.t !== 'cmd') {
@@ -255,7 +256,7 @@ export class ManagerCore {
     this.startWait(now, d, 'joining', peer.name);
     const leader = this.peers.get(d.leader)!;
     const others = d.members.filter((m) => m !== d.leader).map((m) => tupleOf(this.peers.get(m)!));
-    return { ok: true, text: `${peer.name} may join; ask the leader ${leader.name}`, peer: tupleOf(leader), peers: [tupleOf(leader), ...others] };
+    return { ok: true, text: `${peer.name} may join; ask the leader ${leader.name}`, peer: tupleOf(leader), peers: [tupleOf(leader), ...others], dht: d.id };
   }
 
   private dhtRebuilt(peer: PeerEntry, newLeader: string): Outcome {

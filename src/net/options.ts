@@ -4,7 +4,7 @@ import { DEFAULT_MAX_PAYLOAD } from '../protocol/codec.js';
 
 /** Store batches in flight per ring hop: ~180 KB, inside even a default (208 KB) socket buffer. */
 export const DEFAULT_WINDOW = 128;
-/** A query walks at most n hops, each retried for ~20 s at worst. */
+/** The querying peer resends find-event with a doubling timeout until this much time has passed. */
 export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
 /** How long the manager waits for dht-complete, dht-rebuilt or teardown-complete. */
 export const DEFAULT_WAIT_TIMEOUT_S = 60;

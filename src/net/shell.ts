@@ -52,7 +52,14 @@ export class ShellIo {
   send(sock: dgram.Socket | null, to: Addr, msg: Message, attempt: number): void {
     if (traced(this.options.trace, msg)) this.print(traceLine('sent', this.name(to), to, msg, attempt));
     if (!sock) return;
-    for (const bytes of this.wire.datagrams(msg)) this.sendBytes(sock, to, bytes);
+    let datagrams: Buffer[];
+    try {
+      datagrams = this.wire.datagrams(msg);
+    } catch (err) {
+      // Too large even in fragments: refuse this one message, keep the process.
+      return this.complain(`too-large:${msg.t}`, `cannot send ${msg.t} to ${to.ip}:${to.port}: ${(err as Error).message}`);
+    }
+    for (const bytes of datagrams) this.sendBytes(sock, to, bytes);
   }
 
   private sendBytes(sock: dgram.Socket, to: Addr, bytes: Buffer): void {

@@ -2,7 +2,7 @@
 // p-port), the result of binding its sockets, a timeout. Outputs: effects for the shell. No
 // socket, clock, file or random source inside: `now` comes with each call, the dataset and the
 // random numbers through `env`. The same code runs over real UDP and in the simulation.
-import { MAX_ACKS_PER_DATAGRAM, type Message, type MessageOf, type PeerMessage, type Tuple, type Unnumbered } from '../protocol/messages.js';
+import { MAX_ACKS_PER_DATAGRAM, MAX_RING, type Message, type MessageOf, type PeerMessage, type Tuple, type Unnumbered } from '../protocol/messages.js';
 import { COLUMNS, type LineDataset } from '../data/record.js';
 import { eventIdOfLine, fromLine } from '../data/line.js';
 import { nodeOf, positionOf, tableSize } from '../data/hash.js';
@@ -58,7 +58,7 @@ type Job =
   | { kind: 'setup' }
   | { kind: 'query'; qid: number; eventId: number; deadline: number; target: Tuple; tries: number; retryAt: number }
   | { kind: 'leave'; newLeader?: Tuple }
-  | { kind: 'join'; leader: Tuple }
+  | { kind: 'join'; leader: Tuple; dht: number }
   | { kind: 'teardown' };
 
 /** A ring operation this peer started and must see come back around. */
@@ -277,7 +277,7 @@ export class PeerCore {
         if (ok) this.startLeave();
         break;
       case 'join-dht':
-        if (ok && res.peer) this.startJoin(res.peer);
+        if (ok && res.peer) this.startJoin(res.peer, res.dht ?? 0);
         break;
       case 'teardown-dht':
         if (ok) this.startTeardownDht();
@@ -345,7 +345,9 @@ export class PeerCore {
       const key = requestKey(from.ip, from.port, msg.rid);
       if (!this.seen.has(key)) {
         this.seen.set(key, true);
-        if (this.ring === null || this.ring.dht === msg.dht) this.onDissolved(msg.text);
+        // Only the DHT this peer is in (or is joining) may be dissolved here, never a newer one.
+        const mine = this.ring?.dht ?? (this.job?.kind === 'join' ? this.job.dht : null);
+        if (mine === null || mine === msg.dht) this.onDissolved(msg.text);
       }
       this.ack('m', from, msg.rid);
       return;
@@ -654,8 +656,8 @@ export class PeerCore {
 
   // ---------------------------------------------------------------- join (our design, SPEC §3.6)
 
-  private startJoin(leader: Tuple): void {
-    this.job = { kind: 'join', leader };
+  private startJoin(leader: Tuple, dht: number): void {
+    this.job = { kind: 'join', leader, dht };
     this.known.set(addrKey(leader), leader.name);
     this.sendPeer(leader, { t: 'join', joiner: this.meTuple() });
   }
@@ -665,6 +667,7 @@ export class PeerCore {
     if (!ring || ring.id !== 0) return 'this peer is not the leader of a ring';
     if (this.op || this.lead) return 'the leader is busy with another ring operation';
     if (ring.peers.some((p) => p.name === m.joiner.name)) return `${m.joiner.name} is already in the ring`;
+    if (ring.n >= MAX_RING) return `the ring already has ${MAX_RING} members`;
     this.known.set(addrKey(m.joiner), m.joiner.name);
     this.op = { kind: 'admit', joiner: m.joiner };
     this.print(`join: admitting ${m.joiner.name}; tearing down the tables first`);

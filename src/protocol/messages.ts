@@ -3,8 +3,12 @@
 //
 // Wire format: one JSON object per UDP datagram, `{"t": <type>, "rid": <request id>, ...}`.
 // JSON keeps every datagram readable in a packet capture, which matters for a teaching tool;
-// records travel as arrays of 14 strings so a store batch carries ~15 records in 1,400 bytes.
+// a record travels in a store batch as one CSV line of its 14 fields (data/line.ts), ~19 records
+// in 1,400 bytes, and as 14 strings in a query's answer.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+/** Longest record line (and field) accepted: the data loader refuses longer ones. */
+export const MAX_LINE = 2000;
 
 /** Largest request id: ids are per-sender counters that start at a random point. */
 export const MAX_RID = 2 ** 48;
@@ -25,7 +29,7 @@ export const Tuple = Type.Object({ name: Name, ip: Ipv4, port: Port }, { additio
 export type Tuple = Static<typeof Tuple>;
 
 /** One storm event: the 14 course columns, as strings. */
-export const RecordSchema = Type.Array(Type.String({ maxLength: 200 }), { minItems: 14, maxItems: 14 });
+export const RecordSchema = Type.Array(Type.String({ maxLength: MAX_LINE }), { minItems: 14, maxItems: 14 });
 /** Largest ring: bounds every list of tuples and node ids. */
 export const MAX_RING = 256;
 const Tuples = Type.Array(Tuple, { minItems: 1, maxItems: MAX_RING });
@@ -41,7 +45,7 @@ export const Command = msg('cmd', {
   cmd: Type.String({ minLength: 1, maxLength: 20 }),
   args: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 8 }),
 });
-/** The manager's one response to a command. `data` carries the tuples a command returns. */
+/** The manager's one response to a command, with the tuples a command returns (`peers`, `peer`). */
 export const Response = msg('res', {
   cmd: Type.String({ maxLength: 20 }),
   code: Type.Union([Type.Literal('SUCCESS'), Type.Literal('FAILURE')]),
@@ -62,7 +66,7 @@ export const SetId = msg('set-id', {
   id: NodeId, n: RingSize, peers: Tuples, year: Year, s: Count, epoch: Count, dht: Count,
 });
 /** One record as a CSV line of its 14 fields (data/line.ts); it must start with its event id. */
-const RecordLine = Type.String({ minLength: 2, maxLength: 4000, pattern: '^[0-9]{1,16},' });
+const RecordLine = Type.String({ minLength: 2, maxLength: MAX_LINE, pattern: '^[0-9]{1,16},' });
 /** A batch of records travelling around the ring toward their nodes. */
 export const Store = msg('store', { epoch: Count, recs: Type.Array(RecordLine, { maxItems: 400 }) });
 /** Follows the last store batch around the ring; each node appends the number of records it holds. */
