@@ -1,0 +1,100 @@
+// SPEC §7: UDP loses, duplicates and reorders datagrams, and every command must still complete
+// with no record lost or stored twice. The full scenario of SPEC §6 (1996, n = 5) with fault
+// injection in EVERY process (manager and all six peers): each sent datagram is dropped with
+// probability 0.2, sent twice with 0.05, held back 1–20 ms with 0.1. The answers must be exactly
+// those of the clean run (full.test.ts).
+//
+// Retry options. A hop succeeds only if the datagram and its acknowledgement both survive:
+// 0.8 × 0.8 = 0.64, so a try fails 36 % of the time. With the default 10 tries a message is given
+// up with probability 0.36¹⁰ ≈ 3.7·10⁻⁵; a 1996 setup makes ~10⁴ store hops, so roughly one setup
+// in three loses a batch, and a forwarding node that gives up stalls the operation until the
+// manager's wait timeout. Hence --tries 40 (0.36⁴⁰ ≈ 10⁻¹⁸), --rto 50 (loopback round trips are far
+// below a millisecond; the adaptive RTO takes over after the first sample) and a manager
+// --wait-timeout of 600 s so a slow machine is not mistaken for a dead leader.
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runFull, type FullFacts } from '../../src/scenario/scenarios.js';
+import type { System } from '../../src/scenario/system.js';
+import { findDatasetFile, parseStormCsv } from '../../src/data/csv.js';
+import { COLUMNS, eventIdOf, type StormRecord } from '../../src/data/record.js';
+import { countsPerNode, tableSize } from '../../src/data/hash.js';
+import { DATA_DIR } from './helpers.js';
+
+const REFERENCE = [9711, 9691, 9714, 9704, 9714];
+const CHAOS = 'loss=0.2,dup=0.05,reorder=0.1';
+const RETRY = ['--rto', '50', '--tries', '40'];
+const PEER_ARGS = ['--chaos', CHAOS, ...RETRY];
+const MANAGER_ARGS = ['--chaos', CHAOS, ...RETRY, '--wait-timeout', '600'];
+
+describe('full scenario under loss 20 %, duplication 5 %, reordering 10 % in every process', () => {
+  let facts: FullFacts;
+  let records: StormRecord[];
+  let system: System;
+
+  beforeAll(async () => {
+    const file = findDatasetFile(DATA_DIR, 1996);
+    if (!file) throw new Error(`no details-1996.csv in ${DATA_DIR}`);
+    records = parseStormCsv(readFileSync(file, 'utf8'), file);
+    facts = await runFull({
+      dataDir: DATA_DIR, trace: 'summary', peerArgs: PEER_ARGS, managerArgs: MANAGER_ARGS,
+      onSystem: (s) => {
+        system = s;
+      },
+    });
+    process.stdout.write(`chaos: full scenario took ${(facts.elapsedMs / 1000).toFixed(1)} s\n`);
+  }, 900_000);
+
+  const byId = (id: number): StormRecord => records.find((r) => eventIdOf(r) === id)!;
+
+  it('every process ran with the faults on', () => {
+    expect(system.manager.lines.some((l) => l.startsWith('manager: chaos loss=0.2, dup=0.05, reorder=0.1'))).toBe(true);
+    for (const p of system.peers.values()) expect(p.lines[0]).toMatch(/; chaos loss=0\.2, dup=0\.05, reorder=0\.1, delay=0 ms;/);
+    // The faults happened: requests were retransmitted (traced as `[try k]`) in the manager and the peers.
+    const retries = system.all().map((p) => p.lines.filter((l) => / \[try \d+\]$/.test(l)).length);
+    expect(retries.reduce((a, b) => a + b, 0)).toBeGreaterThan(10);
+  });
+
+  it('builds the DHT with the reference counts', () => {
+    expect(facts.setup.nodes.map((n) => n.id)).toEqual([0, 1, 2, 3, 4]);
+    expect(facts.setup.counts).toEqual(REFERENCE);
+    expect(facts.setup.answer).toMatch(/^dht-complete: SUCCESS/);
+  });
+
+  it('finds 5536849 and 5539287 with every field as in the file', () => {
+    for (const id of [5536849, 5539287]) {
+      const q = facts.queries.find((x) => x.eventId === id && x.asker === facts.free)!;
+      expect(q.found).toBe(true);
+      expect(Object.keys(q.fields)).toEqual([...COLUMNS]);
+      const rec = byId(id);
+      COLUMNS.forEach((c, i) => expect(q.fields[c], c).toBe(rec[i]));
+    }
+  });
+
+  it('does not find 2402920 and 55770111', () => {
+    for (const id of [2402920, 55770111]) {
+      const q = facts.queries.find((x) => x.eventId === id)!;
+      expect(q.found).toBe(false);
+      expect(q.answer).toContain(`Storm event ${id} not found in the DHT.`);
+    }
+  });
+
+  it('after the leave, four nodes hold all 48,534 records as the hash says', () => {
+    expect(facts.afterLeave.counts.reduce((a, b) => a + b, 0)).toBe(48_534);
+    expect(facts.afterLeave.counts).toEqual(countsPerNode(records.map(eventIdOf), tableSize(records.length), 4));
+    expect(facts.afterLeave.answer).toMatch(/^dht-rebuilt: SUCCESS/);
+    expect(facts.queries.find((x) => x.asker === facts.leaver && x.eventId === 5536849)?.found).toBe(true);
+  });
+
+  it('after the join, five nodes hold the reference counts again', () => {
+    expect(facts.afterJoin.counts).toEqual(REFERENCE);
+    expect(facts.afterJoin.answer).toMatch(/^dht-rebuilt: SUCCESS/);
+    expect(facts.queries.find((x) => x.asker === facts.leaver && x.eventId === 5539287)?.found).toBe(true);
+  });
+
+  it('tears down, and every process exits 0', () => {
+    expect(facts.checks.find((c) => c.what === 'teardown-complete')?.ok).toBe(true);
+    expect(Object.keys(facts.exitCodes).sort()).toEqual(['manager', 'peer1', 'peer2', 'peer3', 'peer4', 'peer5', 'peer6']);
+    expect(Object.values(facts.exitCodes).every((c) => c === 0)).toBe(true);
+    expect(facts.checks.filter((c) => !c.ok)).toEqual([]);
+  });
+});
