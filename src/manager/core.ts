@@ -2,7 +2,7 @@
 // effects (send, print, exit) out. No socket, clock or random source inside: `now` comes with
 // every call and randomness through `env`, so the simulation runs this very code.
 import { MAX_RING, type Message, type MessageOf, type Tuple } from '../protocol/messages.js';
-import { Outbox, Recent, requestKey, type Addr, type RetryPolicy } from '../reliable/index.js';
+import { Outbox, Recent, addrKey, requestKey, type Addr, type RetryPolicy } from '../reliable/index.js';
 import { MANAGER_COMMANDS, helpText, isPeerName, parseCount, parseIpv4, parseLine, parsePort, parseYear } from '../console/commands.js';
 import { Complaints } from '../console/ratelimit.js';
 import { isBusyFor, MANAGER_REQUESTS, WAITING_FOR, type ManagerRequest, type Phase, type Reason } from './rules.js';
@@ -44,7 +44,12 @@ const fail = (reason: Reason, text: string): Outcome => ({ ok: false, reason, te
 export class ManagerCore {
   readonly peers = new Map<string, PeerEntry>();
   dht: Dht | null = null;
-  private readonly answered = new Recent<Res>(4096);
+  /**
+   * Answers kept for retransmitted requests: per registered address, so that a flood of forged
+   * commands from elsewhere (kept in `answeredOthers`) cannot push a real peer's answer out.
+   */
+  private readonly answeredBy = new Map<string, Recent<Res>>();
+  private readonly answeredOthers = new Recent<Res>(4096);
   private readonly outbox: Outbox<MessageOf<'dissolved'>, string>;
   private out: ManagerEffect[] = [];
   private dhtCount = 0;
@@ -129,7 +134,7 @@ export class ManagerCore {
       return;
     }
     const key = requestKey(from.ip, from.port, msg.rid);
-    const cached = this.answered.get(key);
+    const cached = this.answeredBy.get(addrKey(from))?.get(key) ?? this.answeredOthers.get(key);
     if (cached) {
       // A retransmitted request: answer it again, never apply it twice.
       this.out.push({ kind: 'send', to: from, msg: cached, attempt: 1 });
@@ -142,10 +147,33 @@ export class ManagerCore {
           ...(outcome.peers ? { peers: outcome.peers } : {}), ...(outcome.peer ? { peer: outcome.peer } : {}),
           ...(outcome.dht !== undefined ? { dht: outcome.dht } : {}) }
       : { t: 'res', rid: msg.rid, cmd: msg.cmd.slice(0, 20), code: 'FAILURE', reason: outcome.reason, text };
-    this.answered.set(key, res);
+    this.remember(from, key, res);
     const summary = outcome.ok ? 'SUCCESS' : `FAILURE ${outcome.reason}`;
-    this.print(`${msg.cmd.slice(0, 20)} ${msg.args.join(' ')}: ${summary} — ${outcome.text}`);
+    const line = `${msg.cmd.slice(0, 20)} ${msg.args.join(' ')}: ${summary} — ${outcome.text}`;
+    if (outcome.ok || this.nameOf(from) !== undefined) this.print(line);
+    else {
+      // Refusals of strangers (impostors, fuzzers) are counted, not each printed.
+      const counted = this.complaints.note(this.now, `refused:${outcome.reason}`, line);
+      if (counted) this.print(counted);
+    }
     this.out.push({ kind: 'send', to: from, msg: res, attempt: 1 });
+  }
+
+  private remember(from: Addr, key: string, res: Res): void {
+    const addr = addrKey(from);
+    let mine = this.answeredBy.get(addr);
+    if (!mine && res.code === 'SUCCESS' && res.cmd === 'register') {
+      if (this.answeredBy.size >= MAX_ANSWER_CACHES) this.forgetDeparted();
+      mine = new Recent<Res>(64);
+      this.answeredBy.set(addr, mine);
+    }
+    (mine ?? this.answeredOthers).set(key, res);
+  }
+
+  /** Drop the answer caches of addresses no longer registered (bounded memory over a long life). */
+  private forgetDeparted(): void {
+    const live = new Set([...this.peers.values()].map((p) => `${p.ip}:${p.mport}`));
+    for (const addr of this.answeredBy.keys()) if (!live.has(addr)) this.answeredBy.delete(addr);
   }
 
   private execute(now: number, from: Addr, cmd: string, args: string[]): Outcome {
@@ -369,6 +397,9 @@ export class ManagerCore {
     this.out.push({ kind: 'print', text });
   }
 }
+
+/** Addresses with their own answer cache; departed ones are dropped when this many exist. */
+const MAX_ANSWER_CACHES = 4096;
 
 const ARITY: Readonly<Record<ManagerRequest, readonly [number, number]>> = {
   register: [4, 4], 'setup-dht': [3, 3], 'dht-complete': [1, 1], 'query-dht': [1, 2], 'leave-dht': [1, 1],

@@ -56,6 +56,7 @@ export class PeerShell {
       }
     }
     this.timer.arm(this.core.nextDeadline());
+    this.io.throttleConsole(this.core.backlog);
   }
 
   private async bind(ip: string, mport: number, pport: number): Promise<void> {

@@ -2,7 +2,11 @@
 // trace, encoding and sending (through the fault injector), decoding with rate-limited
 // complaints, reading console lines, and a clean exit on request or signal.
 import type dgram from 'node:dgram';
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
+
+/** Console lines waiting in a core before stdin is paused, and when it is resumed. */
+const CONSOLE_HIGH_WATER = 500;
+const CONSOLE_LOW_WATER = 100;
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/codec.js';
 import { Wire } from '../protocol/wire.js';
@@ -28,6 +32,8 @@ export class ShellIo {
   private readonly wire: Wire;
   private readonly names = new Map<string, string>();
   private exiting = false;
+  private console: Interface | null = null;
+  private consolePaused = false;
   /** Traffic counters for `status` (and the benchmark, which reads them from it). */
   readonly traffic = { sent: 0, sentBytes: 0, received: 0, receivedBytes: 0 };
 
@@ -94,7 +100,13 @@ export class ShellIo {
       return;
     }
     const effects = handle(from, decoded.msg);
-    if (traced(this.options.trace, decoded.msg)) this.print(traceLine('received', this.name(from), from, decoded.msg));
+    if (traced(this.options.trace, decoded.msg)) {
+      const name = this.name(from);
+      const line = traceLine('received', name, from, decoded.msg);
+      // A stranger's datagrams must not flood the summary trace: they are counted like complaints.
+      if (name === undefined && this.options.trace === 'summary') this.complain(`stranger:${decoded.msg.t}`, line);
+      else this.print(line);
+    }
     apply(effects);
   }
 
@@ -142,6 +154,22 @@ export class ShellIo {
     rl.on('line', (text) => {
       if (!this.exiting) onLine(text);
     });
+    this.console = rl;
+  }
+
+  /**
+   * Back-pressure on piped input: stop reading stdin while `backlog` lines wait for their turn,
+   * so a file of thousands of commands is taken in as fast as they are answered, never dropped.
+   */
+  throttleConsole(backlog: number): void {
+    if (!this.console) return;
+    if (!this.consolePaused && backlog >= CONSOLE_HIGH_WATER) {
+      this.console.pause();
+      this.consolePaused = true;
+    } else if (this.consolePaused && backlog <= CONSOLE_LOW_WATER) {
+      this.console.resume();
+      this.consolePaused = false;
+    }
   }
 
   /** Ctrl-C and kill end the process cleanly, with the conventional 128+signal status. */

@@ -71,13 +71,25 @@ type RingOp =
 const STARTS_OPERATION = new Set(['setup-dht', 'leave-dht', 'join-dht', 'teardown-dht', 'query-dht']);
 
 /** Bounds (TigerBeetle habit): console lines waiting, ids remembered for duplicate suppression. */
-const MAX_QUEUED_LINES = 1000;
+const MAX_QUEUED_LINES = 100_000;
 /**
  * How long an acknowledgement may wait for others to share its datagram: zero means "until the
  * datagrams already received are handled" (the shell flushes after its current I/O burst).
  */
 const ACK_DELAY_MS = 0;
 const DEDUP_CAPACITY = 200_000;
+
+/**
+ * Why a query's walk cannot be continued, or null: every id below n, no node listed twice, and
+ * not more nodes than the ring has; so a forged find-event cannot make a query bounce around.
+ */
+function walkProblem(m: { remaining: number[] | null; idSeq: number[] }, ring: { n: number; id: number }): string | null {
+  const ids = [...(m.remaining ?? []), ...m.idSeq];
+  if (ids.some((i) => i >= ring.n)) return `a node id is not below n = ${ring.n}`;
+  if (new Set(ids).size !== ids.length || ids.length > ring.n) return 'a node is listed twice';
+  if (m.remaining?.includes(ring.id)) return 'this node is still listed as to be visited';
+  return null;
+}
 
 /** Why a ring description (set-id, reset-id) cannot be used, or null: never trust n, id or s blindly. */
 function ringProblem(m: { id: number; n: number; peers: Tuple[]; s: number }): string | null {
@@ -152,6 +164,11 @@ export class PeerCore {
 
   nameOf(addr: Addr): string | undefined {
     return this.known.get(addrKey(addr));
+  }
+
+  /** Console lines waiting for their turn: the shell stops reading stdin while there are many. */
+  get backlog(): number {
+    return this.lines.length;
   }
 
   /** True when the console waits for nothing: used by drivers that type the next command. */
@@ -363,7 +380,7 @@ export class PeerCore {
       case 'store-end': return this.onStoreEnd(from, msg);
       case 'teardown': return this.onTeardown(from, msg);
       case 'reset-id': return this.onResetId(from, msg);
-      case 'rebuild-dht': return this.onRebuildDht(msg);
+      case 'rebuild-dht': return this.onRebuildDht(from, msg);
       case 'rebuild-done': return this.onRebuildDone(from, msg);
       case 'join': return this.onJoin(msg);
       case 'find-event': case 'event-result': return 'a query message on the reliable path';
@@ -625,10 +642,16 @@ export class PeerCore {
     }
   }
 
-  private onRebuildDht(m: MessageOf<'rebuild-dht'>): string | null {
+  private onRebuildDht(from: Addr, m: MessageOf<'rebuild-dht'>): string | null {
     const ring = this.ring;
+    const origin = this.lastResetOrigin;
     if (!ring || ring.id !== 0) return 'this peer is not the leader of a ring';
-    if (this.lastResetOrigin?.name !== m.origin.name) return 'rebuild-dht from a peer that did not renumber this ring';
+    if (!origin || origin.name !== m.origin.name || origin.ip !== from.ip || origin.port !== from.port) {
+      return 'rebuild-dht from a peer that did not renumber this ring';
+    }
+    if (this.lead || this.table.count > 0) return 'the tables are not torn down: no rebuild';
+    // Once per renumbering: a replayed rebuild-dht must not store every record a second time.
+    this.lastResetOrigin = null;
     this.print(`rebuild-dht: rebuilding the DHT for ${m.origin.name}'s leave`);
     this.distribute('rebuild', m.origin);
     return null;
@@ -717,7 +740,8 @@ export class PeerCore {
   private onFindEvent(m: MessageOf<'find-event'>): string | null {
     const ring = this.ring;
     if (!ring) return 'this peer is not in a DHT';
-    if (m.remaining?.some((i) => i >= ring.n) || m.idSeq.some((i) => i >= ring.n)) return `bad find-event: a node id is not below n = ${ring.n}`;
+    const bad = walkProblem(m, ring);
+    if (bad) return `bad find-event: ${bad}`;
     this.known.set(addrKey(m.sender), m.sender.name);
     const pos = positionOf(m.eventId, ring.s);
     const target = nodeOf(pos, ring.n);
@@ -866,7 +890,8 @@ export class PeerCore {
   }
 
   private complain(from: Addr, t: string, why: string): void {
-    const line = this.complaints.note(this.now, `${t}:${why}`, `ignored ${t} from ${from.ip}:${from.port}: ${why}`);
+    // Keyed without numbers, so 'n = 7 but 2 peers' and 'n = 8 but 3 peers' count as one kind.
+    const line = this.complaints.note(this.now, `${t}:${why.replace(/[0-9]+/g, '#')}`, `ignored ${t} from ${from.ip}:${from.port}: ${why}`);
     if (line) this.print(line);
   }
 

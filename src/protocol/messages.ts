@@ -22,7 +22,8 @@ const RingSize = Type.Integer({ minimum: 1, maximum: 256 });
 const Count = Type.Integer({ minimum: 0, maximum: 1e9 });
 const EventId = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 const Year = Type.Integer({ minimum: 1000, maximum: 9999 });
-const Text = Type.String({ maxLength: 300 });
+/** Sentences for people: no control characters, so nobody can print extra lines on a console. */
+const Text = Type.String({ maxLength: 300, pattern: '^[^\\x00-\\x1f\\x7f]*$' });
 
 /** How a peer is reached by other peers: its name, IPv4 and p-port. */
 export const Tuple = Type.Object({ name: Name, ip: Ipv4, port: Port }, { additionalProperties: false });
@@ -42,8 +43,9 @@ function msg<T extends string, P extends Record<string, TSchema>>(t: T, props: P
 
 /** A console command sent to the manager: exactly the words the person typed after the command. */
 export const Command = msg('cmd', {
-  cmd: Type.String({ minLength: 1, maxLength: 20 }),
-  args: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 8 }),
+  cmd: Type.String({ minLength: 1, maxLength: 20, pattern: '^[a-z-]+$' }),
+  /** Console words: printable ASCII without spaces, as typed words are. */
+  args: Type.Array(Type.String({ maxLength: 64, pattern: '^[!-~]*$' }), { maxItems: 8 }),
 });
 /** The manager's one response to a command, with the tuples a command returns (`peers`, `peer`). */
 export const Response = msg('res', {

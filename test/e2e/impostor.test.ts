@@ -6,8 +6,9 @@
 //     a store batch of forged records, set-id, reset-id, …) are ignored with a line, never
 //     acknowledged, and the DHT keeps its records and answers;
 // (c) console mistakes at a peer get usage help and the peer keeps working.
-// The last block pins down weaknesses found while writing these tests: `it.fails` marks a test of
-// the behaviour the system should have and does not have yet; remove `.fails` once it is fixed.
+// The last block pins down weaknesses found while writing these tests, each fixed since: a forged
+// request printing lines on the manager's console, unlimited complaint lines, a forged query walk
+// bouncing around the ring, a replayed rebuild-dht storing every record twice.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { System, ask, query, parseCounts } from '../../src/scenario/system.js';
@@ -225,7 +226,7 @@ function eventOn(node: number, n: number): number {
   for (let id = 1; ; id++) if (nodeOf(positionOf(id, s), n) === node) return id;
 }
 
-describe('weaknesses found by these tests (it.fails: the test states the wanted behaviour; drop .fails once fixed)', () => {
+describe('weaknesses found by these tests, now fixed', () => {
   let sys: System;
   let probe: Probe;
   let ports: Map<string, PeerPorts>;
@@ -244,22 +245,22 @@ describe('weaknesses found by these tests (it.fails: the test states the wanted 
     await stop(sys);
   });
 
-  // Bug: the manager prints `${cmd} ${args}` of any well-typed request as it came; args are any
-  // string ≤ 64 chars, so a newline in one lets an outsider put a line of its choosing on the
-  // manager's console (here a fake registration). Fix: print args escaped (JSON.stringify) or
-  // reject control characters in the cmd schema.
-  it.fails('a forged request cannot print a line of its choosing on the manager console', async () => {
+  // Was a bug: the manager printed `${cmd} ${args}` as it came, so a newline in an argument let an
+  // outsider put a line of its choosing on the manager's console. Command words are now printable
+  // ASCII without spaces by schema, so such a request is refused at the edge as a bad datagram.
+  it('a forged request cannot print a line of its choosing on the manager console', async () => {
     const mark = sys.manager.lines.length;
-    await request(probe, sys.managerPort, 1, 'deregister', ['x\nregister peer9 127.0.0.1 5001 5002: SUCCESS — ok']);
+    await probe.send(sys.managerPort, { t: 'cmd', rid: 1, cmd: 'deregister', args: ['x\nregister peer9 127.0.0.1 5001 5002: SUCCESS — ok'] });
     await drained(sys.manager, sys.managerPort);
-    const forgedLines = sys.manager.lines.slice(mark).filter((l) => l.startsWith('register peer9'));
-    expect(forgedLines).toEqual([]);
+    const after = sys.manager.lines.slice(mark);
+    expect(after.filter((l) => l.startsWith('register peer9'))).toEqual([]);
+    expect(after.some((l) => /^bad datagram from .*bad cmd/.test(l))).toBe(true);
   });
 
   // Bug: complaint lines are rate-limited per (type, reason text), and set-id's reason text carries
   // the offending numbers (`bad set-id: n = 7 but 3 peers are listed`), so every distinct value
   // gets its own line — 200 datagrams, ~200 lines. Fix: key the rate limit on a fixed reason code.
-  it.fails('complaints about inconsistent set-ids are rate-limited like every other complaint', async () => {
+  it('complaints about inconsistent set-ids are rate-limited like every other complaint', async () => {
     const target = sys.peer(ring[1]!);
     const mark = target.lines.length;
     const me = { name: ring[1]!, ip: '127.0.0.1', port: ports.get(ring[1]!)!.pport };
@@ -275,15 +276,15 @@ describe('weaknesses found by these tests (it.fails: the test states the wanted 
   // forged datagram with 255 entries bounces among the members ~255 times (each hop a datagram, an
   // ack and two trace lines) before the answer goes out. Fix: drop duplicates and this node's own
   // id, refuse |remaining| + |idSeq| > n.
-  it.fails('one query visits each member at most once, whatever `remaining` says', async () => {
+  it('one query visits each member at most once, whatever `remaining` says', async () => {
     const target = eventOn(2, 3);
     const others = [0, 1];
     const before = sys.all().map((p) => p.lines.length);
     const remaining = Array.from({ length: 255 }, (_, i) => others[i % 2]!);
     await probe.send(ports.get(ring[0]!)!.pport, { t: 'find-event', rid: 9, qid: 4711, eventId: target, sender: probe.tuple('mallory'), remaining, idSeq: [] });
-    const answer = await probe.next((r) => r.msg?.['t'] === 'event-result' && r.msg['qid'] === 4711, 30_000);
+    // The walk is refused where it enters: a node listed twice is not a walk this ring can make.
+    await sys.peer(ring[0]!).watch(/^ignored find-event .*a node is listed twice/, 30_000);
     const hops = sys.all().reduce((sum, p, i) => sum + p.lines.slice(before[i]).filter((l) => /^→ \S+ \S+ find-event /.test(l)).length, 0);
-    process.stdout.write(`weakness: one forged find-event made ${hops} find-event hops; the answer's id-seq has ${(answer.msg!['idSeq'] as number[]).length} entries\n`);
     expect(hops).toBeLessThanOrEqual(2);
   }, 60_000);
 
@@ -292,7 +293,7 @@ describe('weaknesses found by these tests (it.fails: the test states the wanted 
   // re-distributes without a teardown: after one replay from anywhere, every other member holds
   // its records twice (SPEC §7: no record stored twice). Fix: accept rebuild-dht once, from the
   // renumberer's address, and only while the ring's tables are empty.
-  it.fails('a replayed rebuild-dht does not store records twice', async () => {
+  it('a replayed rebuild-dht does not store records twice', async () => {
     const leaver = ring[1]!;
     const leaveLines = await ask(sys.peer(leaver), `leave-dht ${leaver}`, /^dht-rebuilt: SUCCESS/, 60_000);
     const newLeader = /^leave: (\S+) rebuilt the DHT/m.exec(leaveLines.join('\n'))![1]!;

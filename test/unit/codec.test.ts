@@ -222,9 +222,9 @@ const rec = fc.array(field, { minLength: 14, maxLength: 14 });
 const nodeIds = fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 20 });
 
 const validMessage: fc.Arbitrary<Datagram> = fc.oneof(
-  fc.record({ t: fc.constant('cmd' as const), rid, cmd: fc.string({ minLength: 1, maxLength: 20 }), args: fc.array(fc.string({ maxLength: 64 }), { maxLength: 8 }) }),
+  fc.record({ t: fc.constant('cmd' as const), rid, cmd: fc.stringMatching(/^[a-z-]{1,20}$/), args: fc.array(fc.stringMatching(/^[!-~]{0,64}$/), { maxLength: 8 }) }),
   fc.record({ t: fc.constant('res' as const), rid, cmd: fc.string({ maxLength: 20 }), code: fc.constantFrom('SUCCESS' as const, 'FAILURE' as const),
-    reason: fc.string({ maxLength: 30 }), text: fc.string({ unit: 'binary', maxLength: 300 }), peers: fc.array(tuple, { minLength: 1, maxLength: 5 }), peer: tuple },
+    reason: fc.string({ maxLength: 30 }), text: fc.string({ unit: 'binary', maxLength: 300 }).map((t) => t.replace(/[\x00-\x1f\x7f]/g, ' ')), peers: fc.array(tuple, { minLength: 1, maxLength: 5 }), peer: tuple },
   { requiredKeys: ['t', 'rid', 'cmd', 'code', 'text'] }),
   fc.record({ t: fc.constant('set-id' as const), rid, id: fc.integer({ min: 0, max: 255 }), n: fc.integer({ min: 1, max: 256 }),
     peers: fc.array(tuple, { minLength: 1, maxLength: 10 }), year: fc.integer({ min: 1950, max: 2019 }), s: fc.nat(1e9), epoch: fc.nat(1e9), dht: fc.nat(1e9) }),
