@@ -23,6 +23,7 @@ interface RebuildFigure { op: 'leave' | 'join'; n: number; ms: number }
 interface QueryFigure { n: number; queriers: number; queries: number; p50ms: number; p99ms: number; perSec: number; meanIdSeq: number }
 
 const PAYLOAD = 1400;
+const QUERY_CHUNK = 500;
 
 async function main(): Promise<number> {
   let v;
@@ -140,19 +141,24 @@ async function measureQueries(system: System, queriers: string[], records: strin
   const results = await Promise.all(queriers.map(async (name, qi) => {
     const p = system.peer(name);
     p.mark();
-    const lines: string[] = [];
-    for (let i = 0; i < perPeer; i++) {
-      const id = i % 2 === 0 ? present[(i * 7919 + qi * 104729) % present.length]! : 90_000_000 + i;
-      lines.push(`query-dht ${name} ${id}`);
-    }
-    p.send(lines.join('\n'));
     const got: number[] = [];
     const seqs: number[] = [];
-    for (let i = 0; i < perPeer; i++) {
-      const answer = await p.waitForLines(/^query-dht: answered in /, BULK_MS);
-      got.push(Number(/answered in ([\d.]+) ms/.exec(answer[answer.length - 1]!)![1]));
-      const seq = answer.find((l) => l.startsWith('id-seq: '));
-      if (seq) seqs.push(seq.split(',').length);
+    // In chunks below the peer's console queue bound (1,000 waiting lines).
+    for (let start = 0; start < perPeer; start += QUERY_CHUNK) {
+      const lines: string[] = [];
+      for (let i = start; i < Math.min(perPeer, start + QUERY_CHUNK); i++) {
+        const id = i % 2 === 0 ? present[(i * 7919 + qi * 104729) % present.length]! : 90_000_000 + i;
+        lines.push(`query-dht ${name} ${id}`);
+      }
+      p.send(lines.join('\n'));
+      for (let i = 0; i < lines.length; i++) {
+        const answer = await p.waitForLines(/^query-dht: (answered in |no answer)/, BULK_MS);
+        const m = /answered in ([\d.]+) ms/.exec(answer[answer.length - 1]!);
+        if (!m) throw new Error(`${name}: ${answer[answer.length - 1]}`);
+        got.push(Number(m[1]));
+        const seq = answer.find((l) => l.startsWith('id-seq: '));
+        if (seq) seqs.push(seq.split(',').length);
+      }
     }
     return { got, seqs };
   }));
