@@ -53,6 +53,8 @@ export class ManagerCore {
   private readonly outbox: Outbox<MessageOf<'dissolved'>, string>;
   private out: ManagerEffect[] = [];
   private dhtCount = 0;
+  /** Whether the last datagram was ignored or a stranger's refused command (its trace is rate-limited). */
+  ignoredLast = false;
   private readonly complaints = new Complaints();
   /** Time of the event being handled (the cores never read a clock). */
   private now = 0;
@@ -68,6 +70,7 @@ export class ManagerCore {
   handle(now: number, input: ManagerInput): ManagerEffect[] {
     this.out = [];
     this.now = now;
+    this.ignoredLast = false;
     if (input.kind === 'line') this.onLine(input.text);
     else this.onDatagram(now, input.from, input.msg);
     return this.out;
@@ -129,6 +132,7 @@ export class ManagerCore {
       return;
     }
     if (msg.t !== 'cmd') {
+      this.ignoredLast = true;
       const line = this.complaints.note(this.now, `ignored:${msg.t}`, `ignored ${msg.t} from ${from.ip}:${from.port}: the manager only takes commands`);
       if (line) this.print(line);
       return;
@@ -152,6 +156,7 @@ export class ManagerCore {
     const line = `${msg.cmd.slice(0, 20)} ${msg.args.join(' ')}: ${summary} — ${outcome.text}`;
     if (outcome.ok || this.nameOf(from) !== undefined) this.print(line);
     else {
+      this.ignoredLast = true;
       // Refusals of strangers (impostors, fuzzers) are counted, not each printed.
       const counted = this.complaints.note(this.now, `refused:${outcome.reason}`, line);
       if (counted) this.print(counted);

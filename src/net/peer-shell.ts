@@ -75,7 +75,7 @@ export class PeerShell {
   private listen(via: Via, sock: dgram.Socket): void {
     this.sockets[via] = sock;
     sock.on('message', (bytes, rinfo) => this.io.receive(bytes, rinfo,
-      (from, msg) => this.io.guard(`a ${msg.t} datagram`, () => this.core.handle(this.io.now(), { kind: 'datagram', via, from, msg })), (effects) => this.apply(effects)));
+      (from, msg) => this.io.guard(`a ${msg.t} datagram`, () => this.core.handle(this.io.now(), { kind: 'datagram', via, from, msg })), (effects) => this.apply(effects), () => this.core.ignoredLast));
     // After binding, errors are per-datagram trouble (e.g. ICMP reports); the socket stays usable.
     sock.on('error', (err) => this.io.complain(`socket:${via}`, `${via}-port socket: ${err.message.split('\n')[0]}`));
   }

@@ -56,7 +56,13 @@ export class ShellIo {
   }
 
   send(sock: dgram.Socket | null, to: Addr, msg: Message, attempt: number): void {
-    if (traced(this.options.trace, msg)) this.print(traceLine('sent', this.name(to), to, msg, attempt));
+    if (traced(this.options.trace, msg)) {
+      const name = this.name(to);
+      const line = traceLine('sent', name, to, msg, attempt);
+      // Answers to strangers (refused impostor commands) are counted, not each traced, in summary mode.
+      if (name === undefined && this.options.trace === 'summary') this.complain(`stranger-out:${msg.t}`, line);
+      else this.print(line);
+    }
     if (!sock) return;
     let datagrams: Buffer[];
     try {
@@ -89,7 +95,8 @@ export class ShellIo {
    * bad one gets a rate-limited line instead. The trace line is made after the core has seen the
    * message, so a sender it introduces (set-id, join) is named, but printed before its effects.
    */
-  receive<E>(bytes: Buffer, rinfo: dgram.RemoteInfo, handle: (from: Addr, msg: Message) => E[], apply: (effects: E[]) => void): void {
+  receive<E>(bytes: Buffer, rinfo: dgram.RemoteInfo, handle: (from: Addr, msg: Message) => E[], apply: (effects: E[]) => void,
+    ignored: () => boolean = () => false): void {
     const from = { ip: rinfo.address, port: rinfo.port };
     this.traffic.received += 1;
     this.traffic.receivedBytes += bytes.length;
@@ -103,8 +110,9 @@ export class ShellIo {
     if (traced(this.options.trace, decoded.msg)) {
       const name = this.name(from);
       const line = traceLine('received', name, from, decoded.msg);
-      // A stranger's datagrams must not flood the summary trace: they are counted like complaints.
-      if (name === undefined && this.options.trace === 'summary') this.complain(`stranger:${decoded.msg.t}`, line);
+      // Datagrams from strangers, or that the core ignored, must not flood the summary trace:
+      // they are counted like complaints.
+      if ((name === undefined || ignored()) && this.options.trace === 'summary') this.complain(`stranger:${decoded.msg.t}`, line);
       else this.print(line);
     }
     apply(effects);

@@ -125,6 +125,8 @@ export class PeerCore {
   private now = 0;
   private readonly pendingAcks = new Map<string, { via: Via; to: Addr; rids: number[] }>();
   private ackDue = 0;
+  /** Whether the last datagram handled was ignored: the shell then rate-limits its trace line. */
+  ignoredLast = false;
 
   constructor(readonly manager: Addr, private readonly config: PeerConfig, private readonly env: PeerEnv) {
     this.outbox = new Outbox(config.retry, Math.floor(env.random() * 2 ** 40));
@@ -179,6 +181,7 @@ export class PeerCore {
   private begin(now: number): void {
     this.out = [];
     this.now = now;
+    this.ignoredLast = false;
   }
 
   // ---------------------------------------------------------------- console
@@ -890,6 +893,7 @@ export class PeerCore {
   }
 
   private complain(from: Addr, t: string, why: string): void {
+    this.ignoredLast = true;
     // Keyed without numbers, so 'n = 7 but 2 peers' and 'n = 8 but 3 peers' count as one kind.
     const line = this.complaints.note(this.now, `${t}:${why.replace(/[0-9]+/g, '#')}`, `ignored ${t} from ${from.ip}:${from.port}: ${why}`);
     if (line) this.print(line);

@@ -250,6 +250,16 @@ describe('fuzzing the live system (real processes, 1996, n = 5)', () => {
     }
   });
 
+  it('…and the console as a whole is not flooded either (trace lines of ignored datagrams are counted too)', () => {
+    for (const r of rounds) {
+      for (const [name, sent] of r.sent) {
+        const lines = r.lines.get(name)!;
+        // The rebuild's own progress lines are in the window too; the bound is on the fuzz share.
+        expect(lines, `${r.round}: ${name} printed ${lines} lines while receiving ${sent} bad datagrams`).toBeLessThan(sent * 0.1);
+      }
+    }
+  });
+
   it('no stack trace or internal error anywhere', () => {
     const everything = [...(system?.all() ?? [])].flatMap((p) => p.lines);
     expect(everything.length).toBeGreaterThan(0);
