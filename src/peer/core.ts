@@ -381,6 +381,7 @@ export class PeerCore {
       case 'set-id': return this.onSetId(from, msg);
       case 'store': return this.onStore(from, msg);
       case 'store-end': return this.onStoreEnd(from, msg);
+      case 'store-failed': return this.onStoreFailed(from, msg);
       case 'teardown': return this.onTeardown(from, msg);
       case 'reset-id': return this.onResetId(from, msg);
       case 'rebuild-dht': return this.onRebuildDht(from, msg);
@@ -806,19 +807,48 @@ export class PeerCore {
     }
     const why = `${p.tag.to} (${p.to.ip}:${p.to.port}) did not acknowledge ${p.tag.t} after ${p.tries} tries`;
     if (p.tag.t === 'set-id' && this.setIdsPending.delete(p.rid)) return this.abort(`setup-dht: ${why}`);
+    if (p.tag.pipe !== null) return this.onPipeFailed(p.tag.pipe, why);
     const job = this.job;
-    if (this.lead?.notify) {
-      const notify = this.lead.notify;
-      this.lead = null;
-      this.pipe = null;
-      return this.rebuildFailed(notify, why);
-    }
+    if (this.lead?.notify) return this.failDistribution(why);
     if (job && ['setup', 'leave', 'join'].includes(job.kind)) return this.abort(`${job.kind}: ${why}`);
     if (job?.kind === 'teardown') {
       this.job = null;
       this.op = null;
       return this.print(`teardown-dht: ${why}; the manager will give up waiting and free the peers`);
     }
+    this.print(`error: ${why}`);
+  }
+
+  /**
+   * The store stream toward the right neighbour is broken: stop it, and make sure the leader hears
+   * of it at once, so the setup or rebuild is aborted now rather than when the manager gives up.
+   */
+  private onPipeFailed(pipe: Pipeline, why: string): void {
+    this.outbox.drop((q) => q.tag.kind === 'p2p' && q.tag.pipe === pipe);
+    if (pipe !== this.pipe) return; // a stream already abandoned
+    this.pipe = null;
+    const ring = this.ring;
+    if (!ring) return;
+    if (ring.id === 0) return this.failDistribution(why);
+    this.print(`store: ${why}; telling the leader ${ring.peers[0]!.name}`);
+    this.sendPeer(ring.peers[0]!, { t: 'store-failed', epoch: ring.epoch, text: why.slice(0, 300) });
+  }
+
+  private onStoreFailed(from: Addr, m: MessageOf<'store-failed'>): string | null {
+    const ring = this.ring;
+    if (!ring || !this.inRing(from)) return 'not from a member of this ring';
+    if (ring.id !== 0 || !this.lead || m.epoch !== ring.epoch) return null; // nothing of ours to fail: acknowledge and drop
+    this.failDistribution(`${this.nameOf(from) ?? `${from.ip}:${from.port}`} reports: ${m.text}`);
+    return null;
+  }
+
+  /** A setup or rebuild this peer leads cannot finish. */
+  private failDistribution(why: string): void {
+    const lead = this.lead;
+    this.lead = null;
+    this.pipe = null;
+    if (lead?.notify) return this.rebuildFailed(lead.notify, why);
+    if (this.job?.kind === 'setup') return this.abort(`setup-dht: ${why}`);
     this.print(`error: ${why}`);
   }
 

@@ -11,6 +11,7 @@ export function describe(msg: Message): string {
     case 'set-id': return `set-id id=${msg.id} n=${msg.n} year=${msg.year} s=${msg.s} ring=[${msg.peers.map((p) => p.name).join(', ')}]`;
     case 'store': return `store ${msg.recs.length} records (rid ${msg.rid})`;
     case 'store-end': return `store-end counts=[${msg.counts.join(', ')}]`;
+    case 'store-failed': return `store-failed: ${msg.text}`;
     case 'teardown': return `teardown origin=${msg.origin}${msg.dissolve ? ' (dissolve)' : ''}`;
     case 'reset-id': return `reset-id id=${msg.id} n=${msg.n} origin=${msg.origin.name} ring=[${msg.peers.map((p) => p.name).join(', ')}]`;
     case 'rebuild-dht': return `rebuild-dht year=${msg.year} for ${msg.origin.name}`;

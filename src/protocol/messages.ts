@@ -73,6 +73,8 @@ const RecordLine = Type.String({ minLength: 2, maxLength: MAX_LINE, pattern: '^[
 export const Store = msg('store', { epoch: Count, recs: Type.Array(RecordLine, { maxItems: 400 }) });
 /** Follows the last store batch around the ring; each node appends the number of records it holds. */
 export const StoreEnd = msg('store-end', { epoch: Count, counts: Type.Array(Count, { maxItems: 256 }) });
+/** Node → leader: the store stream could not reach my right neighbour; the build cannot finish. */
+export const StoreFailed = msg('store-failed', { epoch: Count, text: Text });
 /** Delete your local table and pass it on; `dissolve` also forgets the ring (teardown-dht). */
 export const Teardown = msg('teardown', { origin: Name, dissolve: Type.Boolean(), epoch: Count });
 /** Renumbering: take identifier `id` in the ring `peers` of size n, pass on with id+1. */
@@ -117,7 +119,7 @@ export const MAX_ACKS_PER_DATAGRAM = 65;
 
 export const SCHEMAS = {
   cmd: Command, res: Response, dissolved: Dissolved, 'set-id': SetId, store: Store,
-  'store-end': StoreEnd, teardown: Teardown, 'reset-id': ResetId, 'rebuild-dht': RebuildDht,
+  'store-end': StoreEnd, 'store-failed': StoreFailed, teardown: Teardown, 'reset-id': ResetId, 'rebuild-dht': RebuildDht,
   'rebuild-done': RebuildDone, join: Join, 'find-event': FindEvent, 'event-result': EventResult,
   ack: Ack, frag: Frag,
 } as const;

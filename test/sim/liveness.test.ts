@@ -74,4 +74,23 @@ describe('the manager gives up on a silent peer', () => {
     expect(w.managerPrints.some((l) => l.includes(`gave up waiting for dht-rebuilt from ${member}`))).toBe(true);
     expect([...w.manager.peers.values()].every((p) => p.state === 'Free')).toBe(true);
   });
+
+  it('a member killed mid-setup: its left neighbour tells the leader, who aborts at once (no waiting for the manager)', () => {
+    const w = world(13);
+    for (let i = 1; i <= 4; i++) {
+      w.type(`peer${i}`, `register peer${i} 127.0.0.1 ${5000 + 2 * i} ${5001 + 2 * i}`);
+      expect(w.runUntil(printed(w.peer(`peer${i}`).prints, 'register: SUCCESS'))).toBe(true);
+    }
+    w.type('peer1', 'setup-dht peer1 4 1996');
+    expect(w.runUntil(printed(w.peer('peer1').prints, 'setup: storing'))).toBe(true);
+    const ring = w.peer('peer1').core.ring!.peers.map((t) => t.name);
+    w.kill(ring[2]!);
+    const killedAt = w.now;
+    expect(w.runUntil(printed(w.peer('peer1').prints, 'dht-abort: SUCCESS'), 10 * WAIT_MS)).toBe(true);
+    expect(w.now - killedAt).toBeLessThan(WAIT_MS);
+    expect(w.peer(ring[1]!).prints.some((l) => l.includes('telling the leader peer1'))).toBe(true);
+    expect(w.managerPrints.some((l) => l.includes('gave up waiting'))).toBe(false);
+    expect(w.manager.dht).toBeNull();
+    expect([...w.manager.peers.values()].every((p) => p.state === 'Free')).toBe(true);
+  });
 });
