@@ -28,7 +28,6 @@ const EXAMPLES: Datagram[] = [
   { t: 'store', rid: 7, epoch: 1, recs: [toLine(record), toLine(record.map((f) => f.toLowerCase()))] },
   { t: 'store', rid: 8, epoch: 2, recs: [] },
   { t: 'store-end', rid: 9, epoch: 1, counts: [72, 75, 76] },
-  { t: 'store-failed', rid: 21, epoch: 1, text: 'peer3 (127.0.0.1:5005) did not acknowledge store after 10 tries' },
   { t: 'teardown', rid: 10, origin: 'peer1', dissolve: true, epoch: 3 },
   { t: 'reset-id', rid: 11, origin: t2, id: 0, n: 2, peers: [t1, t3], year: 1996, s: 97073, epoch: 4, dht: 1 },
   { t: 'rebuild-dht', rid: 12, year: 2019, origin: t2 },
@@ -40,6 +39,7 @@ const EXAMPLES: Datagram[] = [
   { t: 'event-result', rid: 18, qid: 99, eventId: 55770111, found: false, idSeq: [1, 0, 2] },
   { t: 'ack', rid: 19 },
   { t: 'frag', f: 1, i: 0, of: 2, d: 'eyJ0IjoiYWNrIiwicmlkIjoxfQ==' },
+  { t: 'store-failed', rid: 21, epoch: 1, text: 'peer3 (127.0.0.1:5005) did not acknowledge store after 10 tries' },
 ];
 
 const bytesOf = (s: string): Uint8Array => Buffer.from(s, 'utf8');
