@@ -79,9 +79,9 @@ export class ShellIo {
     this.traffic.sentBytes += bytes.length;
     const deliver = (): void => {
       try {
-        sock.send(bytes, to.port, to.ip, (err) => {
-          if (err) this.complain(`send:${err.name}`, `cannot send to ${to.ip}:${to.port}: ${err.message.split('\n')[0]}`);
-        });
+        // No per-send callback: a failed send is reported through the socket's 'error' event
+        // (the shells log it, rate-limited), and a callback per datagram is measurable overhead.
+        sock.send(bytes, to.port, to.ip);
       } catch {
         // The socket closed while a held-back (chaos) datagram waited: it is lost, as UDP may lose it.
       }
