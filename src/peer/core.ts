@@ -2,14 +2,15 @@
 // p-port), the result of binding its sockets, a timeout. Outputs: effects for the shell. No
 // socket, clock, file or random source inside: `now` comes with each call, the dataset and the
 // random numbers through `env`. The same code runs over real UDP and in the simulation.
-import { MAX_ACKS_PER_DATAGRAM, MAX_RING, type Message, type MessageOf, type PeerMessage, type Tuple, type Unnumbered } from '../protocol/messages.js';
+import { MAX_RING, type Message, type MessageOf, type PeerMessage, type Tuple, type Unnumbered } from '../protocol/messages.js';
 import { COLUMNS, type LineDataset } from '../data/record.js';
 import { eventIdOfLine, fromLine } from '../data/line.js';
 import { nodeOf, positionOf, tableSize } from '../data/hash.js';
-import { Outbox, Recent, addrKey, requestKey, sameAddr, type Addr, type Pending, type RetryPolicy, type WithoutRid } from '../reliable/index.js';
+import { AckBatcher, Outbox, Recent, addrKey, requestKey, sameAddr, type Addr, type Pending, type RetryPolicy, type WithoutRid } from '../reliable/index.js';
 import { PEER_COMMANDS, helpText, parseEventId, parseIpv4, parseLine, parsePort, parseYear } from '../console/commands.js';
 import { Complaints } from '../console/ratelimit.js';
 import { LocalTable } from './table.js';
+import { ringProblem, walkProblem } from './checks.js';
 import { Pipeline } from './pipeline.js';
 
 export interface PeerConfig {
@@ -79,27 +80,6 @@ const MAX_QUEUED_LINES = 100_000;
 const ACK_DELAY_MS = 0;
 const DEDUP_CAPACITY = 200_000;
 
-/**
- * Why a query's walk cannot be continued, or null: every id below n, no node listed twice, and
- * not more nodes than the ring has; so a forged find-event cannot make a query bounce around.
- */
-function walkProblem(m: { remaining: number[] | null; idSeq: number[] }, ring: { n: number; id: number }): string | null {
-  const ids = [...(m.remaining ?? []), ...m.idSeq];
-  if (ids.some((i) => i >= ring.n)) return `a node id is not below n = ${ring.n}`;
-  if (new Set(ids).size !== ids.length || ids.length > ring.n) return 'a node is listed twice';
-  if (m.remaining?.includes(ring.id)) return 'this node is still listed as to be visited';
-  return null;
-}
-
-/** Why a ring description (set-id, reset-id) cannot be used, or null: never trust n, id or s blindly. */
-function ringProblem(m: { id: number; n: number; peers: Tuple[]; s: number }): string | null {
-  if (m.n !== m.peers.length) return `n = ${m.n} but ${m.peers.length} peers are listed`;
-  if (m.id >= m.n) return `id ${m.id} is not below n = ${m.n}`;
-  if (m.s < 2) return `table size ${m.s} is too small`;
-  if (new Set(m.peers.map((p) => p.name)).size !== m.peers.length) return 'a peer is listed twice';
-  return null;
-}
-
 export class PeerCore {
   me: Me | null = null;
   ring: Ring | null = null;
@@ -123,8 +103,7 @@ export class PeerCore {
   private opStartedAt = 0;
   private out: PeerEffect[] = [];
   private now = 0;
-  private readonly pendingAcks = new Map<string, { via: Via; to: Addr; rids: number[] }>();
-  private ackDue = 0;
+  private readonly acks = new AckBatcher<Via>(ACK_DELAY_MS);
   /** Whether the last datagram handled was ignored: the shell then rate-limits its trace line. */
   ignoredLast = false;
 
@@ -147,7 +126,7 @@ export class PeerCore {
 
   onTimeout(now: number): PeerEffect[] {
     this.begin(now);
-    if (now >= this.ackDue) this.flushAcks();
+    for (const a of this.acks.flush(now)) this.out.push({ kind: 'send', via: a.via, to: a.to, msg: a.msg, attempt: 1 });
     const { resend, failed } = this.outbox.expire(now);
     for (const p of resend) this.emitSend(p.tag.kind === 'cmd' ? 'm' : 'p', p.to, p.msg, p.tries);
     for (const p of failed) this.onSendFailed(p);
@@ -158,7 +137,7 @@ export class PeerCore {
 
   nextDeadline(): number | undefined {
     let d = this.outbox.nextDeadline();
-    for (const t of [this.job?.kind === 'query' ? this.job.retryAt : undefined, this.pendingAcks.size > 0 ? this.ackDue : undefined]) {
+    for (const t of [this.job?.kind === 'query' ? this.job.retryAt : undefined, this.acks.deadline()]) {
       if (t !== undefined && (d === undefined || t < d)) d = t;
     }
     return d;
@@ -896,30 +875,10 @@ export class PeerCore {
     else if (p.tag.t === 'set-id') this.onSetIdAcked(p.rid);
   }
 
-  /**
-   * Acknowledgements wait up to ACK_DELAY_MS so that the acks for a burst of datagrams travel in
-   * one datagram (half the datagrams of a store stream are acks otherwise). A full ack goes at once.
-   */
+  /** Acknowledge a request (delayed and coalesced with others: reliable/acks.ts). */
   private ack(via: Via, to: Addr, rid: number): void {
-    const key = `${via}${addrKey(to)}`;
-    let pending = this.pendingAcks.get(key);
-    if (!pending) {
-      if (this.pendingAcks.size === 0) this.ackDue = this.now + ACK_DELAY_MS;
-      pending = { via, to, rids: [] };
-      this.pendingAcks.set(key, pending);
-    }
-    pending.rids.push(rid);
-    if (pending.rids.length >= MAX_ACKS_PER_DATAGRAM) this.flushAck(key, pending);
-  }
-
-  private flushAck(key: string, a: { via: Via; to: Addr; rids: number[] }): void {
-    this.pendingAcks.delete(key);
-    const [rid, ...more] = a.rids as [number, ...number[]];
-    this.out.push({ kind: 'send', via: a.via, to: a.to, msg: more.length > 0 ? { t: 'ack', rid, more } : { t: 'ack', rid }, attempt: 1 });
-  }
-
-  private flushAcks(): void {
-    for (const [key, a] of this.pendingAcks) this.flushAck(key, a);
+    const full = this.acks.add(this.now, via, to, rid);
+    if (full) this.out.push({ kind: 'send', via: full.via, to: full.to, msg: full.msg, attempt: 1 });
   }
 
   private complain(from: Addr, t: string, why: string): void {

@@ -1,2 +1,3 @@
 export * from './outbox.js';
 export * from './recent.js';
+export * from './acks.js';
