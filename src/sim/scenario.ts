@@ -86,7 +86,8 @@ class Run {
     for (const id of this.opts.queries) this.query(querier, id);
 
     const members = this.members();
-    const leaver = members[1 + Math.floor(this.pick() * (members.length - 1))]!;
+    // Any member may leave, the leader included (leadership then moves to its right neighbour).
+    const leaver = members[Math.floor(this.pick() * members.length)]!;
     this.command(leaver, `leave-dht ${leaver}`, 'dht-rebuilt: SUCCESS');
     this.checkDht(this.leaderName(), this.opts.n - 1);
     this.query(leaver, this.opts.queries[0]!);
