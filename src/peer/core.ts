@@ -80,6 +80,16 @@ const MAX_QUEUED_LINES = 100_000;
 const ACK_DELAY_MS = 0;
 const DEDUP_CAPACITY = 200_000;
 
+/** A field as one console line: control characters (a quoted CSV field may hold a newline) shown escaped. */
+function printable(field: string): string {
+  return field.replace(/[\x00-\x1f\x7f]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+}
+
+/** A sentence for another peer's console: one line of at most 300 characters (the schema's Text). */
+function sentence(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, ' ').slice(0, 300);
+}
+
 export class PeerCore {
   me: Me | null = null;
   ring: Ring | null = null;
@@ -318,7 +328,7 @@ export class PeerCore {
     if (msg.t === 'find-event' || msg.t === 'event-result') {
       // Queries are retried end to end by the querying peer, not hop by hop: no ack, no dedup
       // (answering twice is harmless; the querying peer takes the first answer).
-      const why = msg.t === 'find-event' ? this.onFindEvent(msg) : this.onEventResult(msg);
+      const why = msg.t === 'find-event' ? this.onFindEvent(msg) : this.onEventResult(from, msg);
       if (why !== null) this.complain(from, msg.t, why);
       return;
     }
@@ -642,7 +652,7 @@ export class PeerCore {
 
   private rebuildFailed(notify: Tuple | undefined, why: string): void {
     this.print(`rebuild: ${why}`);
-    if (notify) this.sendPeer(notify, { t: 'rebuild-done', leader: this.me!.name, ok: false, counts: [], text: why.slice(0, 300) });
+    if (notify) this.sendPeer(notify, { t: 'rebuild-done', leader: this.me!.name, ok: false, counts: [], text: sentence(why) });
     else if (this.job?.kind === 'setup') this.abort(`setup-dht: ${why}`);
   }
 
@@ -733,7 +743,7 @@ export class PeerCore {
     const rec = line === undefined ? undefined : fromLine(line) ?? undefined;
     const remaining = m.remaining ?? ring.peers.map((_, i) => i).filter((i) => i !== ring.id);
     if (rec || target === ring.id || remaining.length === 0) {
-      this.sendLoose(m.sender, { t: 'event-result', qid: m.qid, eventId: m.eventId, found: rec !== undefined, ...(rec ? { record: rec } : {}), idSeq });
+      this.sendLoose(m.sender, { t: 'event-result', qid: m.qid, eventId: m.eventId, found: rec !== undefined, ...(rec ? { record: rec } : {}), idSeq, by: this.me!.name });
       return null;
     }
     const pick = Math.floor(this.env.random() * remaining.length);
@@ -745,12 +755,13 @@ export class PeerCore {
     return null;
   }
 
-  private onEventResult(m: MessageOf<'event-result'>): string | null {
+  private onEventResult(from: Addr, m: MessageOf<'event-result'>): string | null {
     const job = this.job;
     if (job?.kind !== 'query' || job.qid !== m.qid) return null; // a late answer to a finished query
     this.job = null;
+    if (m.by) this.known.set(addrKey(from), m.by);
     if (m.found && m.record) {
-      COLUMNS.forEach((c, i) => this.print(`${c}: ${m.record![i]}`));
+      COLUMNS.forEach((c, i) => this.print(`${c}: ${printable(m.record![i]!)}`));
     } else {
       this.print(`Storm event ${m.eventId} not found in the DHT.`);
     }
@@ -763,6 +774,7 @@ export class PeerCore {
 
   private onDissolved(text: string): void {
     const had = this.ring !== null;
+    this.lastResetOrigin = null;
     this.ring = null;
     this.table.clear();
     this.pipe = null;
@@ -810,7 +822,7 @@ export class PeerCore {
     if (!ring) return;
     if (ring.id === 0) return this.failDistribution(why);
     this.print(`store: ${why}; telling the leader ${ring.peers[0]!.name}`);
-    this.sendPeer(ring.peers[0]!, { t: 'store-failed', epoch: ring.epoch, text: why.slice(0, 300) });
+    this.sendPeer(ring.peers[0]!, { t: 'store-failed', epoch: ring.epoch, text: sentence(why) });
   }
 
   private onStoreFailed(from: Addr, m: MessageOf<'store-failed'>): string | null {
@@ -834,6 +846,7 @@ export class PeerCore {
   /** A setup, leave or join this peer drives cannot finish: say so and free the manager. */
   private abort(why: string): void {
     this.print(why);
+    this.lastResetOrigin = null;
     this.lead = null;
     this.pipe = null;
     this.op = null;

@@ -100,6 +100,8 @@ export const FindEvent = msg('find-event', {
 /** The answer to a query, sent straight to the querying peer. */
 export const EventResult = msg('event-result', {
   qid: Rid, eventId: EventId, found: Type.Boolean(), record: Type.Optional(RecordSchema),
+  /** The answering node's name, so the querying peer's trace can name it. */
+  by: Type.Optional(Name),
   idSeq: Type.Array(NodeId, { maxItems: 256 }),
 });
 /** One piece of a message too large for one datagram (see wire.ts); never seen by the cores. */
