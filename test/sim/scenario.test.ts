@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runScenario, smallDataset, type ScenarioOptions } from '../../src/sim/scenario.js';
+import { DEFAULT_RETRY } from '../../src/reliable/index.js';
 import { parseStormCsv } from '../../src/data/csv.js';
 import { readFileSync } from 'node:fs';
 
@@ -23,6 +24,11 @@ describe('simulation of the full scenario', () => {
   it('200 seeds survive 20% loss, 5% duplication and 10% reordering with every invariant intact', () => {
     const seeds = Array.from({ length: 200 }, (_, i) => i + 1);
     expect(failures(seeds, { faults: LOSSY, peers: 6, n: 5, year: 1996, ...small })).toEqual([]);
+  });
+
+  it('with the programs\' default retry policy (10 tries to a silent peer), 100 seeds survive the same faults', () => {
+    const seeds = Array.from({ length: 100 }, (_, i) => 1000 + i);
+    expect(failures(seeds, { faults: LOSSY, peers: 6, n: 5, year: 1996, ...small, retry: DEFAULT_RETRY })).toEqual([]);
   });
 
   it('a ring of 50 simulated peers (52 registered) completes the scenario under faults', () => {

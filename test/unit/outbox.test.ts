@@ -214,3 +214,45 @@ describe('Outbox: the retransmission timeout follows the measured round trip', (
     expect(box.rto(to)).toBe(before);
   });
 });
+
+describe('Outbox: backoff and giving up apply to silent destinations only', () => {
+  const to = { ip: '127.0.0.1', port: 7002 };
+  const policy = { rtoMs: 100, minRtoMs: 100, maxRtoMs: 3200, maxTries: 3 };
+
+  it('a destination that answers other requests is alive: a lost one is resent every timeout, not given up after maxTries', () => {
+    const box = new Outbox<{ t: 'x'; rid: number }, null>(policy, 1);
+    const lost = box.send(0, to, { t: 'x' }, null);
+    let now = 0;
+    const gaps: number[] = [];
+    let last = 0;
+    for (let i = 0; i < 10; i++) {
+      // Something else gets through and is acknowledged between each timeout.
+      const other = box.send(now, to, { t: 'x' }, null);
+      box.settle(other.rid, to, now + 1);
+      now = box.nextDeadline()!;
+      const { resend, failed } = box.expire(now);
+      expect(failed).toEqual([]);
+      if (resend.some((p) => p.rid === lost.rid)) {
+        gaps.push(now - last);
+        last = now;
+      }
+    }
+    expect(gaps.length).toBeGreaterThan(3);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(101);
+  });
+
+  it('a silent destination still gets doubling timeouts and the request fails after maxTries', () => {
+    const box = new Outbox<{ t: 'x'; rid: number }, null>(policy, 1);
+    box.send(0, to, { t: 'x' }, null);
+    const times: number[] = [];
+    for (let guard = 0; guard < 10; guard++) {
+      const t = box.nextDeadline();
+      if (t === undefined) break;
+      const { failed } = box.expire(t);
+      times.push(t);
+      if (failed.length > 0) break;
+    }
+    expect(times).toEqual([100, 300, 700]);
+    expect(box.size).toBe(0);
+  });
+});
