@@ -464,7 +464,8 @@ export class PeerCore {
       else {
         if (pipe.batchesSent > 0 || this.received.batches > 0) {
           this.print(`store: received ${this.received.records} records in ${this.received.batches} batches, kept ${this.table.count}, ` +
-            `forwarded ${pipe.recordsSent} in ${pipe.batchesSent} batches to ${right.name}`);
+            `forwarded ${pipe.recordsSent} in ${pipe.batchesSent} batches to ${right.name}` +
+            (pipe.oversized > 0 ? ` (${pipe.oversized} records larger than --max-payload went alone, in larger datagrams)` : ""));
         }
         this.sendPeer(right, { t: 'store-end', epoch: ring.epoch, counts: item.counts }, pipe);
       }
