@@ -465,7 +465,7 @@ export class PeerCore {
         if (pipe.batchesSent > 0 || this.received.batches > 0) {
           this.print(`store: received ${this.received.records} records in ${this.received.batches} batches, kept ${this.table.count}, ` +
             `forwarded ${pipe.recordsSent} in ${pipe.batchesSent} batches to ${right.name}` +
-            (pipe.oversized > 0 ? ` (${pipe.oversized} records larger than --max-payload went alone, in larger datagrams)` : ""));
+            (pipe.oversized > 0 ? ` (${pipe.oversized} records too large for one datagram went alone, in fragments)` : ""));
         }
         this.sendPeer(right, { t: 'store-end', epoch: ring.epoch, counts: item.counts }, pipe);
       }
