@@ -15,7 +15,7 @@ const USAGE = `usage: dht-manager <port> [options]
                           (default: $DHT_CHAOS, else none)
   --wait-timeout SECONDS  how long to wait for dht-complete, dht-rebuilt or teardown-complete (default ${DEFAULT_WAIT_TIMEOUT_S})
   --rto MS                first retransmission timeout (default ${DEFAULT_RETRY.rtoMs})
-  --tries N               sends before a peer is declared silent (default ${DEFAULT_RETRY.maxTries})
+  --tries N               timeouts without any answer before a peer is declared silent (default ${DEFAULT_RETRY.maxTries})
   --help                  show this text
 Console commands: status, help, quit.`;
 

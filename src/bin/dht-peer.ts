@@ -16,7 +16,7 @@ const USAGE = `usage: dht-peer <manager-IPv4|localhost> <manager-port> [options]
   --chaos SPEC            inject faults into sent datagrams, e.g. loss=0.2,dup=0.05,reorder=0.1[,delay=MS]
                           (default: $DHT_CHAOS, else none)
   --rto MS                first retransmission timeout (default ${DEFAULT_RETRY.rtoMs})
-  --tries N               sends before a peer is declared silent (default ${DEFAULT_RETRY.maxTries})
+  --tries N               timeouts without any answer before a peer is declared silent (default ${DEFAULT_RETRY.maxTries})
   --window N              store batches in flight per ring hop (default ${DEFAULT_WINDOW})
   --max-payload BYTES     largest datagram payload (default ${DEFAULT_MAX_PAYLOAD})
   --query-timeout MS      how long a query may take (default ${DEFAULT_QUERY_TIMEOUT_MS})

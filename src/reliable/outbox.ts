@@ -20,7 +20,7 @@ export interface RetryPolicy {
   /** Sends to a silent destination, the first included, before the request is reported as failed. */
   maxTries: number;
 }
-/** LAN and loopback defaults: about 20 s of trying before a peer is declared silent. */
+/** LAN and loopback defaults: a silent peer is given up on after 10 timeouts, about 20 s. */
 export const DEFAULT_RETRY: RetryPolicy = { rtoMs: 200, minRtoMs: 60, maxRtoMs: 3200, maxTries: 10 };
 
 /** A message before it is numbered (distributes over unions, unlike Omit). */
