@@ -67,8 +67,8 @@ export class World {
     this.endpoints.set(addrKey(MANAGER_ADDR), { node: 'manager', via: 'manager' });
   }
 
-  addPeer(name: string, mport: number, pport: number): SimPeer {
-    const datasets = this.opts.datasets;
+  /** A peer; `datasets` overrides the world's (e.g. a peer whose data directory lacks the file). */
+  addPeer(name: string, mport: number, pport: number, datasets = this.opts.datasets): SimPeer {
     const core = new PeerCore(MANAGER_ADDR, this.opts.peer, {
       random: forkRandom(this.opts.seed, `peer:${name}`),
       checkData: (year) => (datasets.has(year) ? null : `details-${year}.csv is not in the data directory`),

@@ -94,3 +94,33 @@ describe('the manager gives up on a silent peer', () => {
     expect([...w.manager.peers.values()].every((p) => p.state === 'Free')).toBe(true);
   });
 });
+
+describe('a rebuild leader without the year\'s file', () => {
+  it('tells the peer that left, which aborts: the manager frees everyone at once, nobody waits for a timeout', () => {
+    const { records } = smallDataset(1996, 500, 3);
+    const w = new World({
+      seed: 21, faults: { loss: 0, dup: 0, reorder: 0 },
+      manager: { waitTimeoutMs: WAIT_MS, retry: LOSSY_RETRY },
+      peer: { retry: LOSSY_RETRY, maxPayload: 1400, window: 16, queryTimeoutMs: 60_000 },
+      datasets: new Map([[1996, { year: 1996, lines: records.map(toLine), source: 'sim' }]]),
+    });
+    // Only peer1 has the file.
+    for (let i = 1; i <= 3; i++) w.addPeer(`peer${i}`, 5000 + 2 * i, 5001 + 2 * i, i === 1 ? undefined : new Map());
+    for (let i = 1; i <= 3; i++) {
+      w.type(`peer${i}`, `register peer${i} 127.0.0.1 ${5000 + 2 * i} ${5001 + 2 * i}`);
+      expect(w.runUntil(printed(w.peer(`peer${i}`).prints, 'register: SUCCESS'))).toBe(true);
+    }
+    w.type('peer1', 'setup-dht peer1 3 1996');
+    expect(w.runUntil(printed(w.peer('peer1').prints, 'dht-complete: SUCCESS'))).toBe(true);
+    // The leader leaves: its right neighbour becomes the new leader and has no file to rebuild from.
+    w.type('peer1', 'leave-dht peer1');
+    const started = w.now;
+    expect(w.runUntil(printed(w.peer('peer1').prints, 'dht-abort: SUCCESS'), 10 * WAIT_MS)).toBe(true);
+    expect(w.now - started).toBeLessThan(WAIT_MS);
+    expect(w.peer('peer1').prints.some((l) => /could not rebuild: .*details-1996\.csv is not in the data directory/.test(l))).toBe(true);
+    expect(w.manager.dht).toBeNull();
+    expect([...w.manager.peers.values()].every((p) => p.state === 'Free')).toBe(true);
+    w.settle(5_000);
+    for (const p of ['peer2', 'peer3']) expect(w.peer(p).core.ring).toBeNull();
+  });
+});
