@@ -73,12 +73,12 @@ const STARTS_OPERATION = new Set(['setup-dht', 'leave-dht', 'join-dht', 'teardow
 
 /** Bounds (TigerBeetle habit): console lines waiting, ids remembered for duplicate suppression. */
 const MAX_QUEUED_LINES = 100_000;
+const DEDUP_CAPACITY = 200_000;
 /**
  * How long an acknowledgement may wait for others to share its datagram: zero means "until the
  * datagrams already received are handled" (the shell flushes after its current I/O burst).
  */
 const ACK_DELAY_MS = 0;
-const DEDUP_CAPACITY = 200_000;
 
 /** A field as one console line: control characters (a quoted CSV field may hold a newline) shown escaped. */
 function printable(field: string): string {
