@@ -88,14 +88,12 @@ describe('generateSynthetic', () => {
     expect(() => generateSynthetic(Number.NaN, 5)).toThrow(RangeError);
   });
 
-  it('makes 1,000,000 unique records in a few seconds', () => {
-    const t = performance.now();
+  // Speed is the benchmark's business (npm run bench generates 1,000,000 records); here only
+  // that a million come out, all with distinct ids.
+  it('makes 1,000,000 records with unique event ids', () => {
     const records = generateSynthetic(2005, 1_000_000, 11);
-    const ms = performance.now() - t;
-    console.log(`generateSynthetic 1,000,000 records: ${ms.toFixed(0)} ms`);
     expect(records).toHaveLength(1_000_000);
     expect(new Set(records.map(eventIdOf)).size).toBe(1_000_000);
-    expect(ms).toBeLessThan(5000);
   });
 });
 
