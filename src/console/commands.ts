@@ -2,6 +2,7 @@
 // lines, and the syntax checks a person gets immediate help from. The manager re-checks every
 // argument itself (a datagram need not come from our console).
 import { MAX_RING } from '../protocol/messages.js';
+import { REQUESTS } from '../protocol/requests.js';
 
 export interface CommandSpec {
   args: readonly string[];
@@ -12,18 +13,9 @@ export interface CommandSpec {
   toManager: boolean;
 }
 
+/** The peer console: every manager request (protocol/requests.ts) plus the local commands. */
 export const PEER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
-  register: { args: ['peer-name', 'IPv4', 'm-port', 'p-port'], help: 'register this peer with the manager (binds its two ports)', toManager: true },
-  'setup-dht': { args: ['peer-name', 'n', 'YYYY'], help: 'build a DHT of n peers, led by this one, from details-YYYY.csv', toManager: true },
-  'dht-complete': { args: ['peer-name'], help: 'tell the manager setup is done (sent by itself after setup)', toManager: true },
-  'query-dht': { args: ['peer-name'], optional: ['event-id'], help: 'look up a storm event in the DHT (asks for the id if not given)', toManager: true },
-  'leave-dht': { args: ['peer-name'], help: 'leave the DHT; the ring renumbers and rebuilds without this peer', toManager: true },
-  'join-dht': { args: ['peer-name'], help: 'join the DHT; the ring renumbers and rebuilds with this peer', toManager: true },
-  'dht-rebuilt': { args: ['peer-name', 'new-leader'], help: 'tell the manager a leave/join is done (sent by itself)', toManager: true },
-  deregister: { args: ['peer-name'], help: 'leave the system; the peer then exits', toManager: true },
-  'teardown-dht': { args: ['peer-name'], help: 'delete the DHT (leader only)', toManager: true },
-  'teardown-complete': { args: ['peer-name'], help: 'tell the manager teardown is done (sent by itself)', toManager: true },
-  'dht-abort': { args: ['peer-name'], help: 'tell the manager a setup/leave/join cannot finish (sent by itself on failure)', toManager: true },
+  ...Object.fromEntries(Object.entries(REQUESTS).map(([cmd, spec]) => [cmd, { ...spec, toManager: true }])),
   help: { args: [], help: 'list the commands', toManager: false },
   status: { args: [], help: 'show name, state, id, ring size, right neighbour and records held', toManager: false },
   quit: { args: [], help: 'exit this peer at once (without deregistering)', toManager: false },

@@ -5,7 +5,9 @@ import { MAX_RING, type Message, type MessageOf, type Tuple } from '../protocol/
 import { Outbox, Recent, addrKey, requestKey, type Addr, type RetryPolicy } from '../reliable/index.js';
 import { MANAGER_COMMANDS, helpText, isPeerName, parseCount, parseIpv4, parseLine, parsePort, parseYear } from '../console/commands.js';
 import { Complaints } from '../console/ratelimit.js';
-import { isBusyFor, MANAGER_REQUESTS, WAITING_FOR, type ManagerRequest, type Phase, type Reason } from './rules.js';
+import { isBusyFor, WAITING_FOR, type Phase, type Reason } from './rules.js';
+import { arity as arityOf, isManagerRequest, type ManagerRequest } from '../protocol/requests.js';
+import type { Effect } from '../runtime/effects.js';
 
 export type PeerState = 'Free' | 'Leader' | 'InDHT';
 
@@ -27,10 +29,8 @@ export interface Dht {
 export interface ManagerConfig { waitTimeoutMs: number; retry: RetryPolicy }
 export interface ManagerEnv { random(): number }
 
-export type ManagerEffect =
-  | { kind: 'send'; to: Addr; msg: Message; attempt: number }
-  | { kind: 'print'; text: string }
-  | { kind: 'exit'; code: number };
+/** The manager's effects: a subset of the shared ones (one socket, so no `via`). */
+export type ManagerEffect = Extract<Effect, { kind: 'send' | 'print' | 'note' | 'exit' }>;
 
 export type ManagerInput =
   | { kind: 'datagram'; from: Addr; msg: Message }
@@ -53,8 +53,6 @@ export class ManagerCore {
   private readonly outbox: Outbox<MessageOf<'dissolved'>, string>;
   private out: ManagerEffect[] = [];
   private dhtCount = 0;
-  /** Whether the last datagram was ignored or a stranger's refused command (its trace is rate-limited). */
-  ignoredLast = false;
   private readonly complaints = new Complaints();
   /** Time of the event being handled (the cores never read a clock). */
   private now = 0;
@@ -70,7 +68,6 @@ export class ManagerCore {
   handle(now: number, input: ManagerInput): ManagerEffect[] {
     this.out = [];
     this.now = now;
-    this.ignoredLast = false;
     if (input.kind === 'line') this.onLine(input.text);
     else this.onDatagram(now, input.from, input.msg);
     return this.out;
@@ -132,7 +129,7 @@ export class ManagerCore {
       return;
     }
     if (msg.t !== 'cmd') {
-      this.ignoredLast = true;
+      this.out.push({ kind: 'note', verdict: 'ignored' });
       const line = this.complaints.note(this.now, `ignored:${msg.t}`, `ignored ${msg.t} from ${from.ip}:${from.port}: the manager only takes commands`);
       if (line) this.print(line);
       return;
@@ -141,6 +138,7 @@ export class ManagerCore {
     const cached = this.answeredBy.get(addrKey(from))?.get(key) ?? this.answeredOthers.get(key);
     if (cached) {
       // A retransmitted request: answer it again, never apply it twice.
+      this.out.push({ kind: 'note', verdict: 'duplicate' });
       this.out.push({ kind: 'send', to: from, msg: cached, attempt: 1 });
       return;
     }
@@ -156,7 +154,7 @@ export class ManagerCore {
     const line = `${msg.cmd.slice(0, 20)} ${msg.args.join(' ')}: ${summary} — ${outcome.text}`;
     if (outcome.ok || this.nameOf(from) !== undefined) this.print(line);
     else {
-      this.ignoredLast = true;
+      this.out.push({ kind: 'note', verdict: 'ignored' });
       // Refusals of strangers (impostors, fuzzers) are counted, not each printed.
       const counted = this.complaints.note(this.now, `refused:${outcome.reason}`, line);
       if (counted) this.print(counted);
@@ -182,9 +180,9 @@ export class ManagerCore {
   }
 
   private execute(now: number, from: Addr, cmd: string, args: string[]): Outcome {
-    if (!(MANAGER_REQUESTS as readonly string[]).includes(cmd)) return fail('UNKNOWN_COMMAND', `'${cmd.slice(0, 20)}' is not a manager command`);
-    const request = cmd as ManagerRequest;
-    const arity = ARITY[request];
+    if (!isManagerRequest(cmd)) return fail('UNKNOWN_COMMAND', `'${cmd.slice(0, 20)}' is not a manager command`);
+    const request = cmd;
+    const arity = arityOf(request);
     if (args.length < arity[0] || args.length > arity[1]) return fail('BAD_ARGUMENTS', `${cmd} takes ${arity[0]}${arity[1] > arity[0] ? `–${arity[1]}` : ''} arguments, got ${args.length}`);
     if (!isPeerName(args[0]!)) return fail('BAD_ARGUMENTS', `'${args[0]!.slice(0, 20)}' is not a peer name`);
     if (isBusyFor(this.phase, request)) {
@@ -405,12 +403,6 @@ export class ManagerCore {
 
 /** Addresses with their own answer cache; departed ones are dropped when this many exist. */
 const MAX_ANSWER_CACHES = 4096;
-
-const ARITY: Readonly<Record<ManagerRequest, readonly [number, number]>> = {
-  register: [4, 4], 'setup-dht': [3, 3], 'dht-complete': [1, 1], 'query-dht': [1, 2], 'leave-dht': [1, 1],
-  'join-dht': [1, 1], 'dht-rebuilt': [2, 2], deregister: [1, 1], 'teardown-dht': [1, 1],
-  'teardown-complete': [1, 1], 'dht-abort': [1, 1],
-};
 
 /** Response sentences fit the schema's 300 characters however large the ring. */
 function clip(text: string): string {

@@ -3,11 +3,8 @@
 
 export type Phase = 'none' | 'building' | 'ready' | 'leaving' | 'joining' | 'tearing-down';
 
-export const MANAGER_REQUESTS = [
-  'register', 'setup-dht', 'dht-complete', 'query-dht', 'leave-dht', 'join-dht',
-  'dht-rebuilt', 'deregister', 'teardown-dht', 'teardown-complete', 'dht-abort',
-] as const;
-export type ManagerRequest = (typeof MANAGER_REQUESTS)[number];
+import type { ManagerRequest } from '../protocol/requests.js';
+export { MANAGER_REQUESTS, type ManagerRequest } from '../protocol/requests.js';
 
 /** Phases in which the manager is waiting, and the only requests it then takes. */
 export const AWAITED: Readonly<Partial<Record<Phase, readonly ManagerRequest[]>>> = {

@@ -28,7 +28,7 @@ export class ManagerShell {
     const { bind, port } = this.options;
     this.sock = await bindUdp(bind, port);
     this.sock.on('message', (bytes, rinfo) => this.io.receive(bytes, rinfo,
-      (from, msg) => this.io.guard(`a ${msg.t} datagram`, () => this.core.handle(this.io.now(), { kind: 'datagram', from, msg })), (effects) => this.apply(effects), () => this.core.ignoredLast));
+      (from, msg) => this.io.guard(`a ${msg.t} datagram`, () => this.core.handle(this.io.now(), { kind: 'datagram', from, msg })), (effects) => this.apply(effects)));
     this.sock.on('error', (err) => this.io.complain('socket', `socket: ${err.message.split('\n')[0]}`));
     this.io.print(`manager: listening on ${bind}:${port}`);
     this.io.exitOnSignals();
@@ -45,6 +45,7 @@ export class ManagerShell {
       switch (e.kind) {
         case 'send': this.io.send(this.sock, e.to, e.msg, e.attempt); break;
         case 'print': this.io.print(e.text); break;
+        case 'note': break; // read by io.receive for the trace line
         case 'exit': this.io.exit(e.code); return;
       }
     }

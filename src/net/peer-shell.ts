@@ -34,10 +34,7 @@ export class PeerShell {
 
   start(): void {
     this.io.exitOnSignals();
-    this.io.readConsole((text) => {
-      this.input({ kind: 'line', text });
-      if (text.trim().toLowerCase() === 'status') this.io.print(this.io.processLine());
-    });
+    this.io.readConsole((text) => this.input({ kind: 'line', text }));
   }
 
   private input(input: PeerInput): void {
@@ -50,8 +47,11 @@ export class PeerShell {
       switch (e.kind) {
         case 'send': this.io.send(this.sockets[e.via], e.to, e.msg, e.attempt); break;
         case 'print': this.io.print(e.text); break;
+        case 'note': break; // read by io.receive for the trace line
         case 'bind': void this.bind(e.ip, e.mport, e.pport); break;
         case 'unbind': this.unbind(); break;
+        case 'process-status': this.io.print(this.io.processLine()); break;
+        case 'load': break; // not emitted yet
         case 'exit': this.unbind(); this.io.exit(e.code); return;
       }
     }
@@ -75,7 +75,7 @@ export class PeerShell {
   private listen(via: Via, sock: dgram.Socket): void {
     this.sockets[via] = sock;
     sock.on('message', (bytes, rinfo) => this.io.receive(bytes, rinfo,
-      (from, msg) => this.io.guard(`a ${msg.t} datagram`, () => this.core.handle(this.io.now(), { kind: 'datagram', via, from, msg })), (effects) => this.apply(effects), () => this.core.ignoredLast));
+      (from, msg) => this.io.guard(`a ${msg.t} datagram`, () => this.core.handle(this.io.now(), { kind: 'datagram', via, from, msg })), (effects) => this.apply(effects)));
     // After binding, errors are per-datagram trouble (e.g. ICMP reports); the socket stays usable.
     sock.on('error', (err) => this.io.complain(`socket:${via}`, `${via}-port socket: ${err.message.split('\n')[0]}`));
   }

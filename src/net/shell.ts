@@ -95,8 +95,7 @@ export class ShellIo {
    * bad one gets a rate-limited line instead. The trace line is made after the core has seen the
    * message, so a sender it introduces (set-id, join) is named, but printed before its effects.
    */
-  receive<E>(bytes: Buffer, rinfo: dgram.RemoteInfo, handle: (from: Addr, msg: Message) => E[], apply: (effects: E[]) => void,
-    ignored: () => boolean = () => false): void {
+  receive<E extends { kind: string }>(bytes: Buffer, rinfo: dgram.RemoteInfo, handle: (from: Addr, msg: Message) => E[], apply: (effects: E[]) => void): void {
     const from = { ip: rinfo.address, port: rinfo.port };
     this.traffic.received += 1;
     this.traffic.receivedBytes += bytes.length;
@@ -107,12 +106,13 @@ export class ShellIo {
       return;
     }
     const effects = handle(from, decoded.msg);
+    const ignored = effects.some((e) => e.kind === 'note' && (e as { verdict?: string }).verdict === 'ignored');
     if (traced(this.options.trace, decoded.msg)) {
       const name = this.name(from);
       const line = traceLine('received', name, from, decoded.msg);
       // Datagrams from strangers, or that the core ignored, must not flood the summary trace:
       // they are counted like complaints.
-      if ((name === undefined || ignored()) && this.options.trace === 'summary') this.complain(`stranger:${decoded.msg.t}`, line);
+      if ((name === undefined || ignored) && this.options.trace === 'summary') this.complain(`stranger:${decoded.msg.t}`, line);
       else this.print(line);
     }
     apply(effects);

@@ -10,6 +10,7 @@ import { AckBatcher, Outbox, Recent, addrKey, requestKey, sameAddr, type Addr, t
 import { PEER_COMMANDS, helpText, parseEventId, parseIpv4, parseLine, parsePort, parseYear } from '../console/commands.js';
 import { Complaints } from '../console/ratelimit.js';
 import { LocalTable } from './table.js';
+import type { Effect, Via } from '../runtime/effects.js';
 import { ringProblem, walkProblem } from './checks.js';
 import { Pipeline } from './pipeline.js';
 
@@ -31,13 +32,9 @@ export interface PeerEnv {
   loadData(year: number): LineDataset | string;
 }
 
-export type Via = 'm' | 'p';
-export type PeerEffect =
-  | { kind: 'send'; via: Via; to: Addr; msg: Message; attempt: number }
-  | { kind: 'print'; text: string }
-  | { kind: 'bind'; ip: string; mport: number; pport: number }
-  | { kind: 'unbind' }
-  | { kind: 'exit'; code: number };
+export type { Via } from '../runtime/effects.js';
+/** The peer's effects: the shared ones (runtime/effects.ts), sends always naming their socket. */
+export type PeerEffect = Exclude<Effect, { kind: 'send' }> | (Extract<Effect, { kind: 'send' }> & { via: Via });
 
 export type PeerInput =
   | { kind: 'line'; text: string }
@@ -114,8 +111,6 @@ export class PeerCore {
   private out: PeerEffect[] = [];
   private now = 0;
   private readonly acks = new AckBatcher<Via>(ACK_DELAY_MS);
-  /** Whether the last datagram handled was ignored: the shell then rate-limits its trace line. */
-  ignoredLast = false;
 
   constructor(readonly manager: Addr, private readonly config: PeerConfig, private readonly env: PeerEnv) {
     this.outbox = new Outbox(config.retry, Math.floor(env.random() * 2 ** 40));
@@ -170,7 +165,6 @@ export class PeerCore {
   private begin(now: number): void {
     this.out = [];
     this.now = now;
-    this.ignoredLast = false;
   }
 
   // ---------------------------------------------------------------- console
@@ -198,7 +192,10 @@ export class PeerCore {
     if (parsed.kind === 'error') return this.print(parsed.text);
     const { cmd, args } = parsed;
     if (cmd === 'help') return helpText(PEER_COMMANDS).forEach((l) => this.print(l));
-    if (cmd === 'status') return this.statusLines().forEach((l) => this.print(l));
+    if (cmd === 'status') {
+      this.statusLines().forEach((l) => this.print(l));
+      return void this.out.push({ kind: 'process-status' });
+    }
     if (cmd === 'quit') return void this.out.push({ kind: 'exit', code: 0 });
     if (cmd === 'register') return this.startRegister(args);
     if (!this.me) return this.print(`${cmd}: this peer is not registered yet — register <peer-name> <IPv4> <m-port> <p-port> first`);
@@ -333,7 +330,11 @@ export class PeerCore {
       return;
     }
     const key = requestKey(from.ip, from.port, msg.rid);
-    if (this.seen.has(key)) return this.ack('p', from, msg.rid); // a retransmission: acknowledge, never apply twice
+    if (this.seen.has(key)) {
+      // A retransmission: acknowledge, never apply twice.
+      this.out.push({ kind: 'note', verdict: 'duplicate' });
+      return this.ack('p', from, msg.rid);
+    }
     const why = this.onPeerMessage(from, msg);
     if (why !== null) return this.complain(from, msg.t, why);
     this.seen.set(key, true);
@@ -896,7 +897,7 @@ export class PeerCore {
   }
 
   private complain(from: Addr, t: string, why: string): void {
-    this.ignoredLast = true;
+    this.out.push({ kind: 'note', verdict: 'ignored' });
     // Keyed without numbers, so 'n = 7 but 2 peers' and 'n = 8 but 3 peers' count as one kind.
     const line = this.complaints.note(this.now, `${t}:${why.replace(/[0-9]+/g, '#')}`, `ignored ${t} from ${from.ip}:${from.port}: ${why}`);
     if (line) this.print(line);

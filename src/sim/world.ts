@@ -172,6 +172,7 @@ export class World {
         case 'print': this.log(peer.name, peer.prints, e.text); break;
         case 'bind': this.bind(peer, e.mport, e.pport); break;
         case 'unbind': this.unbind(peer); break;
+        case 'note': case 'process-status': case 'load': break;
         case 'exit': peer.exitCode = e.code; this.unbind(peer); return;
       }
     }
