@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     maxWorkers: 2,
+    // Chooses the course data or synthetic data of the same shape, and says which (test/helpers/test-data.ts).
+    globalSetup: ['test/helpers/global-setup.ts'],
   },
 });

@@ -1,5 +1,6 @@
 // `npm run bench [-- --quick]`: the real programs over real UDP on loopback, each figure beside
-// a floor measured in the same run. Prints a table, writes bench/results.json and bench/setup.svg.
+// a floor measured in the same run. Prints a table, writes bench/out/results.json and
+// bench/out/setup.svg (ignored by git: a run must not overwrite the figure docs/BENCHMARKS.md quotes).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,17 +11,21 @@ import { loadDatasetSync } from '../src/data/loader.js';
 import { nodeOf, positionOf, tableSize } from '../src/data/hash.js';
 import { jsonStringBytes, toLine } from '../src/data/line.js';
 import { System, ask, parseCounts, repoRoot, BULK_MS } from '../src/scenario/system.js';
+import { findDatasetFile } from '../src/data/csv.js';
+import { DATA_DIR_RULE, resolveDataDir } from '../src/data/dirs.js';
 import { loopbackFloor, median, parseFloorMs, percentile } from './floor.js';
 import { setupPlot } from './plot.js';
 
 const USAGE = `usage: npm run bench [-- --quick] [--data-dir DIR]
   Measures setup, rebuild and query figures of the real programs over loopback UDP, with floors.
   --quick     small configuration, under a minute
-  --data-dir  where details-1996.csv is (default: DHT_DATA_DIR, ./data, ../shared/data)`;
+  --data-dir  where details-1996.csv is (default: $DHT_DATA_DIR, else ./data if it exists, else
+              ../shared/data beside the checkout if it exists; the same rule as dht-peer's)
+  Writes bench/out/results.json and bench/out/setup.svg.`;
 
 interface SetupFigure { dataset: string; records: number; n: number; ms: number; recordsPerSec: number; parseFloorMs: number; netFloorMs: number; floorMs: number; ratio: number; datagrams: number; bytes: number; minRecordHops: number; minBytes: number; leaderRssMb: number; memberRssMb: number }
 interface RebuildFigure { op: 'leave' | 'join'; n: number; ms: number }
-interface QueryFigure { n: number; queriers: number; queries: number; p50ms: number; p99ms: number; perSec: number; meanIdSeq: number }
+interface QueryFigure { dataset: string; n: number; queriers: number; queries: number; p50ms: number; p99ms: number; perSec: number; meanIdSeq: number }
 
 const PAYLOAD = 1400;
 const QUERY_CHUNK = 500;
@@ -37,15 +42,25 @@ async function main(): Promise<number> {
   const quick = v.quick;
   const root = repoRoot();
   const work = path.join(root, '.tmp', 'bench-data');
-  const realDir = findRealData(v['data-dir'], root);
-  console.log(`bench: ${quick ? 'quick' : 'full'} run on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
+  const realDir = findRealData(v['data-dir']);
+  const cpus = os.cpus().length;
+  console.log(`bench: ${quick ? 'quick' : 'full'} run on ${cpus} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
+  // Before the benchmark starts anything: load that is someone else's. The figures of a loaded
+  // machine are slower by an unknown factor, so they are flagged, in the output and in the JSON.
+  const loadBefore = os.loadavg()[0]!;
+  const warnings: string[] = [];
+  if (loadBefore > cpus) {
+    warnings.push(`the machine was loaded when the run started (1-minute load average ${loadBefore.toFixed(2)} on ${cpus} cores): ` +
+      'figures are slower than on an idle machine; do not compare them with other runs');
+    console.log(`bench: WARNING: ${warnings[0]}`);
+  }
 
   const net = await loopbackFloor(PAYLOAD, quick ? 20_000 : 100_000);
   console.log(`floor: loopback ${Math.round(net.perSecond).toLocaleString()} datagrams/s of ${PAYLOAD} B between two processes (${net.received}/${net.sent} received)`);
 
   const sets: { label: string; dir: string; year: number; sizes: number[] }[] = [];
-  if (realDir) sets.push({ label: '1996', dir: realDir, year: 1996, sizes: [5, ...(quick ? [] : [16])] });
-  else console.log('bench: no details-1996.csv found; the 1996 figures are skipped');
+  if (realDir.file) sets.push({ label: '1996', dir: realDir.dir, year: 1996, sizes: [5, ...(quick ? [] : [16])] });
+  else console.log(`bench: no details-1996.csv in ${realDir.dir}; the 1996 figures are skipped (data directory: ${DATA_DIR_RULE})`);
   for (const count of quick ? [100_000] : [100_000, 1_000_000]) {
     sets.push({ label: `synthetic ${count / 1000}k`, dir: synthetic(work, count), year: 2000, sizes: quick ? [5] : [5, 16] });
   }
@@ -67,14 +82,21 @@ async function main(): Promise<number> {
   }
   for (const r of rebuilds) console.log(`rebuild: ${r.op} on the 1996 DHT (n ${r.n}) took ${r.ms.toFixed(1)} ms`);
   for (const q of queries) {
-    console.log(`queries: n ${q.n}, ${q.queriers} querying peers, ${q.queries} queries: p50 ${q.p50ms.toFixed(2)} ms, p99 ${q.p99ms.toFixed(2)} ms, ` +
+    console.log(`queries: ${q.dataset}, n ${q.n}, ${q.queriers} querying peers, ${q.queries} queries: p50 ${q.p50ms.toFixed(2)} ms, p99 ${q.p99ms.toFixed(2)} ms, ` +
       `${Math.round(q.perSec).toLocaleString()} queries/s, mean id-seq length ${q.meanIdSeq.toFixed(2)}`);
   }
-  const results = { when: new Date().toISOString(), quick, machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, floors: { loopback: net }, setups, rebuilds, queries };
-  mkdirSync(path.join(root, 'bench'), { recursive: true });
-  writeFileSync(path.join(root, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
-  writeFileSync(path.join(root, 'bench', 'setup.svg'), setupPlot(setups));
-  console.log('bench: wrote bench/results.json and bench/setup.svg');
+  const loadAfter = os.loadavg()[0]!;
+  const results = {
+    when: new Date().toISOString(), quick, warnings,
+    machine: { cpus, model: os.cpus()[0]?.model, node: process.version, loadavg1mBefore: loadBefore, loadavg1mAfter: loadAfter },
+    floors: { loopback: net }, setups, rebuilds, queries,
+  };
+  const out = path.join(root, 'bench', 'out');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(path.join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(path.join(out, 'setup.svg'), setupPlot(setups));
+  console.log('bench: wrote bench/out/results.json and bench/out/setup.svg');
+  for (const w of warnings) console.log(`bench: WARNING: ${w}`);
   return 0;
 }
 
@@ -117,7 +139,7 @@ async function runSystem(set: { label: string; dir: string; year: number }, n: n
       minRecordHops: hops, minBytes, leaderRssMb: after.get('peer1')!.rssMb, memberRssMb: Math.max(...members.map((k) => after.get(k)!.rssMb)),
     };
     const out: { setup: SetupFigure; rebuilds: RebuildFigure[]; query?: QueryFigure } = { setup, rebuilds: [] };
-    if (queryCount > 0) out.query = await measureQueries(system, free, records, queryCount, n);
+    if (queryCount > 0) out.query = { dataset: set.label, ...(await measureQueries(system, free, records, queryCount, n)) };
     if (rebuild) out.rebuilds = await measureRebuilds(system, n, free[0]!);
     return out;
   } finally {
@@ -135,7 +157,7 @@ async function measureRebuilds(system: System, n: number, joiner: string): Promi
 }
 
 /** Several Free peers each type a burst of queries at once; latencies come from the peers' own lines. */
-async function measureQueries(system: System, queriers: string[], records: string[][], perPeer: number, n: number): Promise<QueryFigure> {
+async function measureQueries(system: System, queriers: string[], records: string[][], perPeer: number, n: number): Promise<Omit<QueryFigure, 'dataset'>> {
   const present = records.map((r) => eventIdOf(r));
   const t0 = performance.now();
   const results = await Promise.all(queriers.map(async (name, qi) => {
@@ -192,10 +214,10 @@ function synthetic(work: string, count: number): string {
   return dir;
 }
 
-function findRealData(option: string | undefined, root: string): string | null {
-  const candidates = [option, process.env.DHT_DATA_DIR, path.join(root, 'data'), path.resolve(root, '..', 'shared', 'data')];
-  for (const dir of candidates) if (dir && existsSync(path.join(dir, 'details-1996.csv'))) return dir;
-  return null;
+/** The data directory by the rule every program follows, and its 1996 file if it has one. */
+function findRealData(option: string | undefined): { dir: string; file: string | null } {
+  const { dir } = resolveDataDir(option);
+  return { dir, file: findDatasetFile(dir, 1996) };
 }
 
 function sum(keys: string[], f: (k: string) => number): number {

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 // dht-peer: one peer of the ring DHT. Reads commands from stdin, one per line (SPEC §1).
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_RETRY } from '../reliable/index.js';
 import { parseIpv4, parsePort } from '../console/commands.js';
@@ -9,9 +8,13 @@ import { chaosFromOptions, describeChaos } from '../net/chaos.js';
 import { DEFAULT_MAX_PAYLOAD, DEFAULT_QUERY_TIMEOUT_MS, DEFAULT_WINDOW, retryPolicy } from '../net/options.js';
 import { PeerShell } from '../net/peer-shell.js';
 import { UsageError, intOption, runProgram, traceOption, usageErrors } from '../net/usage.js';
+import { missingDataDirWarning, resolveDataDir } from '../data/dirs.js';
 
 const USAGE = `usage: dht-peer <manager-IPv4|localhost> <manager-port> [options]
-  --data-dir DIR          where details-YYYY.csv files are (default: $DHT_DATA_DIR, else ./data)
+  --data-dir DIR          where details-YYYY.csv files are (default: $DHT_DATA_DIR, else ./data if it
+                          exists, else ../shared/data beside the checkout if it exists, else ./data;
+                          the same rule as npm start's). Only a peer that leads a setup, leave or
+                          join reads it; a missing directory is warned about at start-up
   --trace MODE            summary (default), full (every datagram) or off
   --chaos SPEC            inject faults into sent datagrams, e.g. loss=0.2,dup=0.05,reorder=0.1[,delay=MS]
                           (default: $DHT_CHAOS, else none)
@@ -47,7 +50,8 @@ function main(): void {
   if (ip === null) throw new UsageError(`'${positionals[0]!.slice(0, 30)}' is not a dotted-decimal IPv4 address or localhost`);
   const port = parsePort(positionals[1]!);
   if (port === null) throw new UsageError(`manager port '${positionals[1]!.slice(0, 30)}' is not a port 1–65535`);
-  const dataDir = resolve(values['data-dir'] ?? process.env['DHT_DATA_DIR'] ?? 'data');
+  const dataChoice = resolveDataDir(values['data-dir']);
+  const dataDir = dataChoice.dir;
   const chaos = chaosFromOptions(values.chaos);
   const shell = new PeerShell({
     manager: { ip, port },
@@ -63,6 +67,10 @@ function main(): void {
   });
   process.stdout.write(`peer: manager at ${ip}:${port}; data directory ${dataDir}` +
     (chaos ? `; chaos ${describeChaos(chaos)}` : '') + `; type help for the commands\n`);
+  // A member that never leads never reads the directory, so a missing one is not fatal; but a
+  // typo in --data-dir should show at once, not at the first setup-dht.
+  const warning = missingDataDirWarning(dataChoice);
+  if (warning !== null) process.stderr.write(warning + '\n');
   shell.start();
 }
 

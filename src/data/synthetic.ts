@@ -159,6 +159,12 @@ function eventIds(rng: Rng, count: number): number[] {
 }
 
 /**
+ * Record counts of the course files (SPEC §6): a synthetic stand-in of the same size has the same
+ * table size s and similar per-node counts, so runs without the course data stress the same paths.
+ */
+export const COURSE_RECORD_COUNTS = { 1950: 223, 1996: 48_534 } as const;
+
+/**
  * Deterministic synthetic storm events for a year: same (year, count, seed) gives
  * identical output. Event ids are unique.
  */

@@ -9,8 +9,16 @@ export function traced(mode: TraceMode, msg: Message): boolean {
   return mode === 'full' || (mode === 'summary' && !isBulk(msg));
 }
 
-export function traceLine(direction: 'sent' | 'received', name: string | undefined, addr: Addr, msg: Message, attempt = 1): string {
+/** Said instead of a name for an address that is no registered peer (an outsider, a querier, a fuzzer). */
+export const STRANGER = 'stranger';
+
+/** Why a received datagram had no effect: a retransmission already handled, or refused by the core. */
+export type TraceNote = 'duplicate' | 'ignored';
+
+export function traceLine(direction: 'sent' | 'received', name: string | undefined, addr: Addr, msg: Message, attempt = 1,
+  note?: TraceNote): string {
   const arrow = direction === 'sent' ? '→' : '←';
   const retry = attempt > 1 ? ` [try ${attempt}]` : '';
-  return `${arrow} ${name ?? '?'} ${addr.ip}:${addr.port} ${describe(msg)}${retry}`;
+  const marked = note ? ` (${note})` : '';
+  return `${arrow} ${name ?? STRANGER} ${addr.ip}:${addr.port} ${describe(msg)}${retry}${marked}`;
 }

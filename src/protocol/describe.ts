@@ -1,26 +1,37 @@
 // One-line descriptions of messages for the trace: the type and its key fields, never the bulk.
+// Every numbered message shows its rid, so that `--trace full` can match each `ack rid N` to the
+// datagram it acknowledges.
 import type { Message } from './messages.js';
 
 export function describe(msg: Message): string {
+  if (msg.t === 'ack') return msg.more ? `ack rids ${msg.rid}, ${msg.more.join(', ')}` : `ack rid ${msg.rid}`;
+  return `${body(msg)} (rid ${msg.rid})`;
+}
+
+function body(msg: Exclude<Message, { t: 'ack' }>): string {
   switch (msg.t) {
-    case 'cmd': return `${msg.cmd} ${msg.args.join(' ')}`.trimEnd() + ` (rid ${msg.rid})`;
+    case 'cmd': return `${msg.cmd} ${msg.args.join(' ')}`.trimEnd();
     case 'res': return `response to ${msg.cmd}: ${msg.code}${msg.reason ? ` ${msg.reason}` : ''}` +
       (msg.peers ? ` peers=[${msg.peers.map((p) => `${p.name} ${p.ip}:${p.port}`).join(', ')}]` : '') +
-      (msg.peer ? ` peer=${msg.peer.name} ${msg.peer.ip}:${msg.peer.port}` : '') + ` (rid ${msg.rid})`;
+      (msg.peer ? ` peer=${msg.peer.name} ${msg.peer.ip}:${msg.peer.port}` : '');
     case 'dissolved': return `dissolved: ${msg.text}`;
     case 'set-id': return `set-id id=${msg.id} n=${msg.n} year=${msg.year} s=${msg.s} ring=[${msg.peers.map((p) => p.name).join(', ')}]`;
-    case 'store': return `store ${msg.recs.length} records (rid ${msg.rid})`;
+    case 'store': return `store ${msg.recs.length} records`;
     case 'store-end': return `store-end counts=[${msg.counts.join(', ')}]`;
     case 'store-failed': return `store-failed: ${msg.text}`;
     case 'teardown': return `teardown origin=${msg.origin}${msg.dissolve ? ' (dissolve)' : ''}`;
-    case 'reset-id': return `reset-id id=${msg.id} n=${msg.n} origin=${msg.origin.name} ring=[${msg.peers.map((p) => p.name).join(', ')}]`;
+    case 'reset-id':
+      // The renumbering walk hands id = n back to its origin: every member has its new id, none
+      // has n. Printed as `id=n n=n` it would read like an off-by-one.
+      return msg.id === msg.n
+        ? `reset-id back at origin ${msg.origin.name}: ${msg.n} members renumbered ring=[${msg.peers.map((p) => p.name).join(', ')}] (renumbering done)`
+        : `reset-id id=${msg.id} n=${msg.n} origin=${msg.origin.name} ring=[${msg.peers.map((p) => p.name).join(', ')}]`;
     case 'rebuild-dht': return `rebuild-dht year=${msg.year} for ${msg.origin.name}`;
     case 'rebuild-done': return `rebuild-done leader=${msg.leader} ${msg.ok ? `counts=[${msg.counts.join(', ')}]` : `FAILED: ${msg.text}`}`;
     case 'join': return `join ${msg.joiner.name} ${msg.joiner.ip}:${msg.joiner.port}`;
     case 'find-event': return `find-event ${msg.eventId} from ${msg.sender.name} id-seq=[${msg.idSeq.join(', ')}]` +
       (msg.remaining ? ` remaining=[${msg.remaining.join(', ')}]` : ' (first hop)');
     case 'event-result': return `event-result ${msg.eventId} ${msg.found ? 'FOUND' : 'NOT FOUND'} id-seq=[${msg.idSeq.join(', ')}]`;
-    case 'ack': return msg.more ? `ack rids ${msg.rid}, ${msg.more.join(', ')}` : `ack rid ${msg.rid}`;
   }
 }
 

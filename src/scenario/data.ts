@@ -1,10 +1,12 @@
 // Which dataset a scenario runs on. The product never hard-codes a data directory; the
-// scenario looks in the usual places and, failing those, makes a synthetic one and says so.
+// scenario follows the data-directory rule of every program and, failing it, makes a synthetic
+// dataset and says so.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { findDatasetFile } from '../data/csv.js';
 import { demoEventIds, generateSynthetic, toCsv } from '../data/synthetic.js';
-import type { StormRecord } from '../data/record.js';
+import { eventIdOf, type StormRecord } from '../data/record.js';
+import { resolveDataDir } from '../data/dirs.js';
 import { loadDatasetSync } from '../data/loader.js';
 import { repoRoot } from './system.js';
 
@@ -21,29 +23,42 @@ export interface ScenarioData {
 }
 
 /**
- * --data-dir, else $DHT_DATA_DIR, else ./data if it has the year, else ../shared/data beside the
- * checkout if it has it, else a synthetic dataset of `syntheticCount` records in .tmp/.
+ * The directory of the one rule (DATA_DIR_RULE in src/data/dirs.ts). A directory that was asked
+ * for must have the year (DataError otherwise: a typo must not turn into made-up data); a
+ * default directory without it gives a synthetic dataset of `syntheticCount` records in .tmp/,
+ * announced loudly.
  */
 export function chooseData(year: number, syntheticCount: number, explicit?: string, log: (line: string) => void = () => {}): ScenarioData {
-  const given = explicit ?? process.env['DHT_DATA_DIR'];
-  if (given !== undefined) return load(resolve(given), year);
-  for (const dir of [resolve('data'), join(repoRoot(), '..', 'shared', 'data')]) {
-    if (findDatasetFile(dir, year) !== null) return load(dir, year);
-  }
+  const choice = resolveDataDir(explicit);
+  const asked = choice.from === '--data-dir' || choice.from === '$DHT_DATA_DIR';
+  if (asked || findDatasetFile(choice.dir, year) !== null) return load(choice.dir, year);
   const dir = join(repoRoot(), '.tmp', 'synthetic-data');
   mkdirSync(dir, { recursive: true });
   const records = generateSynthetic(year, syntheticCount, 1);
   writeFileSync(join(dir, `details-${year}.csv`), toCsv(records));
   log('#'.repeat(78));
-  log(`# using a SYNTHETIC dataset of ${records.length} records in ${dir} (no details-${year}.csv found)`);
+  log(`# using a SYNTHETIC dataset of ${records.length} records in ${dir}`);
+  log(`# (no details-${year}.csv in ${choice.dir}; give the course data with --data-dir DIR or $DHT_DATA_DIR)`);
   log('# counts and query answers below are for made-up events, not the NOAA data');
   log('#'.repeat(78));
+  return { dir, year, records, synthetic: true, queryIds: queryIdsFor(records) };
+}
+
+/**
+ * The course's four ids when the data has the course's two present ones (the real 1996 file);
+ * otherwise two present and two absent ids of this dataset, in the same order, so that a run on
+ * other data (synthetic, another year) still exercises a hit and a miss each time.
+ */
+export function queryIdsFor(records: StormRecord[]): [number, number, number, number] {
+  const ids = new Set(records.map(eventIdOf));
+  const [p1, a1, p2, a2] = COURSE_QUERY_IDS;
+  if (ids.has(p1) && ids.has(p2) && !ids.has(a1) && !ids.has(a2)) return [...COURSE_QUERY_IDS];
   const demo = demoEventIds(records);
-  return { dir, year, records, synthetic: true, queryIds: [demo.present[0], demo.absent[0], demo.present[1], demo.absent[1]] };
+  return [demo.present[0], demo.absent[0], demo.present[1], demo.absent[1]];
 }
 
 /** Throws DataError (one line) if the directory has no readable file for the year. */
 function load(dir: string, year: number): ScenarioData {
   const records = loadDatasetSync(dir, year).records;
-  return { dir, year, records, synthetic: false, queryIds: [...COURSE_QUERY_IDS] };
+  return { dir, year, records, synthetic: false, queryIds: queryIdsFor(records) };
 }

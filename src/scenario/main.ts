@@ -7,8 +7,10 @@ import { runFull, runMilestone, type FullFacts, type ScenarioFacts } from './sce
 
 const USAGE = `usage: npm start -- [options]
   --scenario NAME   full (default: 6 peers, 1996, queries, leave, join, teardown) or milestone (3 peers, 1950)
-  --data-dir DIR    where details-YYYY.csv is (default: $DHT_DATA_DIR, else ./data, else ../shared/data,
-                    else a synthetic dataset is generated and announced)
+  --data-dir DIR    where details-YYYY.csv is (default: $DHT_DATA_DIR, else ./data if it exists, else
+                    ../shared/data beside the checkout if it exists; the same rule as dht-peer's).
+                    A default directory without the year's file: a synthetic dataset is generated
+                    and announced
   --trace MODE      summary (default), full or off: the trace the processes print
   --quiet           print only the summary, not every process's console
   --help            show this text`;

@@ -3,6 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { COLUMNS, eventIdOf, type StormRecord } from '../data/record.js';
 import { countsPerNode, tableSize } from '../data/hash.js';
+import { COURSE_RECORD_COUNTS } from '../data/synthetic.js';
 import type { TraceMode } from '../net/usage.js';
 import type { LineWriter } from '../net/lines.js';
 import { chooseData, type ScenarioData } from './data.js';
@@ -187,7 +188,7 @@ async function guarded<T>(system: System, body: () => Promise<T>): Promise<T> {
 
 /** SPEC §6 milestone: manager + 3 peers, setup-dht n = 3 on 1950, counts, dht-complete; then a clean shutdown. */
 export async function runMilestone(options: ScenarioOptions = {}): Promise<ScenarioFacts> {
-  const run = new Run(chooseData(1950, 223, options.dataDir, (l) => report(options, l)), options);
+  const run = new Run(chooseData(1950, COURSE_RECORD_COUNTS[1950], options.dataDir, (l) => report(options, l)), options);
   const system = await startSystem(run, ['peer1', 'peer2', 'peer3']);
   return guarded(system, async () => {
     const p = await setup(run, system, 'peer1', 3);
@@ -198,7 +199,7 @@ export async function runMilestone(options: ScenarioOptions = {}): Promise<Scena
 
 /** SPEC §6 full scenario: 6 peers, n = 5 on 1996, four queries, a leave, a join, teardown, shutdown. */
 export async function runFull(options: ScenarioOptions = {}): Promise<FullFacts> {
-  const run = new Run(chooseData(1996, 48_534, options.dataDir, (l) => report(options, l)), options);
+  const run = new Run(chooseData(1996, COURSE_RECORD_COUNTS[1996], options.dataDir, (l) => report(options, l)), options);
   const names = ['peer1', 'peer2', 'peer3', 'peer4', 'peer5', 'peer6'];
   const system = await startSystem(run, names);
   return guarded(system, async () => {

@@ -1,24 +1,14 @@
 // A manager and named peers as real processes (on loopback unless told otherwise), plus the few
 // things a person does with them: type a command and read the answer, read counts and query
 // answers off the console.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { COLUMNS } from '../data/record.js';
+import { checkoutRoot } from '../data/dirs.js';
 import type { TraceMode } from '../net/usage.js';
 import { freePorts, startProcess, type DrivenProcess, type DriverOptions } from './driver.js';
 
-/** The checkout this module belongs to (works from src/ under vitest and from dist/src/). */
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'ringdht') return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the ringdht checkout above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-}
+/** The checkout this module belongs to (the data-directory rule needs it too, so it lives there). */
+export const repoRoot = checkoutRoot;
 
 export function binPath(program: 'dht-manager' | 'dht-peer'): string {
   return join(repoRoot(), 'dist', 'src', 'bin', `${program}.js`);

@@ -9,29 +9,25 @@
 // the destination is silent (src/reliable/outbox.ts): a destination that acknowledges other
 // datagrams is alive, so a lost batch is resent after one timeout and never given up for bad luck.
 // The manager gets --wait-timeout 600 s so that a slow machine is not mistaken for a dead leader.
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runFull, type FullFacts } from '../../src/scenario/scenarios.js';
 import type { System } from '../../src/scenario/system.js';
-import { findDatasetFile, parseStormCsv } from '../../src/data/csv.js';
-import { COLUMNS, eventIdOf, type StormRecord } from '../../src/data/record.js';
+import { COLUMNS, eventIdOf } from '../../src/data/record.js';
 import { countsPerNode, tableSize } from '../../src/data/hash.js';
-import { DATA_DIR } from './helpers.js';
+import { DATA_DIR, DATA_LABEL, expectedCounts, presentAndAbsent, recordById, records as testRecords } from '../helpers/data.js';
 
-const REFERENCE = [9711, 9691, 9714, 9704, 9714];
+const REFERENCE = expectedCounts(1996, 5);
+const { present: [P1, P2], absent: [A1, A2] } = presentAndAbsent();
 const CHAOS = 'loss=0.2,dup=0.05,reorder=0.1';
 const PEER_ARGS = ['--chaos', CHAOS];
 const MANAGER_ARGS = ['--chaos', CHAOS, '--wait-timeout', '600'];
 
-describe('full scenario under loss 20 %, duplication 5 %, reordering 10 % in every process', () => {
+describe(`full scenario under loss 20 %, duplication 5 %, reordering 10 % in every process (${DATA_LABEL})`, () => {
   let facts: FullFacts;
-  let records: StormRecord[];
+  const records = testRecords(1996);
   let system: System;
 
   beforeAll(async () => {
-    const file = findDatasetFile(DATA_DIR, 1996);
-    if (!file) throw new Error(`no details-1996.csv in ${DATA_DIR}`);
-    records = parseStormCsv(readFileSync(file, 'utf8'), file);
     facts = await runFull({
       dataDir: DATA_DIR, trace: 'summary', peerArgs: PEER_ARGS, managerArgs: MANAGER_ARGS,
       onSystem: (s) => {
@@ -41,7 +37,7 @@ describe('full scenario under loss 20 %, duplication 5 %, reordering 10 % in eve
     process.stdout.write(`chaos: full scenario took ${(facts.elapsedMs / 1000).toFixed(1)} s\n`);
   }, 900_000);
 
-  const byId = (id: number): StormRecord => records.find((r) => eventIdOf(r) === id)!;
+  const byId = (id: number) => recordById(1996, id)!;
 
   it('every process ran with the faults on', () => {
     expect(system.manager.lines.some((l) => l.startsWith('manager: chaos loss=0.2, dup=0.05, reorder=0.1'))).toBe(true);
@@ -57,8 +53,8 @@ describe('full scenario under loss 20 %, duplication 5 %, reordering 10 % in eve
     expect(facts.setup.answer).toMatch(/^dht-complete: SUCCESS/);
   });
 
-  it('finds 5536849 and 5539287 with every field as in the file', () => {
-    for (const id of [5536849, 5539287]) {
+  it(`finds ${P1} and ${P2} with every field as in the file`, () => {
+    for (const id of [P1, P2]) {
       const q = facts.queries.find((x) => x.eventId === id && x.asker === facts.free)!;
       expect(q.found).toBe(true);
       expect(Object.keys(q.fields)).toEqual([...COLUMNS]);
@@ -67,25 +63,25 @@ describe('full scenario under loss 20 %, duplication 5 %, reordering 10 % in eve
     }
   });
 
-  it('does not find 2402920 and 55770111', () => {
-    for (const id of [2402920, 55770111]) {
+  it(`does not find ${A1} and ${A2}`, () => {
+    for (const id of [A1, A2]) {
       const q = facts.queries.find((x) => x.eventId === id)!;
       expect(q.found).toBe(false);
       expect(q.answer).toContain(`Storm event ${id} not found in the DHT.`);
     }
   });
 
-  it('after the leave, four nodes hold all 48,534 records as the hash says', () => {
-    expect(facts.afterLeave.counts.reduce((a, b) => a + b, 0)).toBe(48_534);
+  it(`after the leave, four nodes hold all ${records.length} records as the hash says`, () => {
+    expect(facts.afterLeave.counts.reduce((a, b) => a + b, 0)).toBe(records.length);
     expect(facts.afterLeave.counts).toEqual(countsPerNode(records.map(eventIdOf), tableSize(records.length), 4));
     expect(facts.afterLeave.answer).toMatch(/^dht-rebuilt: SUCCESS/);
-    expect(facts.queries.find((x) => x.asker === facts.leaver && x.eventId === 5536849)?.found).toBe(true);
+    expect(facts.queries.find((x) => x.asker === facts.leaver && x.eventId === P1)?.found).toBe(true);
   });
 
   it('after the join, five nodes hold the reference counts again', () => {
     expect(facts.afterJoin.counts).toEqual(REFERENCE);
     expect(facts.afterJoin.answer).toMatch(/^dht-rebuilt: SUCCESS/);
-    expect(facts.queries.find((x) => x.asker === facts.leaver && x.eventId === 5539287)?.found).toBe(true);
+    expect(facts.queries.find((x) => x.asker === facts.leaver && x.eventId === P2)?.found).toBe(true);
   });
 
   it('tears down, and every process exits 0', () => {

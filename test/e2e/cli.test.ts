@@ -157,6 +157,17 @@ describe('a peer', () => {
     expect(manager.lines.filter((l) => l.includes('setup-dht'))).toEqual([]);
   });
 
+  it('warns in one line at start-up when its data directory does not exist, and keeps working', async () => {
+    const { port } = await startManager();
+    const missing = join(mkdtempSync(join(tmpdir(), 'ringdht-nodir-')), 'no-such-dir');
+    const peer = start('dht-peer', ['127.0.0.1', String(port), '--data-dir', missing], 'peer');
+    const warning = await peer.waitFor(/^warning: data directory /);
+    expect(warning).toMatch(new RegExp(`^warning: data directory ${missing} \\(from --data-dir\\) does not exist; .*\\$DHT_DATA_DIR`));
+    peer.send('status');
+    expect(await peer.waitFor(/^status: /)).toMatch(/Free|not registered/);
+    expect(peer.lines.filter((l) => l.startsWith('warning: '))).toHaveLength(1);
+  });
+
   it('logs a malformed datagram on its p-port and keeps working', async () => {
     const { port } = await startManager();
     const peer = start('dht-peer', ['127.0.0.1', String(port)], 'peer');

@@ -1,38 +1,37 @@
-// SPEC §6 full scenario with real processes on the real 1996 file: setup (n = 5), four queries,
-// a leave, a query by the leaver, a join, another query, teardown, everyone exits.
-import { readFileSync } from 'node:fs';
+// SPEC §6 full scenario with real processes on the 1996 test data (the course file, or synthetic
+// data of the same size: test/helpers/test-data.ts): setup (n = 5), four queries, a leave, a query
+// by the leaver, a join, another query, teardown, everyone exits.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runFull, type FullFacts } from '../../src/scenario/scenarios.js';
-import { findDatasetFile, parseStormCsv } from '../../src/data/csv.js';
-import { COLUMNS, eventIdOf, type StormRecord } from '../../src/data/record.js';
+import { COLUMNS, eventIdOf } from '../../src/data/record.js';
 import { countsPerNode, tableSize } from '../../src/data/hash.js';
-import { DATA_DIR } from './helpers.js';
+import { DATA_DIR, DATA_LABEL, expectedCounts, presentAndAbsent, queryIds, recordById, records as testRecords } from '../helpers/data.js';
 
-const REFERENCE = [9711, 9691, 9714, 9704, 9714];
+const REFERENCE = expectedCounts(1996, 5);
+const { present: [P1, P2], absent: [A1, A2] } = presentAndAbsent();
 
-describe('full scenario (real processes, 1996, n = 5)', () => {
+describe(`full scenario (real processes, 1996, n = 5, ${DATA_LABEL})`, () => {
   let facts: FullFacts;
-  let records: StormRecord[];
+  const records = testRecords(1996);
 
   beforeAll(async () => {
-    const file = findDatasetFile(DATA_DIR, 1996);
-    if (!file) throw new Error(`no details-1996.csv in ${DATA_DIR}`);
-    records = parseStormCsv(readFileSync(file, 'utf8'), file);
     facts = await runFull({ dataDir: DATA_DIR, trace: 'summary' });
   }, 300_000);
 
-  const byId = (id: number): StormRecord => records.find((r) => eventIdOf(r) === id)!;
+  const byId = (id: number) => recordById(1996, id)!;
 
   it('builds the DHT with the reference counts in node-id order', () => {
     expect(facts.data.recordCount).toBe(48_534);
+    expect(facts.data.queryIds).toEqual(queryIds());
     expect(facts.setup.nodes.map((n) => n.id)).toEqual([0, 1, 2, 3, 4]);
     expect(facts.setup.counts).toEqual(REFERENCE);
     expect(facts.setup.answer).toMatch(/^dht-complete: SUCCESS/);
     expect(facts.setup.nodes.map((n) => n.name)).not.toContain(facts.free);
   });
 
-  it('finds 5536849 and 5539287 with all 14 fields, as in the file', () => {
-    for (const id of [5536849, 5539287]) {
+  it(`finds ${P1} and ${P2} with all 14 fields, as in the file`, () => {
+    for (const id of [P1, P2]) {
+      expect(byId(id)).toBeDefined();
       const q = facts.queries.find((x) => x.eventId === id && x.asker === facts.free)!;
       expect(q.found).toBe(true);
       expect(Object.keys(q.fields)).toEqual([...COLUMNS]);
@@ -44,8 +43,9 @@ describe('full scenario (real processes, 1996, n = 5)', () => {
     }
   });
 
-  it('prints exactly "Storm event <id> not found in the DHT." for 2402920 and 55770111', () => {
-    for (const id of [2402920, 55770111]) {
+  it(`prints exactly "Storm event <id> not found in the DHT." for ${A1} and ${A2}`, () => {
+    for (const id of [A1, A2]) {
+      expect(recordById(1996, id)).toBeUndefined();
       const q = facts.queries.find((x) => x.eventId === id)!;
       expect(q.found).toBe(false);
       expect(q.answer).toContain(`Storm event ${id} not found in the DHT.`);
@@ -60,7 +60,7 @@ describe('full scenario (real processes, 1996, n = 5)', () => {
     expect(facts.afterLeave.counts).toEqual(countsPerNode(records.map(eventIdOf), s, 4));
     expect(facts.afterLeave.nodes.map((n) => n.name)).not.toContain(facts.leaver);
     expect(facts.afterLeave.answer).toMatch(/^dht-rebuilt: SUCCESS/);
-    const q = facts.queries.find((x) => x.asker === facts.leaver && x.eventId === 5536849)!;
+    const q = facts.queries.find((x) => x.asker === facts.leaver && x.eventId === P1)!;
     expect(q.found).toBe(true);
   });
 
@@ -68,7 +68,7 @@ describe('full scenario (real processes, 1996, n = 5)', () => {
     expect(facts.afterJoin.counts).toEqual(REFERENCE);
     expect(facts.afterJoin.nodes.map((n) => n.name)).toContain(facts.free);
     expect(facts.afterJoin.answer).toMatch(/^dht-rebuilt: SUCCESS/);
-    const q = facts.queries.find((x) => x.asker === facts.leaver && x.eventId === 5539287)!;
+    const q = facts.queries.find((x) => x.asker === facts.leaver && x.eventId === P2)!;
     expect(q.found).toBe(true);
   });
 

@@ -1,10 +1,9 @@
-// Shared by the end-to-end tests: where the course data is, and how to start the built programs.
-import { join } from 'node:path';
-import { repoRoot, binPath } from '../../src/scenario/system.js';
+// Shared by the end-to-end tests: where the test data is, and how to start the built programs.
+import { binPath } from '../../src/scenario/system.js';
 import { startProcess, type DrivenProcess } from '../../src/scenario/driver.js';
 
-/** The real course files: $DHT_TEST_DATA_DIR, else ../shared/data beside the checkout. */
-export const DATA_DIR = process.env['DHT_TEST_DATA_DIR'] ?? join(repoRoot(), '..', 'shared', 'data');
+/** The course files or synthetic data of the same shape: see test/helpers/test-data.ts. */
+export { DATA_DIR } from '../helpers/data.js';
 
 export function run(program: 'dht-manager' | 'dht-peer', args: string[], name: string = program): DrivenProcess {
   return startProcess(name, process.execPath, [binPath(program), ...args]);

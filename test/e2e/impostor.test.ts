@@ -9,14 +9,12 @@
 // The last block pins down weaknesses found while writing these tests, each fixed since: a forged
 // request printing lines on the manager's console, unlimited complaint lines, a forged query walk
 // bouncing around the ring, a replayed rebuild-dht storing every record twice.
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { System, ask, query, parseCounts } from '../../src/scenario/system.js';
 import { freePorts } from '../../src/scenario/driver.js';
-import { findDatasetFile, parseStormCsv } from '../../src/data/csv.js';
 import { COLUMNS, eventIdOf, type StormRecord } from '../../src/data/record.js';
 import { countsPerNode, nodeOf, positionOf, tableSize } from '../../src/data/hash.js';
-import { DATA_DIR } from './helpers.js';
+import { DATA_DIR, DATA_LABEL, presentAndAbsent, recordById, records as testRecords } from '../helpers/data.js';
 import { COMPLAINT, Probe, drained, heldRecords, managerStatus, peerStatus, type PeerPorts } from './udp.js';
 
 const PEERS = ['peer1', 'peer2', 'peer3', 'peer4'];
@@ -26,12 +24,12 @@ let records: StormRecord[];
 let s: number;
 function loadRecords(): void {
   if (records) return;
-  const file = findDatasetFile(DATA_DIR, 1996);
-  if (!file) throw new Error(`no details-1996.csv in ${DATA_DIR}`);
-  records = parseStormCsv(readFileSync(file, 'utf8'), file);
+  records = testRecords(1996);
   s = tableSize(records.length);
 }
-const byId = (id: number): StormRecord => records.find((r) => eventIdOf(r) === id)!;
+const byId = (id: number): StormRecord => recordById(1996, id)!;
+/** Two ids the 1996 test data has and two it has not (the SPEC's four on the course file). */
+const { present: [P1, P2], absent: [A1, A2] } = presentAndAbsent();
 
 /** A manager and four registered peers; peer1 will lead a DHT of three on 1996. */
 async function startSystem(peerArgs: string[] = []): Promise<System> {
@@ -57,7 +55,7 @@ async function request(probe: Probe, managerPort: number, rid: number, cmd: stri
   return (await probe.next((r) => r.msg?.['t'] === 'res' && r.msg['rid'] === rid)).msg!;
 }
 
-describe('impostors and outsiders (real processes, 1996, n = 3)', () => {
+describe(`impostors and outsiders (real processes, 1996, n = 3, ${DATA_LABEL})`, () => {
   let sys: System;
   let probe: Probe;
   let ports: Map<string, PeerPorts>;
@@ -134,8 +132,8 @@ describe('impostors and outsiders (real processes, 1996, n = 3)', () => {
       [ring[1]!, { t: 'teardown', origin: ring[0], dissolve: true, epoch: 0 }, /not from a member of this ring/],
       [ring[2]!, { t: 'teardown', origin: ring[1], dissolve: false, epoch: 0 }, /not from a member of this ring/],
       [ring[0]!, { t: 'teardown', origin: ring[0], dissolve: true, epoch: 0 }, /not from a member of this ring/],
-      [ring[1]!, { t: 'store', epoch: 0, recs: [fake(5536849), fake(2402920), fake(5539287)] }, /not from a member of this ring/],
-      [ring[2]!, { t: 'store', epoch: 0, recs: [fake(5536849), fake(2402920)] }, /not from a member of this ring/],
+      [ring[1]!, { t: 'store', epoch: 0, recs: [fake(P1), fake(A1), fake(P2)] }, /not from a member of this ring/],
+      [ring[2]!, { t: 'store', epoch: 0, recs: [fake(P1), fake(A1)] }, /not from a member of this ring/],
       [ring[1]!, { t: 'store-end', epoch: 0, counts: [1, 2] }, /not from a member of this ring/],
       // set-id naming the real leader (wrong source), and one naming this outsider as leader.
       [ring[1]!, { t: 'set-id', id: 1, n: 3, peers: tuples, year: 1996, s, epoch: 1, dht: 1 }, /set-id must come from the leader it names/],
@@ -173,12 +171,12 @@ describe('impostors and outsiders (real processes, 1996, n = 3)', () => {
     for (const name of PEERS) expect(await peerStatus(sys.peer(name))).toBe(statusBefore.get(name));
     // And the DHT still answers with the file's records; the forged ones are nowhere.
     const asker = sys.peer(free);
-    for (const id of [5536849, 5539287]) {
+    for (const id of [P1, P2]) {
       const q = await query(asker, id);
       expect(q.found).toBe(true);
       COLUMNS.forEach((c, i) => expect(q.fields[c], c).toBe(byId(id)[i]));
     }
-    for (const id of [2402920, 55770111]) {
+    for (const id of [A1, A2]) {
       const q = await query(asker, id);
       expect(q.notFoundLine).toBe(true);
     }
@@ -206,7 +204,7 @@ describe('impostors and outsiders (real processes, 1996, n = 3)', () => {
     }
     expect(p.lines.some((l) => STACK_FRAME.test(l))).toBe(false);
     expect(await peerStatus(p)).toMatch(new RegExp(`^status: ${free} at 127\\.0\\.0\\.1 .*; Free; 0 records held$`));
-    expect((await query(p, 5539287)).found).toBe(true);
+    expect((await query(p, P2)).found).toBe(true);
   }, 60_000);
 
   it('shuts down cleanly after all that', async () => {

@@ -8,13 +8,9 @@
 // aborts. That is retried a bounded number of times (each try leaves peer1 out with probability
 // 1/3, so 30 tries all failing has probability (2/3)³⁰ ≈ 5·10⁻⁶). Small --rto/--tries make the
 // dead member show up in ~1.5 s instead of ~20 s.
-import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { System, ask, parseCounts, ScenarioError } from '../../src/scenario/system.js';
-import { findDatasetFile, parseStormCsv } from '../../src/data/csv.js';
-import { eventIdOf } from '../../src/data/record.js';
-import { countsPerNode, tableSize } from '../../src/data/hash.js';
-import { DATA_DIR } from './helpers.js';
+import { DATA_DIR, expectedCounts } from '../helpers/data.js';
 import { managerStatus } from './udp.js';
 
 const MAX_ATTEMPTS = 30;
@@ -29,9 +25,6 @@ afterAll(async () => {
 
 describe('a leader killed during setup', () => {
   it('is given up on after the wait timeout, and a new DHT can then be set up without it', async () => {
-    const file = findDatasetFile(DATA_DIR, 1996);
-    if (!file) throw new Error(`no details-1996.csv in ${DATA_DIR}`);
-    const ids = parseStormCsv(readFileSync(file, 'utf8'), file).map(eventIdOf);
     const sys = await System.start({ dataDir: DATA_DIR, trace: 'summary', echo: false, managerArgs: ['--wait-timeout', '3'], peerArgs: PEER_ARGS });
     system = sys;
     await sys.addPeers(['peer1', 'peer2', 'peer3', 'peer4']);
@@ -83,7 +76,7 @@ describe('a leader killed during setup', () => {
     expect(lines![lines!.length - 1]).toMatch(/^dht-complete: SUCCESS/);
     const nodes = parseCounts(lines!);
     expect(nodes.map((n) => n.name)).not.toContain('peer1');
-    expect(nodes.map((n) => n.count)).toEqual(countsPerNode(ids, tableSize(ids.length), 3));
+    expect(nodes.map((n) => n.count)).toEqual(expectedCounts(1996, 3));
 
     // The system is usable: tear down, everyone alive deregisters and exits 0.
     await ask(leader, 'teardown-dht peer2', /^teardown-complete: SUCCESS/);

@@ -4,7 +4,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { fileURLToPath } from 'node:url';
 import {
   DataError,
   parseStormCsv,
@@ -15,8 +14,6 @@ import {
 } from '../../../src/data/csv.js';
 import { COLUMNS, eventIdOf, type StormRecord } from '../../../src/data/record.js';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const dataDir = process.env.DHT_TEST_DATA_DIR ?? path.resolve(repo, '../shared/data');
 
 const HEADER14 = COLUMNS.join(',');
 const HEADER13 = COLUMNS.slice(0, 13).join(',');
@@ -380,44 +377,5 @@ describe('finding and loading files', () => {
     const e2 = await loadDataset(badRow, 1950).catch((e: unknown) => e);
     expect(e2).toBeInstanceOf(DataError);
     expect((e2 as Error).message).toBe(`${path.join(badRow, 'details-1950.csv')}, line 3: event_id "x10120412" is not a non-negative integer`);
-  });
-});
-
-describe('the real course files', () => {
-  it('1950 has 223 records', async () => {
-    const ds = await loadDataset(dataDir, 1950);
-    expect(ds.records).toHaveLength(223);
-    expect(ds.year).toBe(1950);
-    expect(ds.source).toBe(path.join(dataDir, 'details-1950.csv'));
-    expect(ds.records[0]).toEqual(ROW_A);
-    for (const r of ds.records) expect(r).toHaveLength(14);
-  });
-
-  it('1996 has 48534 records and event 5536849', async () => {
-    const ds = await loadDataset(dataDir, 1996);
-    expect(ds.records).toHaveLength(48_534);
-    const r = ds.records.find((x) => eventIdOf(x) === 5536849) as StormRecord;
-    expect(r).toBeDefined();
-    console.log(COLUMNS.map((c, i) => `${c.padEnd(18)}${r[i]}`).join('\n'));
-    expect(r).toEqual(['5536849', 'ALABAMA', '1996', 'Unknown', 'Tornado', 'C', 'SHELBY', '0', '0', '0', '0', '10K', '1K', '']);
-    expect(ds.records.some((x) => eventIdOf(x) === 5539287)).toBe(true);
-    expect(ds.records.some((x) => eventIdOf(x) === 2402920)).toBe(false);
-    expect(ds.records.some((x) => eventIdOf(x) === 55770111)).toBe(false);
-    expect(new Set(ds.records.map(eventIdOf)).size).toBe(48_534);
-  });
-
-  it('fast path and csv-parse give identical records on both files; timing', () => {
-    for (const year of [1950, 1996]) {
-      const text = fs.readFileSync(path.join(dataDir, `details-${year}.csv`), 'utf8');
-      expect(text.includes('"')).toBe(false); // so parseStormCsv takes the fast path
-      let t = performance.now();
-      const fast = parseStormCsv(text);
-      const fastMs = performance.now() - t;
-      t = performance.now();
-      const library = parseWithLibrary(text);
-      const libraryMs = performance.now() - t;
-      expect(fast).toEqual(library);
-      console.log(`${year}: ${fast.length} records; fast path ${fastMs.toFixed(1)} ms, csv-parse ${libraryMs.toFixed(1)} ms`);
-    }
   });
 });

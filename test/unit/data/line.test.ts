@@ -1,11 +1,11 @@
 // Records travel and are stored as CSV lines; splitting a line must give back exactly the fields.
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { eventIdOfLine, fromLine, jsonStringBytes, toLine } from '../../../src/data/line.js';
 import { parseStormCsv, parseStormLines } from '../../../src/data/csv.js';
+import { DATA_DIR as dataDir, DATA_LABEL } from '../../helpers/data.js';
 
 const field = fc.string({ unit: 'grapheme', maxLength: 30 });
 const record = fc.tuple(fc.nat({ max: 2 ** 40 }), fc.array(field, { minLength: 13, maxLength: 13 })).map(([id, rest]) => [String(id), ...rest]);
@@ -39,11 +39,10 @@ describe('record lines', () => {
 });
 
 describe('parseStormLines: the lines a peer stores are the records of parseStormCsv', () => {
-  const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-  const dataDir = process.env.DHT_TEST_DATA_DIR ?? path.resolve(repo, '../shared/data');
-  const files = ['details-1950.csv', 'details-1996.csv'].filter((f) => existsSync(path.join(dataDir, f)));
+  // Both files are always there: the course files, or synthetic ones (test/helpers/test-data.ts).
+  const files = ['details-1950.csv', 'details-1996.csv'];
 
-  it.each(files)('%s: same records, in order, via the sliced fast path', (f) => {
+  it.each(files)(`%s (${DATA_LABEL}): same records, in order, via the sliced fast path`, (f) => {
     const text = readFileSync(path.join(dataDir, f), 'utf8');
     expect(parseStormLines(text, f)).toEqual(parseStormCsv(text, f).map(toLine));
   });
