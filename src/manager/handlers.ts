@@ -38,8 +38,10 @@ interface Handler<A> {
   run(ctx: Ctx, who: Who, args: A): Outcome;
 }
 
+/** A handler, its `run` typed by what its `parse` returns. */
+const handler = <A>(h: Handler<A>): Handler<unknown> => h as Handler<unknown>;
 const noArgs = (): Parsed<null> => ({ ok: true, value: null });
-const bad = (text: string): Parsed<never> => ({ ok: false, text });
+const bad = (text: string): { ok: false; text: string } => ({ ok: false, text });
 
 /** The DHT, which the rule table guarantees exists when a handler that needs it runs. */
 function dhtOf(ctx: Ctx): Dht {
@@ -49,7 +51,7 @@ function dhtOf(ctx: Ctx): Dht {
 }
 
 export const HANDLERS: { readonly [R in ManagerRequest]: Handler<unknown> } = {
-  register: {
+  register: handler({
     parse(args) {
       const [name, ipArg, mArg, pArg] = args as [string, string, string, string];
       const ip = parseIpv4(ipArg);
@@ -60,7 +62,7 @@ export const HANDLERS: { readonly [R in ManagerRequest]: Handler<unknown> } = {
       if (mport === pport) return bad('m-port and p-port must differ');
       return { ok: true, value: { name, ip, mport, pport } };
     },
-    run(ctx, { from }, { name, ip, mport, pport }: { name: string; ip: string; mport: number; pport: number }) {
+    run(ctx, { from }, { name, ip, mport, pport }) {
       const s = ctx.state;
       for (const p of s.peers.values()) {
         for (const port of [mport, pport]) {
@@ -73,9 +75,9 @@ export const HANDLERS: { readonly [R in ManagerRequest]: Handler<unknown> } = {
       s.addPeer(name, ip, mport, pport);
       return { ok: true, text: `${name} registered at ${ip}, m-port ${mport}, p-port ${pport}; ${count(s.peers.size, 'peer')} registered` };
     },
-  },
+  }),
 
-  'setup-dht': {
+  'setup-dht': handler({
     parse(args) {
       const n = parseCount(args[1]!, 1e6);
       const year = parseYear(args[2]!);
@@ -83,7 +85,7 @@ export const HANDLERS: { readonly [R in ManagerRequest]: Handler<unknown> } = {
       if (year === null) return bad(`year '${args[2]!.slice(0, 20)}' is not between 1950 and 2019`);
       return { ok: true, value: { n, year } };
     },
-    run(ctx, { name }, { n, year }: { n: number; year: number }) {
+    run(ctx, { name }, { n, year }) {
       const s = ctx.state;
       if (n < 3) return fail('N_TOO_SMALL', `n is ${n}; a DHT needs at least 3 peers`);
       if (n > MAX_RING) return fail('N_TOO_LARGE', `n is ${n}; a ring holds at most ${MAX_RING} peers`);
@@ -95,36 +97,36 @@ export const HANDLERS: { readonly [R in ManagerRequest]: Handler<unknown> } = {
       s.dht = { phase: 'building', leader: name, members: members.map((p) => p.name), year, id };
       return { ok: true, text: `${name} leads a DHT of ${n}: ${members.map((p) => p.name).join(', ')}`, peers: members.map(tupleOf), dht: id };
     },
-  },
+  }),
 
-  'dht-complete': {
+  'dht-complete': handler({
     parse: noArgs,
     run(ctx) {
       const d = dhtOf(ctx);
       if (d.phase === 'ready') return { ok: true, text: 'the DHT was already ready' };
       return { ok: true, text: `the DHT of ${d.members.length} led by ${d.leader} is ready` };
     },
-  },
+  }),
 
-  'query-dht': {
+  'query-dht': handler({
     parse: noArgs,
     run(ctx) {
       const d = dhtOf(ctx);
       const entry = ctx.state.peers.get(d.members[Math.floor(ctx.random() * d.members.length)]!)!;
       return { ok: true, text: `ask ${entry.name}`, peer: tupleOf(entry) };
     },
-  },
+  }),
 
-  'leave-dht': {
+  'leave-dht': handler({
     parse: noArgs,
     run(ctx, { name }) {
       const d = dhtOf(ctx);
       if (d.members.length === 1) return fail('LAST_MEMBER', `${name} is the only member; use teardown-dht`);
       return { ok: true, text: `${name} may leave; waiting for dht-rebuilt` };
     },
-  },
+  }),
 
-  'join-dht': {
+  'join-dht': handler({
     parse: noArgs,
     run(ctx, { name }) {
       const d = dhtOf(ctx);
@@ -134,11 +136,11 @@ export const HANDLERS: { readonly [R in ManagerRequest]: Handler<unknown> } = {
       const others = d.members.filter((m) => m !== d.leader).map((m) => tupleOf(peers.get(m)!));
       return { ok: true, text: `${name} may join; ask the leader ${leader.name}`, peer: tupleOf(leader), peers: [tupleOf(leader), ...others], dht: d.id };
     },
-  },
+  }),
 
-  'dht-rebuilt': {
+  'dht-rebuilt': handler({
     parse: (args) => ({ ok: true, value: args[1]! }),
-    run(ctx, { name }, newLeader: string) {
+    run(ctx, { name }, newLeader) {
       const d = dhtOf(ctx);
       const leaving = d.phase === 'leaving';
       const members = leaving ? d.members.filter((m) => m !== name) : [...d.members, name];
@@ -149,35 +151,35 @@ export const HANDLERS: { readonly [R in ManagerRequest]: Handler<unknown> } = {
       d.leader = newLeader;
       return { ok: true, text: `${name} ${leaving ? 'left' : 'joined'}; the DHT has ${count(members.length, 'member')} led by ${newLeader}` };
     },
-  },
+  }),
 
-  deregister: {
+  deregister: handler({
     parse: noArgs,
     run(ctx, { name }) {
       ctx.state.peers.delete(name);
       return { ok: true, text: `${name} deregistered; ${count(ctx.state.peers.size, 'peer')} ${ctx.state.peers.size === 1 ? 'remains' : 'remain'}` };
     },
-  },
+  }),
 
-  'teardown-dht': {
+  'teardown-dht': handler({
     parse: noArgs,
     run: () => ({ ok: true, text: 'tear it down; waiting for teardown-complete' }),
-  },
+  }),
 
-  'teardown-complete': {
+  'teardown-complete': handler({
     parse: noArgs,
     run: () => ({ ok: true, text: 'the DHT is deleted; all its peers are Free' }),
-  },
+  }),
 
   /** Our extension: the leader (setup) or initiator (leave/join) reports it cannot finish. */
-  'dht-abort': {
+  'dht-abort': handler({
     parse: noArgs,
     run(ctx, { name }) {
       const d = dhtOf(ctx);
       ctx.dissolve(d, name, `${name} aborted the ${operation(d)}`);
       return { ok: true, text: 'the DHT is dissolved; its peers are Free' };
     },
-  },
+  }),
 };
 
 /** The pending operation, in words. */
