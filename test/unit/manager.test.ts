@@ -4,9 +4,10 @@
 // every response is pushed through the codec, so it is also checked to be a valid datagram.
 import { describe, it, expect } from 'vitest';
 import { ManagerCore, type ManagerEffect } from '../../src/manager/core.js';
-import { MANAGER_REQUESTS, REASONS, type ManagerRequest, type Phase } from '../../src/manager/rules.js';
+import { MANAGER_REQUESTS, PHASES, REASONS, ROLES_IN, RULES, isWaiting, rows, verdict, type ManagerRequest, type Phase, type Role, type Row } from '../../src/manager/rules.js';
 import { DEFAULT_RETRY, type Addr } from '../../src/reliable/index.js';
 import { seededRandom } from '../../src/sim/rng.js';
+import { InvariantError } from '../../src/runtime/assert.js';
 import { decode, encode } from '../../src/protocol/codec.js';
 import type { MessageOf, Tuple } from '../../src/protocol/messages.js';
 
@@ -92,29 +93,34 @@ const failed = (res: Res, reason: keyof typeof REASONS): void => {
 
 // ---------------------------------------------------------------- phases
 
-/** Roles in a fixture: the leader, a non-leader member, a Free non-member, the pending leaver/joiner, an unregistered newcomer. */
-type Role = 'leader' | 'member' | 'free' | 'initiator' | 'newcomer';
+/** A manager's peers by role (rules.ts `Role`); only the roles that occur in the phase are set. */
+interface Fixture { h: Harness; roles: Partial<Record<Role, string>> }
 
-interface Fixture { h: Harness; roles: Record<Role, string> }
+const roleIn = (f: Fixture, role: Role): string => {
+  const name = f.roles[role];
+  if (name === undefined) throw new Error(`test bug: no ${role} in this fixture`);
+  return name;
+};
 
-/** A manager with peer1…peer5 registered, brought into `phase` (peer1 leads a DHT of 3 when one exists). */
+/**
+ * A manager with peer1…peer5 registered, brought into `phase`: peer1 leads a DHT of 3 when one
+ * exists; the leaver is a non-leader member, the joiner a Free peer; peer9 is never registered.
+ */
 function inPhase(phase: Phase, seed = 7): Fixture {
   const h = new Harness(seed);
   h.registerMany(5);
   const newcomer = peerDef(9);
   h.defs.set(newcomer.name, newcomer);
-  if (phase === 'none') {
-    return { h, roles: { leader: 'peer1', member: 'peer2', free: 'peer3', initiator: 'peer4', newcomer: newcomer.name } };
-  }
+  if (phase === 'none') return { h, roles: { free: 'peer3', unregistered: newcomer.name } };
   ok(h.as('peer1', 'setup-dht', 'peer1', '3', '1950'));
   const members = h.members();
   const outsiders = [...h.core.peers.keys()].filter((n) => !members.includes(n));
   expect(outsiders).toHaveLength(2);
-  const roles: Record<Role, string> = { leader: 'peer1', member: members[1]!, free: outsiders[0]!, initiator: '', newcomer: newcomer.name };
+  const roles: Partial<Record<Role, string>> = { leader: 'peer1', member: members[1]!, free: outsiders[0]!, unregistered: newcomer.name };
   if (phase !== 'building') ok(h.as('peer1', 'dht-complete', 'peer1'));
   if (phase === 'leaving') {
-    ok(h.as(roles.member, 'leave-dht', roles.member));
-    roles.initiator = roles.member;
+    roles.initiator = members[2]!;
+    ok(h.as(roles.initiator, 'leave-dht', roles.initiator));
   } else if (phase === 'joining') {
     roles.initiator = outsiders[0]!;
     roles.free = outsiders[1]!;
@@ -126,114 +132,70 @@ function inPhase(phase: Phase, seed = 7): Fixture {
   return { h, roles };
 }
 
-/** The arguments that make each request succeed when sent by `sender` (where success is possible). */
+/** The arguments that make each request succeed when sent by `sender` (where the table allows it). */
 const ARGS: Record<ManagerRequest, (f: Fixture, sender: string) => string[]> = {
-  register: (f) => regArgs(f.h.defs.get(f.roles.newcomer)!),
+  register: (f, s) => regArgs(f.h.defs.get(s)!),
   'setup-dht': (_, s) => [s, '3', '1950'],
   'dht-complete': (_, s) => [s],
   'query-dht': (_, s) => [s],
   'leave-dht': (_, s) => [s],
   'join-dht': (_, s) => [s],
-  'dht-rebuilt': (f, s) => [s, f.roles.leader],
+  'dht-rebuilt': (f, s) => [s, f.h.core.dht?.leader ?? s],
   deregister: (_, s) => [s],
   'teardown-dht': (_, s) => [s],
   'teardown-complete': (_, s) => [s],
   'dht-abort': (_, s) => [s],
 };
 
-type Row = [phase: Phase, cmd: ManagerRequest, sender: Role, expected: 'SUCCESS' | keyof typeof REASONS, after: Phase];
-
-const allBusy = (phase: Phase, except: ManagerRequest[]): Row[] =>
-  MANAGER_REQUESTS.filter((c) => !except.includes(c)).map((c): Row => [
-    phase, c, c === 'register' ? 'newcomer' : c === 'setup-dht' || c === 'query-dht' || c === 'join-dht' || c === 'deregister' ? 'free' : 'leader', 'BUSY', phase,
-  ]);
-
-const TABLE: Row[] = [
-  // no DHT (peers registered)
-  ['none', 'register', 'newcomer', 'SUCCESS', 'none'],
-  ['none', 'setup-dht', 'leader', 'SUCCESS', 'building'],
-  ['none', 'dht-complete', 'leader', 'NO_DHT', 'none'],
-  ['none', 'query-dht', 'free', 'NO_DHT', 'none'],
-  ['none', 'leave-dht', 'member', 'NO_DHT', 'none'],
-  ['none', 'join-dht', 'free', 'NO_DHT', 'none'],
-  ['none', 'dht-rebuilt', 'member', 'NOT_PENDING', 'none'],
-  ['none', 'deregister', 'free', 'SUCCESS', 'none'],
-  ['none', 'teardown-dht', 'leader', 'NO_DHT', 'none'],
-  ['none', 'teardown-complete', 'leader', 'NO_DHT', 'none'],
-  ['none', 'dht-abort', 'leader', 'NOT_PENDING', 'none'],
-  // building: waits for dht-complete (or dht-abort) from the leader
-  ...allBusy('building', ['dht-complete', 'dht-abort']),
-  ['building', 'dht-complete', 'leader', 'SUCCESS', 'ready'],
-  ['building', 'dht-complete', 'member', 'NOT_LEADER', 'building'],
-  ['building', 'dht-complete', 'free', 'NOT_LEADER', 'building'],
-  ['building', 'dht-abort', 'leader', 'SUCCESS', 'none'],
-  ['building', 'dht-abort', 'member', 'NOT_INITIATOR', 'building'],
-  // ready
-  ['ready', 'register', 'newcomer', 'SUCCESS', 'ready'],
-  ['ready', 'setup-dht', 'free', 'DHT_EXISTS', 'ready'],
-  ['ready', 'setup-dht', 'leader', 'DHT_EXISTS', 'ready'],
-  ['ready', 'dht-complete', 'leader', 'SUCCESS', 'ready'],
-  ['ready', 'dht-complete', 'member', 'NOT_LEADER', 'ready'],
-  ['ready', 'query-dht', 'free', 'SUCCESS', 'ready'],
-  ['ready', 'query-dht', 'member', 'NOT_FREE', 'ready'],
-  ['ready', 'query-dht', 'leader', 'NOT_FREE', 'ready'],
-  ['ready', 'leave-dht', 'member', 'SUCCESS', 'leaving'],
-  ['ready', 'leave-dht', 'leader', 'SUCCESS', 'leaving'],
-  ['ready', 'leave-dht', 'free', 'NOT_MEMBER', 'ready'],
-  ['ready', 'join-dht', 'free', 'SUCCESS', 'joining'],
-  ['ready', 'join-dht', 'member', 'NOT_FREE', 'ready'],
-  ['ready', 'join-dht', 'leader', 'NOT_FREE', 'ready'],
-  ['ready', 'dht-rebuilt', 'member', 'NOT_PENDING', 'ready'],
-  ['ready', 'deregister', 'free', 'SUCCESS', 'ready'],
-  ['ready', 'deregister', 'member', 'IN_DHT', 'ready'],
-  ['ready', 'deregister', 'leader', 'IN_DHT', 'ready'],
-  ['ready', 'teardown-dht', 'leader', 'SUCCESS', 'tearing-down'],
-  ['ready', 'teardown-dht', 'member', 'NOT_LEADER', 'ready'],
-  ['ready', 'teardown-complete', 'leader', 'NOT_PENDING', 'ready'],
-  ['ready', 'teardown-complete', 'member', 'NOT_LEADER', 'ready'],
-  ['ready', 'dht-abort', 'leader', 'NOT_PENDING', 'ready'],
-  // leaving: waits for dht-rebuilt (or dht-abort) from the leaver
-  ...allBusy('leaving', ['dht-rebuilt', 'dht-abort']),
-  ['leaving', 'dht-rebuilt', 'initiator', 'SUCCESS', 'ready'],
-  ['leaving', 'dht-rebuilt', 'leader', 'NOT_INITIATOR', 'leaving'],
-  ['leaving', 'dht-rebuilt', 'free', 'NOT_INITIATOR', 'leaving'],
-  ['leaving', 'dht-abort', 'initiator', 'SUCCESS', 'none'],
-  ['leaving', 'dht-abort', 'leader', 'NOT_INITIATOR', 'leaving'],
-  // joining: waits for dht-rebuilt (or dht-abort) from the joiner
-  ...allBusy('joining', ['dht-rebuilt', 'dht-abort']),
-  ['joining', 'dht-rebuilt', 'initiator', 'SUCCESS', 'ready'],
-  ['joining', 'dht-rebuilt', 'leader', 'NOT_INITIATOR', 'joining'],
-  ['joining', 'dht-rebuilt', 'free', 'NOT_INITIATOR', 'joining'],
-  ['joining', 'dht-abort', 'initiator', 'SUCCESS', 'none'],
-  ['joining', 'dht-abort', 'leader', 'NOT_INITIATOR', 'joining'],
-  // tearing-down: waits for teardown-complete from the leader only
-  ...allBusy('tearing-down', ['teardown-complete']),
-  ['tearing-down', 'teardown-complete', 'leader', 'SUCCESS', 'none'],
-  ['tearing-down', 'teardown-complete', 'member', 'NOT_LEADER', 'tearing-down'],
-];
-
-describe('manager: every command in every phase', () => {
-  it('the table covers all 11 requests in all 6 phases', () => {
-    const phases: Phase[] = ['none', 'building', 'ready', 'leaving', 'joining', 'tearing-down'];
-    for (const p of phases) {
-      for (const c of MANAGER_REQUESTS) expect(TABLE.some(([ph, cmd]) => ph === p && cmd === c), `${c} in ${p}`).toBe(true);
-    }
+describe('manager: every request in every phase from every role, as the rule table says', () => {
+  it('the table has a rule for all 11 requests in all 6 phases, and every role that occurs is judged', () => {
     expect(MANAGER_REQUESTS).toHaveLength(11);
+    expect(rows()).toHaveLength(MANAGER_REQUESTS.length * PHASES.reduce((n, p) => n + ROLES_IN[p].length, 0));
+    for (const p of PHASES) for (const c of MANAGER_REQUESTS) expect(RULES[p][c], `${c} in ${p}`).toBeDefined();
   });
 
-  it.each(TABLE)('%s: %s from the %s → %s, then %s', (phase, cmd, sender, expected, after) => {
-    const f = inPhase(phase);
-    const name = f.roles[sender];
-    const before = f.h.snapshot();
-    const res = f.h.as(name, cmd, ...ARGS[cmd](f, name));
-    expect(res.cmd).toBe(cmd);
-    if (expected === 'SUCCESS') ok(res);
-    else {
-      failed(res, expected);
-      expect(f.h.snapshot(), 'a FAILURE changes nothing').toEqual(before);
+  it('while it waits, the manager takes only the awaited requests, and only from the peer it waits for', () => {
+    for (const phase of PHASES.filter(isWaiting)) {
+      const awaited = phase === 'building' || phase === 'tearing-down' ? 'leader' : 'initiator';
+      for (const request of MANAGER_REQUESTS) {
+        const rule = RULES[phase][request];
+        if (rule.allow.length === 0) expect(ROLES_IN[phase].map((r) => verdict(phase, request, r)), `${request} in ${phase}`).toEqual(ROLES_IN[phase].map(() => ({ ok: false, reason: 'BUSY' })));
+        else expect(rule.allow, `${request} in ${phase}`).toEqual([awaited]);
+      }
     }
-    if (expected === 'BUSY') expect(res.text).toMatch(/waiting for (dht-complete|dht-rebuilt|teardown-complete)/);
-    expect(f.h.core.phase).toBe(after);
+    for (const phase of PHASES.filter((p) => !isWaiting(p))) {
+      for (const r of rows().filter((x) => x.phase === phase)) expect(r.verdict, `${r.request} in ${phase}`).not.toEqual({ ok: false, reason: 'BUSY' });
+    }
+  });
+
+  const label = (r: Row): string => (r.verdict.ok ? `SUCCESS, then ${r.verdict.next}` : `${r.verdict.reason}, stays ${r.phase}`);
+  it.each(rows().map((r) => [r.phase, r.request, r.role, label(r), r] as const))('%s: %s from the %s → %s', (phase, request, role, _, row) => {
+    const f = inPhase(phase);
+    const name = roleIn(f, role);
+    expect(f.h.core.roleOf(name), 'the fixture gives the sender this role').toBe(role);
+    const before = f.h.snapshot();
+    const res = f.h.as(name, request, ...ARGS[request](f, name));
+    expect(res.cmd).toBe(request);
+    if (row.verdict.ok) {
+      ok(res);
+      expect(f.h.core.phase).toBe(row.verdict.next);
+    } else {
+      failed(res, row.verdict.reason);
+      expect(f.h.snapshot(), 'a FAILURE changes nothing').toEqual(before);
+      expect(f.h.core.phase).toBe(phase);
+      if (row.verdict.reason === 'BUSY') expect(res.text).toMatch(/waiting for (dht-complete|dht-rebuilt|teardown-complete) from peer\d/);
+    }
+  });
+
+  it('the leader leaving is the initiator: only it may finish or abort the leave', () => {
+    const f = inPhase('ready');
+    ok(f.h.as('peer1', 'leave-dht', 'peer1'));
+    expect(f.h.core.roleOf('peer1')).toBe('initiator');
+    const member = roleIn(f, 'member');
+    failed(f.h.as(member, 'dht-abort', member), 'NOT_INITIATOR');
+    failed(f.h.as(member, 'dht-rebuilt', member, member), 'NOT_INITIATOR');
+    ok(f.h.as('peer1', 'dht-rebuilt', 'peer1', member));
+    expect(f.h.core.phase).toBe('ready');
   });
 });
 
@@ -607,7 +569,7 @@ describe('manager: teardown', () => {
 describe('manager: a process cannot act for another (NOT_OWNER)', () => {
   type Case = [label: string, phase: Phase, cmd: ManagerRequest, role: Role];
   const cases: Case[] = [
-    ['setup-dht', 'none', 'setup-dht', 'leader'],
+    ['setup-dht', 'none', 'setup-dht', 'free'],
     ['deregister', 'none', 'deregister', 'free'],
     ['dht-complete', 'building', 'dht-complete', 'leader'],
     ['dht-abort', 'building', 'dht-abort', 'leader'],
@@ -626,7 +588,7 @@ describe('manager: a process cannot act for another (NOT_OWNER)', () => {
   for (const [label, phase, cmd, role] of cases) {
     it.each(spoofers)(`${label} naming a peer, sent from %s, is NOT_OWNER and changes nothing`, (_, from) => {
       const f = inPhase(phase);
-      const victim = f.h.defs.get(f.roles[role])!;
+      const victim = f.h.defs.get(roleIn(f, role))!;
       const other = [...f.h.defs.values()].find((d) => d.name !== victim.name && f.h.core.peers.has(d.name))!;
       const before = f.h.snapshot();
       const res = f.h.send(from(victim, other), cmd, ARGS[cmd](f, victim.name));
@@ -781,7 +743,7 @@ describe('manager: it never waits forever', () => {
 
   it.each(['leaving', 'joining', 'tearing-down'] as const)('%s: at the deadline the DHT is dissolved and every peer is Free', (phase) => {
     const f = inPhase(phase);
-    const involved = new Set([...f.h.members(), f.roles.initiator].filter((x) => x !== ''));
+    const involved = new Set([...f.h.members(), ...(f.roles.initiator === undefined ? [] : [f.roles.initiator])]);
     const effects = f.h.core.onTimeout(T0 + WAIT);
     expect(f.h.core.phase).toBe('none');
     expect([...f.h.core.peers.values()].every((p) => p.state === 'Free')).toBe(true);
@@ -815,5 +777,52 @@ describe('manager: console', () => {
       expect(h.core.handle(h.now, { kind: 'line', text: word })).toEqual([{ kind: 'print', text: expect.stringContaining('unknown command') }]);
     }
     expect(h.core.handle(h.now, { kind: 'line', text: 'quit' })).toContainEqual({ kind: 'exit', code: 0 });
+  });
+});
+
+describe('manager: counts in its sentences are singular or plural as they should be', () => {
+  it('register and deregister: 1 peer registered / remains, 2 peers registered, 0 peers remain', () => {
+    const h = new Harness();
+    expect(h.register(peerDef(1)).text).toMatch(/; 1 peer registered$/);
+    expect(h.register(peerDef(2)).text).toMatch(/; 2 peers registered$/);
+    expect(h.as('peer2', 'deregister', 'peer2').text).toBe('peer2 deregistered; 1 peer remains');
+    expect(h.as('peer1', 'deregister', 'peer1').text).toBe('peer1 deregistered; 0 peers remain');
+  });
+
+  it('a DHT of one member: dht-rebuilt and status say 1 member', () => {
+    const { h, leader, others } = readyDht(3, 3);
+    ok(h.as(leader, 'leave-dht', leader));
+    ok(h.as(leader, 'dht-rebuilt', leader, others[0]!));
+    ok(h.as(others[1]!, 'leave-dht', others[1]!));
+    expect(h.as(others[1]!, 'dht-rebuilt', others[1]!, others[0]!).text).toBe(`${others[1]} left; the DHT has 1 member led by ${others[0]}`);
+    const status = h.core.handle(h.now, { kind: 'line', text: 'status' }).map((e) => (e as { text: string }).text);
+    expect(status[0]).toBe(`DHT: ready, year 1950, leader ${others[0]}, 1 member (${others[0]})`);
+  });
+});
+
+describe('manager: membership is stored once', () => {
+  it("a peer's state follows the DHT's leader and members, with nothing to keep in step", () => {
+    const { h, leader, others, free } = readyDht();
+    expect(h.core.stateOf(leader)).toBe('Leader');
+    expect(h.core.peers.get(others[0]!)!.state).toBe('InDHT');
+    expect(h.core.peers.get(free[0]!)!.state).toBe('Free');
+    ok(h.as(leader, 'teardown-dht', leader));
+    ok(h.as(leader, 'teardown-complete', leader));
+    expect([...h.core.peers.values()].map((p) => p.state)).toEqual(Array(5).fill('Free'));
+  });
+});
+
+describe('manager: invariants are asserted after every event', () => {
+  it.each([
+    ['the leader is not a member', (d: NonNullable<ManagerCore['dht']>) => { d.leader = 'peer9'; }],
+    ['a member is not registered', (d: NonNullable<ManagerCore['dht']>) => { d.members.push('ghost'); }],
+    ['a waiting phase without a deadline', (d: NonNullable<ManagerCore['dht']>) => { d.phase = 'tearing-down'; }],
+    ['an initiator outside leaving/joining', (d: NonNullable<ManagerCore['dht']>) => { d.initiator = d.members[1]!; }],
+    ['a peer listed twice', (d: NonNullable<ManagerCore['dht']>) => { d.members.push(d.members[1]!); }],
+  ])('%s: the next event throws InvariantError', (_, corrupt) => {
+    const { h } = readyDht();
+    corrupt(h.core.dht!);
+    expect(() => h.core.handle(h.now, { kind: 'line', text: 'help' })).toThrow(InvariantError);
+    expect(() => h.core.onTimeout(h.now)).toThrow(InvariantError);
   });
 });

@@ -1,0 +1,105 @@
+// The manager's state information base (PROTOCOL §1.2): the registered peers and the DHT.
+// Membership is stored once, in the DHT (`members`, `leader`, `initiator`); a peer's state
+// (Free / Leader / InDHT) and its role in a request are derived from it, never stored.
+import { MAX_RING, type Tuple } from '../protocol/messages.js';
+import { assert } from '../runtime/assert.js';
+import { isWaiting, type Phase, type Role } from './rules.js';
+
+export type PeerState = 'Free' | 'Leader' | 'InDHT';
+
+export interface PeerEntry {
+  readonly name: string;
+  readonly ip: string;
+  readonly mport: number;
+  readonly pport: number;
+  /** Derived from the DHT on every read (`ManagerState.stateOf`): a getter, not a stored field. */
+  readonly state: PeerState;
+}
+
+export interface Dht {
+  phase: Exclude<Phase, 'none'>;
+  leader: string;
+  /** Ring order as far as the manager knows it, leader first. */
+  members: string[];
+  /** Peer whose leave or join is pending. */
+  initiator?: string;
+  year: number;
+  /** This DHT's number, unique within the manager's life: stale `dissolved` messages name an older one. */
+  id: number;
+  /** When the manager stops waiting for the pending operation. */
+  deadline?: number;
+}
+
+export const tupleOf = (p: PeerEntry): Tuple => ({ name: p.name, ip: p.ip, port: p.pport });
+
+/** "1 peer", "2 peers"; "1 try", "3 tries". */
+export const count = (n: number, noun: string, plural = `${noun}s`): string => `${n} ${n === 1 ? noun : plural}`;
+
+export class ManagerState {
+  readonly peers = new Map<string, PeerEntry>();
+  dht: Dht | null = null;
+
+  get phase(): Phase {
+    return this.dht?.phase ?? 'none';
+  }
+
+  /** Free, Leader or InDHT, from the DHT's leader and members. */
+  stateOf(name: string): PeerState {
+    const d = this.dht;
+    if (!d) return 'Free';
+    if (d.leader === name) return 'Leader';
+    return d.members.includes(name) ? 'InDHT' : 'Free';
+  }
+
+  /** The role of the peer a request names, for the rule table (rules.ts). */
+  roleOf(name: string): Role {
+    if (!this.peers.has(name)) return 'unregistered';
+    const d = this.dht;
+    if (d?.initiator === name) return 'initiator';
+    const state = this.stateOf(name);
+    return state === 'Leader' ? 'leader' : state === 'InDHT' ? 'member' : 'free';
+  }
+
+  addPeer(name: string, ip: string, mport: number, pport: number): PeerEntry {
+    const self = this;
+    const entry: PeerEntry = { name, ip, mport, pport, get state() { return self.stateOf(name); } };
+    this.peers.set(name, entry);
+    return entry;
+  }
+
+  /** The peer the manager waits for: the initiator of a leave or join, else the leader. */
+  waitingOn(): string {
+    const d = this.dht;
+    assert(d !== null, 'waitingOn() with a DHT');
+    return d.initiator ?? d.leader;
+  }
+
+  statusLines(): string[] {
+    const d = this.dht;
+    const lines = [d
+      ? `DHT: ${d.phase}, year ${d.year}, leader ${d.leader}, ${count(d.members.length, 'member')} (${d.members.join(', ')})` +
+        (d.initiator ? `, pending ${d.phase} of ${d.initiator}` : '')
+      : 'DHT: none'];
+    lines.push(`peers: ${this.peers.size} registered`);
+    for (const p of this.peers.values()) lines.push(`  ${p.name.padEnd(15)} ${p.ip}  m-port ${p.mport}  p-port ${p.pport}  ${p.state}`);
+    return lines;
+  }
+
+  /** Checked after every request and timeout: a failure is a bug in the manager, never bad input. */
+  protected checkInvariants(): void {
+    const d = this.dht;
+    if (!d) return;
+    assert(d.members.length >= 1 && d.members.length <= MAX_RING, `member count ${d.members.length} within 1..${MAX_RING}`);
+    assert(new Set(d.members).size === d.members.length, 'no peer is a member twice');
+    assert(d.members[0] === d.leader, `the leader ${d.leader} is a member, listed first`);
+    for (const m of d.members) assert(this.peers.has(m), `member ${m} is registered`);
+    assert(isWaiting(d.phase) === (d.deadline !== undefined), `phase ${d.phase} has a deadline exactly when it waits`);
+    const pending = d.phase === 'leaving' || d.phase === 'joining';
+    assert(pending === (d.initiator !== undefined), `an initiator is set exactly in leaving/joining (phase ${d.phase})`);
+    if (d.initiator !== undefined) {
+      assert(this.peers.has(d.initiator), `initiator ${d.initiator} is registered`);
+      // A leaver is a member (possibly the leader); a joiner is not yet one.
+      assert(d.members.includes(d.initiator) === (d.phase === 'leaving'), `initiator ${d.initiator} is a member exactly when leaving`);
+    }
+  }
+}
