@@ -135,7 +135,7 @@ export function checkArgs(cmd: string, args: string[]): string | null {
     if (role === 'YYYY' && parseYear(a) === null) return `year '${a.slice(0, 30)}' is not between ${MIN_YEAR} and ${MAX_YEAR}`;
     if (role === 'event-id' && parseEventId(a) === null) return `event id '${a.slice(0, 30)}' is not a whole number`;
   }
-  if (cmd === 'register' && args.length === 4 && parsePort(args[2]!) === parsePort(args[3]!)) return 'm-port and p-port must differ';
+  if (cmd === 'register' && args.length === 4 && parsePort(args[2]) === parsePort(args[3])) return 'm-port and p-port must differ';
   return null;
 }
 
@@ -173,9 +173,9 @@ function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
     for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
     }
     prev = cur;
   }
-  return prev[b.length]!;
+  return prev[b.length];
 }

@@ -23,7 +23,7 @@ export function distribute(host: Host, op: Distributing, records: readonly strin
   op.stream = stream;
   stream.route(ring, host.table, records);
   assert(stream.kept + stream.queued === records.length, 'the leader keeps or forwards every record');
-  host.ctx.print(`${purpose}: storing ${plural(records.length, 'record')} on ${ring.n} nodes; ${stream.kept} stay here`);
+  host.ctx.print(`${purpose}: storing ${plural(records.length, 'record')} on ${plural(ring.n, 'node')}; ${stream.kept} stay here`);
   stream.end([host.table.count]);
   stream.pump(host.ctx, ring);
 }
@@ -36,7 +36,7 @@ export function printCounts(host: Host, ring: Ring, counts: readonly number[], p
     host.ctx.print(`node ${i} ${peerAt(ring, i).name}: ${c === undefined ? '? records' : plural(c, 'record')}`);
     total += c ?? 0;
   }
-  host.ctx.print(`${purpose}: ${plural(total, 'record')} stored on ${ring.n} nodes`);
+  host.ctx.print(`${purpose}: ${plural(total, 'record')} stored on ${plural(ring.n, 'node')}`);
 }
 
 /** Why a rebuild cannot use what was loaded, or its records. */
@@ -58,5 +58,5 @@ export function rebuildFailed(host: Host, notify: Tuple, why: string): void {
 export function rebuildDone(host: Host, notify: Tuple, counts: number[]): void {
   const { ring } = host.member();
   printCounts(host, ring, counts, 'rebuild');
-  host.ctx.sendPeer(notify, { t: 'rebuild-done', leader: host.self().name, ok: true, counts, text: `rebuilt on ${ring.n} nodes` }, null);
+  host.ctx.sendPeer(notify, { t: 'rebuild-done', leader: host.self().name, ok: true, counts, text: `rebuilt on ${plural(ring.n, 'node')}` }, null);
 }
