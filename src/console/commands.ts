@@ -2,7 +2,7 @@
 // lines, and the syntax checks a person gets immediate help from. The manager re-checks every
 // argument itself (a datagram need not come from our console).
 import { MAX_RING } from '../protocol/messages.js';
-import { REQUESTS } from '../protocol/requests.js';
+import { MANAGER_REQUESTS, REQUESTS, type ManagerRequest } from '../protocol/requests.js';
 
 export interface CommandSpec {
   args: readonly string[];
@@ -13,9 +13,19 @@ export interface CommandSpec {
   toManager: boolean;
 }
 
+function requestCommands(): Record<ManagerRequest, CommandSpec> {
+  const out = {} as Record<ManagerRequest, CommandSpec>;
+  for (const req of MANAGER_REQUESTS) out[req] = { ...REQUESTS[req], toManager: true };
+  return out;
+}
+
+/** Commands a peer runs itself, without the manager. */
+export type LocalCommand = 'help' | 'status' | 'quit';
+export type PeerCommand = ManagerRequest | LocalCommand;
+
 /** The peer console: every manager request (protocol/requests.ts) plus the local commands. */
-export const PEER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
-  ...Object.fromEntries(Object.entries(REQUESTS).map(([cmd, spec]) => [cmd, { ...spec, toManager: true }])),
+export const PEER_COMMANDS: Readonly<Record<PeerCommand, CommandSpec>> = {
+  ...requestCommands(),
   help: { args: [], help: 'list the commands', toManager: false },
   status: { args: [], help: 'show name, state, id, ring size, right neighbour and records held', toManager: false },
   quit: { args: [], help: 'exit this peer at once (without deregistering)', toManager: false },
@@ -27,9 +37,9 @@ export const MANAGER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   quit: { args: [], help: 'stop the manager', toManager: false },
 };
 
-export type Parsed =
+export type Parsed<K extends string = string> =
   | { kind: 'empty' }
-  | { kind: 'command'; cmd: string; args: string[] }
+  | { kind: 'command'; cmd: K; args: string[] }
   | { kind: 'error'; text: string };
 
 export function usage(cmd: string, spec: CommandSpec): string {
@@ -44,17 +54,18 @@ export function helpText(table: Readonly<Record<string, CommandSpec>>): string[]
 }
 
 /** Split a console line into a known command and its words, or explain what is wrong in one line. */
-export function parseLine(line: string, table: Readonly<Record<string, CommandSpec>>): Parsed {
+export function parseLine<K extends string>(line: string, table: Readonly<Record<K, CommandSpec>>): Parsed<K> {
   const words = line.trim().split(/\s+/).filter((w) => w.length > 0);
   if (words.length === 0) return { kind: 'empty' };
   const [cmd, ...args] = words as [string, ...string[]];
-  const spec = Object.hasOwn(table, cmd.toLowerCase()) ? table[cmd.toLowerCase()] : undefined;
-  if (!spec) {
-    const guess = closest(cmd.toLowerCase(), Object.keys(table));
-    const hint = guess ? ` — did you mean '${guess}'?` : '';
+  const known = Object.keys(table) as K[];
+  const name = known.find((k) => k === cmd.toLowerCase());
+  if (name === undefined) {
+    const guesses = suggestions(cmd.toLowerCase(), known);
+    const hint = guesses.length > 0 ? ` — did you mean ${orList(guesses.map((g) => `'${g}'`))}?` : '';
     return { kind: 'error', text: `unknown command '${cmd.slice(0, 30)}'${hint} (type help for the list)` };
   }
-  const name = cmd.toLowerCase();
+  const spec: CommandSpec = table[name];
   const min = spec.args.length;
   const max = min + (spec.optional?.length ?? 0);
   if (args.length < min || args.length > max) {
@@ -111,8 +122,9 @@ export function parseYear(s: string): number | null {
 
 /** Syntax of each argument; the same checks the manager applies, so a typo is caught before sending. */
 export function checkArgs(cmd: string, args: string[]): string | null {
+  const spec: CommandSpec | undefined = (PEER_COMMANDS as Readonly<Record<string, CommandSpec>>)[cmd];
   for (const [i, a] of args.entries()) {
-    const role = (PEER_COMMANDS[cmd]?.args ?? [])[i] ?? PEER_COMMANDS[cmd]?.optional?.[0];
+    const role = (spec?.args ?? [])[i] ?? spec?.optional?.[0];
     if ((role === 'peer-name' || role === 'new-leader') && !isPeerName(a)) {
       return `'${a.slice(0, 30)}' is not a peer name (1–15 letters or digits, starting with a letter)`;
     }
@@ -123,8 +135,25 @@ export function checkArgs(cmd: string, args: string[]): string | null {
     if (role === 'YYYY' && parseYear(a) === null) return `year '${a.slice(0, 30)}' is not between ${MIN_YEAR} and ${MAX_YEAR}`;
     if (role === 'event-id' && parseEventId(a) === null) return `event id '${a.slice(0, 30)}' is not a whole number`;
   }
-  if (cmd === 'register' && args.length === 4 && parsePort(args[2]!) === parsePort(args[3]!)) return 'm-port and p-port must differ';
+  if (cmd === 'register' && args.length === 4 && parsePort(args[2]) === parsePort(args[3])) return 'm-port and p-port must differ';
   return null;
+}
+
+/**
+ * What a mistyped command may have meant: the commands it begins (`query` → `query-dht`), else
+ * the one within edit distance 2 (`regster` → `register`), else nothing.
+ */
+function suggestions(word: string, known: string[]): string[] {
+  const MAX_SUGGESTIONS = 3;
+  const prefixed = word.length >= 3 ? known.filter((k) => k.startsWith(word)) : [];
+  if (prefixed.length > 0) return prefixed.slice(0, MAX_SUGGESTIONS);
+  const near = closest(word, known);
+  return near === null ? [] : [near];
+}
+
+/** 'a', 'a or b', 'a, b or c'. */
+function orList(items: string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
 }
 
 /** The known word within edit distance 2 of a typo, if any. */
@@ -144,9 +173,9 @@ function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
     for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
     }
     prev = cur;
   }
-  return prev[b.length]!;
+  return prev[b.length];
 }

@@ -20,14 +20,11 @@ export class PeerShell {
   private readonly io: ShellIo;
   private readonly timer: DeadlineTimer;
   private readonly sockets: Record<Via, dgram.Socket | null> = { m: null, p: null };
+  private readonly data: DatasetCache;
 
   constructor(options: PeerShellOptions) {
-    const data = new DatasetCache(options.dataDir);
-    this.core = new PeerCore(options.manager, options.config, {
-      random: Math.random,
-      checkData: (year) => data.check(year),
-      loadData: (year) => data.load(year),
-    });
+    this.data = new DatasetCache(options.dataDir);
+    this.core = new PeerCore(options.manager, options.config, { random: Math.random });
     this.io = new ShellIo({ ...options, maxPayload: options.config.maxPayload }, (addr) => this.core.nameOf(addr));
     this.timer = new DeadlineTimer(() => this.io.now(), (now) => this.apply(this.io.guard('a timeout', () => this.core.onTimeout(now))));
   }
@@ -51,12 +48,17 @@ export class PeerShell {
         case 'bind': void this.bind(e.ip, e.mport, e.pport); break;
         case 'unbind': this.unbind(); break;
         case 'process-status': this.io.print(this.io.processLine()); break;
-        case 'load': break; // not emitted yet
+        case 'load': this.load(e.year); break;
         case 'exit': this.unbind(); this.io.exit(e.code); return;
       }
     }
     this.timer.arm(this.core.nextDeadline());
     this.io.throttleConsole(this.core.backlog);
+  }
+
+  /** Read the year's file on a later tick, so the effects before it (acks) go out first. */
+  private load(year: number): void {
+    setImmediate(() => this.input({ kind: 'loaded', year, data: this.data.load(year) }));
   }
 
   private async bind(ip: string, mport: number, pport: number): Promise<void> {

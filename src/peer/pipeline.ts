@@ -54,7 +54,7 @@ export class Pipeline {
   take(): Outgoing[] {
     const out: Outgoing[] = [];
     while (this.inflight < this.window && this.head < this.items.length) {
-      const first = this.items[this.head]!;
+      const first = this.items[this.head];
       if (isEnd(first)) {
         if (this.inflight > 0 || out.length > 0) break;
         this.head += 1;
@@ -79,9 +79,9 @@ export class Pipeline {
     const recs: string[] = [];
     let bytes = 0;
     while (this.head < this.items.length) {
-      const item = this.items[this.head]!;
+      const item = this.items[this.head];
       if (isEnd(item)) break;
-      const size = this.sizes[this.head]!;
+      const size = this.sizes[this.head];
       if (recs.length > 0 && bytes + size > this.budget) break;
       // A single record larger than the budget still travels, alone, rather than being lost.
       if (recs.length === 0 && size > this.budget) this.oversized += 1;

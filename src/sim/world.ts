@@ -30,7 +30,8 @@ type Event =
   | { at: number; seq: number; kind: 'datagram'; from: Addr; to: Addr; bytes: Buffer }
   | { at: number; seq: number; kind: 'timer'; node: string }
   | { at: number; seq: number; kind: 'line'; node: string; text: string }
-  | { at: number; seq: number; kind: 'bound'; node: string };
+  | { at: number; seq: number; kind: 'bound'; node: string }
+  | { at: number; seq: number; kind: 'loaded'; node: string; year: number };
 
 export interface SimPeer {
   name: string;
@@ -45,6 +46,8 @@ export interface SimPeer {
 export const MANAGER_ADDR: Addr = { ip: '127.0.0.1', port: 4000 };
 const BASE_DELAY_MS = 0.2;
 const REORDER_DELAY_MS = 20;
+/** Virtual time a peer takes to read a year's file. */
+const LOAD_DELAY_MS = 1;
 
 export class World {
   now = 0;
@@ -60,6 +63,7 @@ export class World {
   private readonly endpoints = new Map<string, { node: string; via: 'm' | 'p' | 'manager' }>();
   private readonly netRandom: () => number;
   private readonly wires = new Map<string, Wire>();
+  private readonly peerData = new Map<string, Map<number, LineDataset>>();
 
   constructor(private readonly opts: WorldOptions) {
     this.netRandom = forkRandom(opts.seed, 'network');
@@ -69,11 +73,8 @@ export class World {
 
   /** A peer; `datasets` overrides the world's (e.g. a peer whose data directory lacks the file). */
   addPeer(name: string, mport: number, pport: number, datasets = this.opts.datasets): SimPeer {
-    const core = new PeerCore(MANAGER_ADDR, this.opts.peer, {
-      random: forkRandom(this.opts.seed, `peer:${name}`),
-      checkData: (year) => (datasets.has(year) ? null : `details-${year}.csv is not in the data directory`),
-      loadData: (year) => datasets.get(year) ?? `details-${year}.csv is not in the data directory`,
-    });
+    const core = new PeerCore(MANAGER_ADDR, this.opts.peer, { random: forkRandom(this.opts.seed, `peer:${name}`) });
+    this.peerData.set(name, datasets);
     const peer: SimPeer = { name, core, m: { ip: '127.0.0.1', port: mport }, p: { ip: '127.0.0.1', port: pport }, prints: [], exitCode: null, armed: undefined };
     this.peers.set(name, peer);
     return peer;
@@ -125,6 +126,12 @@ export class World {
       case 'bound': if (this.peer(ev.node).exitCode !== null) return;
         return this.applyPeer(this.peer(ev.node), this.peer(ev.node).core.handle(this.now, { kind: 'bound' }));
       case 'timer': return this.fireTimer(ev.node, ev.at);
+      case 'loaded': {
+        const peer = this.peer(ev.node);
+        if (peer.exitCode !== null) return;
+        const data = this.peerData.get(ev.node)?.get(ev.year) ?? `details-${ev.year}.csv is not in the data directory`;
+        return this.applyPeer(peer, peer.core.handle(this.now, { kind: 'loaded', year: ev.year, data }));
+      }
     }
   }
 
@@ -172,7 +179,8 @@ export class World {
         case 'print': this.log(peer.name, peer.prints, e.text); break;
         case 'bind': this.bind(peer, e.mport, e.pport); break;
         case 'unbind': this.unbind(peer); break;
-        case 'note': case 'process-status': case 'load': break;
+        case 'load': this.schedule({ at: this.now + LOAD_DELAY_MS, seq: 0, kind: 'loaded', node: peer.name, year: e.year }); break;
+        case 'note': case 'process-status': break;
         case 'exit': peer.exitCode = e.code; this.unbind(peer); return;
       }
     }

@@ -84,7 +84,9 @@ describe('console: typos and bad arguments are explained', () => {
     ['regster', 'register'],
     ['registr', 'register'],
     ['setup-dth', 'setup-dht'],
-    ['query', null],
+    ['query', 'query-dht'],
+    ['setup', 'setup-dht'],
+    ['Leave', 'leave-dht'],
     ['qurey-dht', 'query-dht'],
     ['hlep', 'help'],
     ['xyzzy', null],
@@ -94,6 +96,10 @@ describe('console: typos and bad arguments are explained', () => {
     expect(text).toContain('help');
     if (guess) expect(text).toContain(`did you mean '${guess}'?`);
     else expect(text).not.toContain('did you mean');
+  });
+
+  it("a prefix of several commands names each: 'teardown' may be teardown-dht or teardown-complete", () => {
+    expect(errorText('teardown peer1')).toContain("did you mean 'teardown-dht' or 'teardown-complete'?");
   });
 
   it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'])(

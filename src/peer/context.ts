@@ -1,0 +1,141 @@
+// What every operation of the peer uses: the effects of the input being handled, the reliable
+// outbox (each entry tagged with the operation or stream that owns it, so dropping an owner
+// drops its retransmissions), the delayed acks, the names of known addresses and the console.
+import type { Message, PeerMessage, Tuple, Unnumbered } from '../protocol/messages.js';
+import type { ManagerRequest } from '../protocol/requests.js';
+import { AckBatcher, Outbox, Recent, addrKey, type Addr, type RetryPolicy, type WithoutRid } from '../reliable/index.js';
+import { Complaints } from '../console/ratelimit.js';
+import type { Effect, Via } from '../runtime/effects.js';
+import { assert } from '../runtime/assert.js';
+
+export interface PeerConfig {
+  retry: RetryPolicy;
+  /** Largest datagram payload in bytes. */
+  maxPayload: number;
+  /** Store batches in flight per hop. */
+  window: number;
+  /** How long a query may take before the querying peer gives up. */
+  queryTimeoutMs: number;
+}
+
+/** The only thing the world lends the core: randomness (data comes as `load` effects). */
+export interface PeerEnv {
+  random(): number;
+}
+
+/** The peer's effects: the shared ones (runtime/effects.ts), sends always naming their socket. */
+export type PeerEffect = Exclude<Effect, { kind: 'send' }> | (Extract<Effect, { kind: 'send' }> & { via: Via });
+
+/** Who a reliable peer message belongs to: an operation, a store stream, or nobody (passed on). */
+export type Owner = object | null;
+export type Tag = { kind: 'cmd'; req: ManagerRequest } | { kind: 'p2p'; t: PeerMessage['t']; to: string; owner: Owner };
+export type Numbered = Message & { rid: number };
+
+/** Bounds (TigerBeetle habit): ids remembered for duplicate suppression, names of addresses. */
+const DEDUP_CAPACITY = 200_000;
+const KNOWN_CAPACITY = 1024;
+/** Effects of one input: a store burst is a few hundred; more means a runaway loop. */
+const MAX_EFFECTS = 1_000_000;
+/**
+ * How long an acknowledgement may wait for others to share its datagram: zero means "until the
+ * datagrams already received are handled" (the shell flushes after its current I/O burst).
+ */
+const ACK_DELAY_MS = 0;
+
+export class PeerContext {
+  now = 0;
+  out: PeerEffect[] = [];
+  readonly outbox: Outbox<Numbered, Tag>;
+  readonly seen = new Recent<true>(DEDUP_CAPACITY);
+  readonly known = new Recent<string>(KNOWN_CAPACITY);
+  private readonly acks = new AckBatcher<Via>(ACK_DELAY_MS);
+  private readonly complaints = new Complaints();
+
+  constructor(readonly manager: Addr, readonly config: PeerConfig, readonly env: PeerEnv) {
+    this.outbox = new Outbox(config.retry, Math.floor(env.random() * 2 ** 40));
+    this.known.set(addrKey(manager), 'manager');
+  }
+
+  begin(now: number): void {
+    this.out = [];
+    this.now = now;
+  }
+
+  emit(e: PeerEffect): void {
+    assert(this.out.length < MAX_EFFECTS, `more than ${MAX_EFFECTS} effects for one input`);
+    this.out.push(e);
+  }
+
+  print(text: string): void {
+    this.emit({ kind: 'print', text });
+  }
+
+  send(via: Via, to: Addr, msg: Message, attempt: number): void {
+    this.emit({ kind: 'send', via, to, msg, attempt });
+  }
+
+  /** A peer message kept for retransmission until acknowledged, owned by `owner`. */
+  sendPeer(to: Tuple, body: Unnumbered<PeerMessage>, owner: Owner): PeerMessage {
+    const addr = { ip: to.ip, port: to.port };
+    const msg = this.outbox.send(this.now, addr, body as WithoutRid<Numbered>, { kind: 'p2p', t: body.t, to: to.name, owner }) as PeerMessage;
+    this.send('p', addr, msg, 1);
+    return msg;
+  }
+
+  /** A message retried end to end by its originator, so not kept for retransmission here. */
+  sendLoose(to: Tuple, body: Unnumbered<PeerMessage>, attempt = 1): void {
+    this.send('p', { ip: to.ip, port: to.port }, this.outbox.stamp(body as WithoutRid<Numbered>), attempt);
+  }
+
+  /** Forget the retransmissions of an owner that no longer matters. */
+  drop(owner: object): void {
+    this.outbox.drop((p) => p.tag.kind === 'p2p' && p.tag.owner === owner);
+  }
+
+  /** Forget every peer message in flight (the ring is gone). */
+  dropAllPeerMessages(): void {
+    this.outbox.drop((p) => p.tag.kind === 'p2p');
+  }
+
+  /** Acknowledge a request (delayed and coalesced with others: reliable/acks.ts). */
+  ack(via: Via, to: Addr, rid: number): void {
+    const full = this.acks.add(this.now, via, to, rid);
+    if (full) this.send(full.via, full.to, full.msg, 1);
+  }
+
+  flushAcks(): void {
+    for (const a of this.acks.flush(this.now)) this.send(a.via, a.to, a.msg, 1);
+  }
+
+  ackDeadline(): number | undefined {
+    return this.acks.deadline();
+  }
+
+  complain(from: Addr, t: string, why: string): void {
+    this.emit({ kind: 'note', verdict: 'ignored' });
+    // Keyed without numbers, so 'n = 7 but 2 peers' and 'n = 8 but 3 peers' count as one kind.
+    const line = this.complaints.note(this.now, `${t}:${why.replace(/[0-9]+/g, '#')}`, `ignored ${t} from ${from.ip}:${from.port}: ${why}`);
+    if (line) this.print(line);
+  }
+
+  remember(peers: readonly Tuple[]): void {
+    for (const p of peers) this.known.set(addrKey(p), p.name);
+  }
+
+  name(addr: Addr): string {
+    return this.known.get(addrKey(addr)) ?? `${addr.ip}:${addr.port}`;
+  }
+
+  random(): number {
+    return this.env.random();
+  }
+
+  newEpoch(): number {
+    return Math.floor(this.env.random() * 1e9);
+  }
+}
+
+/** A sentence for another peer's console: one line of at most 300 characters (the schema's Text). */
+export function sentence(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, ' ').slice(0, 300);
+}

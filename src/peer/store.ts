@@ -1,0 +1,95 @@
+// One node's store stream toward its right neighbour (SPEC §3.1 step 2): the records of a store
+// batch (or, at the leader, of the whole file) are split into those this node keeps and those it
+// passes on, and the passed-on ones travel through a flow-controlled Pipeline. The leader's stream
+// belongs to its setup, admit or rebuild operation; a member's belongs to its ring state.
+import { eventIdOfLine } from '../data/line.js';
+import { nodeOf, positionOf } from '../data/hash.js';
+import { assert } from '../runtime/assert.js';
+import type { PeerContext } from './context.js';
+import { Pipeline } from './pipeline.js';
+import { plural, rightOf, type Ring } from './state.js';
+import type { LocalTable } from './table.js';
+
+/** Records one stream may hold queued: far above the largest year (~60,000 records). */
+const MAX_QUEUED_RECORDS = 5_000_000;
+
+export class StoreStream {
+  private readonly pipe: Pipeline;
+  /** Records that arrived in store batches (zero at the leader, which reads them from the file). */
+  received = 0;
+  batches = 0;
+  kept = 0;
+  queued = 0;
+  /** Records for a node left of this one: a sender's bug, counted and dropped. */
+  misrouted = 0;
+
+  constructor(ctx: PeerContext, readonly epoch: number) {
+    this.pipe = new Pipeline(ctx.config.window, ctx.config.maxPayload);
+  }
+
+  /** A store batch from the left neighbour: keep this node's records, queue the rest. */
+  receive(ring: Ring, table: LocalTable, recs: string[]): void {
+    this.batches += 1;
+    this.received += recs.length;
+    this.route(ring, table, recs);
+    assert(this.kept + this.queued + this.misrouted === this.received, 'kept + forwarded = received');
+  }
+
+  /** The leader's records, read from the file: node 0 keeps its own, every other goes right. */
+  route(ring: Ring, table: LocalTable, recs: readonly string[]): void {
+    for (const rec of recs) {
+      const pos = positionOf(eventIdOfLine(rec), ring.s);
+      const id = nodeOf(pos, ring.n);
+      if (id === ring.id) {
+        table.add(pos, rec);
+        this.kept += 1;
+      } else if (id > ring.id) {
+        this.pipe.push(rec);
+        this.queued += 1;
+      } else {
+        this.misrouted += 1;
+      }
+    }
+    assert(this.pipe.queued <= MAX_QUEUED_RECORDS, `store stream holds ${this.pipe.queued} records`);
+  }
+
+  /** Follow the last record with store-end carrying the counts so far and this node's own. */
+  end(counts: number[]): void {
+    this.pipe.pushEnd(counts);
+  }
+
+  acked(): void {
+    assert(this.pipe.inflight > 0, 'an ack for a store batch in flight');
+    this.pipe.acked();
+  }
+
+  /** Send what the window allows; the summary line goes out with store-end. */
+  pump(ctx: PeerContext, ring: Ring): void {
+    const right = rightOf(ring);
+    for (const item of this.pipe.take()) {
+      if (item.t === 'store') {
+        ctx.sendPeer(right, { t: 'store', epoch: this.epoch, recs: item.recs }, this);
+        continue;
+      }
+      assert(this.pipe.recordsSent === this.queued, 'every queued record went before store-end');
+      if (this.pipe.batchesSent > 0 || this.batches > 0) ctx.print(this.summary(right.name));
+      ctx.sendPeer(right, { t: 'store-end', epoch: this.epoch, counts: item.counts }, this);
+    }
+  }
+
+  /** What this node did with the stream: only what happened (a leader received nothing). */
+  private summary(right: string): string {
+    const parts: string[] = [];
+    if (this.batches > 0) parts.push(`received ${plural(this.received, 'record')} in ${batches(this.batches)}`);
+    parts.push(`kept ${this.kept}`);
+    if (this.pipe.batchesSent > 0) {
+      parts.push(`forwarded ${this.pipe.recordsSent} in ${batches(this.pipe.batchesSent)} to ${right}` +
+        (this.pipe.oversized > 0 ? ` (${plural(this.pipe.oversized, 'record')} too large for one datagram went alone, in fragments)` : ''));
+    }
+    return `store: ${parts.join(', ')}`;
+  }
+}
+
+function batches(count: number): string {
+  return `${count} ${count === 1 ? 'batch' : 'batches'}`;
+}
