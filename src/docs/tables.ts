@@ -3,6 +3,7 @@
 // (src/docs/write-tables.ts); test/unit/manager/docs-tables.test.ts fails when a doc differs.
 // To add a table, add its (marker, renderer) here and put the two markers in the doc.
 import { renderManagerRules } from '../manager/table-doc.js';
+import { acceptsMarkdown } from '../peer/accepts.js';
 
 export interface DocTable {
   /** File relative to the repository root. */
@@ -14,6 +15,7 @@ export interface DocTable {
 
 export const TABLES: readonly DocTable[] = [
   { file: 'docs/PROTOCOL.md', marker: 'table:manager-rules', render: renderManagerRules },
+  { file: 'docs/PROTOCOL.md', marker: 'table:peer-accepts', render: acceptsMarkdown },
 ];
 
 export const REGENERATE = 'npm run docs:tables';

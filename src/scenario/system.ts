@@ -111,7 +111,7 @@ export interface NodeCount { id: number; name: string; count: number }
 export function parseCounts(lines: string[]): NodeCount[] {
   const nodes: NodeCount[] = [];
   for (const line of lines) {
-    const m = /^node (\d+) ([A-Za-z][A-Za-z0-9]*): (\d+) records$/.exec(line);
+    const m = /^node (\d+) ([A-Za-z][A-Za-z0-9]*): (\d+) records?$/.exec(line);
     if (m) nodes.push({ id: Number(m[1]), name: m[2]!, count: Number(m[3]) });
   }
   return nodes.sort((a, b) => a.id - b.id);

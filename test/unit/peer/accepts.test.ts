@@ -2,10 +2,7 @@
 // every peer message type, a peer in that state takes the message or ignores it with the table's
 // reason and stays as it was. docs/PROTOCOL.md shows the same table.
 import { describe, it, expect } from 'vitest';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ACCEPTS, PEER_STATES, acceptsMarkdown, refusal, type PeerMessageType } from '../../../src/peer/accepts.js';
+import { ACCEPTS, PEER_STATES, refusal, type PeerMessageType } from '../../../src/peer/accepts.js';
 import { fixture, fromPeer, prints, sample, snapshot } from './fixtures.js';
 
 const TYPES = Object.keys(ACCEPTS) as PeerMessageType[];
@@ -36,13 +33,4 @@ describe('peer: which message each state takes', () => {
     expect(fx.core.onTimeout(0).filter((e) => e.kind === 'send')).toEqual([]);
   });
 });
-
-describe('docs/PROTOCOL.md', () => {
-  it('shows the table as the code has it (between the peer-accepts markers)', () => {
-    const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-    const doc = readFileSync(path.join(repo, 'docs/PROTOCOL.md'), 'utf8');
-    const m = /<!-- table:peer-accepts -->\n([\s\S]*?)\n<!-- \/table:peer-accepts -->/.exec(doc);
-    expect(m, 'markers present').not.toBeNull();
-    expect(m![1]!.trim(), 'docs/PROTOCOL.md §1.3 is stale: paste acceptsMarkdown() between the markers').toBe(acceptsMarkdown());
-  });
-});
+// docs/PROTOCOL.md §1.3 shows this table: test/unit/manager/docs-tables.test.ts checks it (src/docs/tables.ts).
