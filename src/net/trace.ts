@@ -9,8 +9,9 @@ export function traced(mode: TraceMode, msg: Message): boolean {
   return mode === 'full' || (mode === 'summary' && !isBulk(msg));
 }
 
-export function traceLine(direction: 'sent' | 'received', name: string | undefined, addr: Addr, msg: Message, attempt = 1): string {
+export function traceLine(direction: 'sent' | 'received', name: string | undefined, addr: Addr, msg: Message, attempt = 1, note?: 'duplicate' | 'ignored'): string {
   const arrow = direction === 'sent' ? '→' : '←';
   const retry = attempt > 1 ? ` [try ${attempt}]` : '';
-  return `${arrow} ${name ?? '?'} ${addr.ip}:${addr.port} ${describe(msg)}${retry}`;
+  const mark = note === undefined ? '' : ` [${note}]`;
+  return `${arrow} ${name ?? '?'} ${addr.ip}:${addr.port} ${describe(msg)}${retry}${mark}`;
 }
