@@ -29,6 +29,8 @@ export interface WorldOptions {
   trace?: TraceMode;
   /** Echo every print and datagram, for replaying a failing seed. */
   verbose?: boolean;
+  /** Where verbose lines go (default stdout). */
+  echo?: (line: string) => void;
   /** Keep a digest of every print and delivered datagram (digest()): costs a hash per datagram. */
   digest?: boolean;
   /** How a peer's core is made: a test may plug in a deliberately broken one. */
@@ -87,6 +89,8 @@ export class World {
   private readonly hash: Hash | null;
   /** Called after every event (the checker watches the manager's state through it). */
   onEvent: (() => void) | null = null;
+  /** Called with every line a process prints, as it is printed. */
+  onPrint: ((node: string, text: string) => void) | null = null;
 
   constructor(private readonly opts: WorldOptions) {
     this.network = new Network(opts.faults, opts.latency ?? 'lan', forkRandom(opts.seed, 'network'), forkRandom(opts.seed, 'links'));
@@ -120,7 +124,7 @@ export class World {
   /** The process dies: its sockets vanish and it does not run again unless restarted (exit code -9, as for SIGKILL). */
   kill(name: string): void {
     const proc = this.proc(name);
-    if (this.opts.verbose) console.log(`${this.stamp()} [${name}] *** killed`);
+    if (this.opts.verbose) this.echo(`${this.stamp()} [${name}] *** killed`);
     proc.exitCode = -9;
     proc.life += 1;
     proc.armed = undefined;
@@ -131,7 +135,7 @@ export class World {
   restart(name: string): void {
     const proc = this.proc(name);
     if (proc.exitCode === null) this.kill(name);
-    if (this.opts.verbose) console.log(`${this.stamp()} [${name}] *** restarted`);
+    if (this.opts.verbose) this.echo(`${this.stamp()} [${name}] *** restarted`);
     proc.exitCode = null;
     proc.life += 1;
     if (name === 'manager') this.startManager();
@@ -144,7 +148,7 @@ export class World {
 
   /** A person types a line into a peer's (or the manager's) console. */
   type(node: string, text: string): void {
-    if (this.opts.verbose) console.log(`${this.stamp()} [${node}] > ${text}`);
+    if (this.opts.verbose) this.echo(`${this.stamp()} [${node}] > ${text}`);
     this.schedule({ at: this.now, seq: 0, kind: 'line', node, text });
   }
 
@@ -288,7 +292,7 @@ export class World {
       return;
     }
     this.hash?.update(`${this.now}|${addrKey(ev.src)}>${addrKey(ev.to)}|`).update(ev.bytes);
-    if (this.opts.verbose) console.log(`${this.stamp()} ${addrKey(ev.src)} → ${ep.node}: ${ev.bytes.toString('utf8').slice(0, 160)}`);
+    if (this.opts.verbose) this.echo(`${this.stamp()} ${addrKey(ev.src)} → ${ep.node}: ${ev.bytes.toString('utf8').slice(0, 160)}`);
     const proc = this.proc(ep.node);
     if (proc.exitCode !== null) return;
     proc.interp.receive(ep.socket, ev.src, ev.bytes);
@@ -342,7 +346,13 @@ export class World {
   private log(proc: Proc, text: string): void {
     proc.prints.push(text);
     this.hash?.update(`${this.now}|${proc.name}|${text}\n`);
-    if (this.opts.verbose) console.log(`${this.stamp()} [${proc.name}] ${text}`);
+    if (this.opts.verbose) this.echo(`${this.stamp()} [${proc.name}] ${text}`);
+    this.onPrint?.(proc.name, text);
+  }
+
+  private echo(line: string): void {
+    if (this.opts.echo) this.opts.echo(line);
+    else console.log(line);
   }
 
   private stamp(): string {
