@@ -33,6 +33,7 @@ function printable(field: string): string {
 const COUNTS_LINE = /^(setup|rebuild): (\d+) records stored on (\d+) nodes$/;
 const NODE_LINE = /^node (\d+) \w+: (\d+|\?) records$/;
 const DONE_LINE = /^(dht-complete|dht-rebuilt|teardown-complete|register|deregister): SUCCESS/;
+const MANAGER_QUERY = /^query-dht (\S+): SUCCESS/;
 const NOT_FOUND = /^Storm event (\d+) not found in the DHT\.$/;
 
 export class Checker {
@@ -53,6 +54,8 @@ export class Checker {
   private epoch = 0;
   private lastState = '';
   private readonly queryEpoch = new Map<string, number>();
+  /** By peer name: the epoch when the manager last answered its query-dht. */
+  private readonly answeredAt = new Map<string, number>();
   /** Per peer: lines of a found record still expected (the 14 fields come one per line). */
   private readonly reading = new Map<string, { expected: string[]; next: number }>();
   private readonly restarted = new Set<string>();
@@ -92,11 +95,14 @@ export class Checker {
   private line(node: string, text: string): void {
     if (node === 'manager') {
       if (text.includes('gave up waiting')) this.count(KNOWN.gaveUp);
+      // The moment the manager picks the node to ask: from here the DHT must stay the same.
+      const q = MANAGER_QUERY.exec(text);
+      if (q) this.answeredAt.set(q[1]!, this.epoch);
       return;
     }
     const reading = this.reading.get(node);
     if (reading) return this.field(node, reading, text);
-    if (text.startsWith('query-dht: SUCCESS')) this.queryEpoch.set(node, this.epoch);
+    if (text.startsWith('query-dht: SUCCESS')) this.queryEpoch.set(node, this.answeredAt.get(this.world.peer(node).core.me?.name ?? '') ?? -1);
     else if (text.startsWith('event_id: ')) this.found(node, text);
     else if (NOT_FOUND.test(text)) this.notFound(node, Number(NOT_FOUND.exec(text)![1]));
     else if (text.startsWith('query-dht: no answer')) this.count(KNOWN.unanswered);
