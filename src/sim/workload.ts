@@ -115,6 +115,7 @@ export class RandomWorkload {
     const n = (): string => String(this.random() < 0.8 ? 3 + Math.floor(this.random() * Math.max(1, this.opts.maxN - 2)) : Math.floor(this.random() * (this.world.peers.size + 2)));
     // The generator knows what state the system is in and favours the commands that move it on.
     const noDht = this.world.managerAlive && this.world.manager.dht === null;
+    const ready = this.world.managerAlive && this.world.manager.dht?.phase === 'ready';
     const id = (): string => (this.random() < 0.75 && this.ids.length > 0 ? String(this.ids[Math.floor(this.random() * this.ids.length)]) : String(Math.floor(this.random() * 1e7)));
     const registering: Weighted[] = [
       [14, () => `register ${name} ${me}`],
@@ -127,7 +128,7 @@ export class RandomWorkload {
     ];
     if (peer.core.me === null) return this.pick(registering);
     return this.pick<string | string[]>([
-      [25, () => `query-dht ${name} ${id()}`],
+      [ready ? 50 : 10, () => `query-dht ${name} ${id()}`],
       [4, () => [`query-dht ${name}`, this.random() < 0.8 ? id() : 'twelve']],
       [noDht ? 40 : 4, () => `setup-dht ${name} ${n()} ${year()}`],
       [8, () => `leave-dht ${name}`],
