@@ -21,6 +21,8 @@ const THINK_MS = 200;
 const PATIENCE_MS = 30_000;
 /** When everything is over: how long consoles may take to finish what they were given. */
 const DRAIN_MS = 180_000;
+/** New ports for a person whose old ones are still registered (the nodes start at 5000). */
+const FRESH_PORTS = 20_000;
 
 type Weighted = readonly [number, () => string | string[]];
 
@@ -29,6 +31,8 @@ export class RandomWorkload {
   /** The name each node's person registers with: a new one after the old is refused as a duplicate. */
   private readonly aliases = new Map<string, string>();
   private renamed = 0;
+  /** The ports each node's person registers with, once the first ones were refused. */
+  private readonly ports = new Map<string, [number, number]>();
 
   constructor(
     private readonly world: World,
@@ -80,8 +84,12 @@ export class RandomWorkload {
   private react(node: string): boolean {
     const peer = this.world.peer(node);
     const recent = peer.prints.slice(-3);
-    if (peer.core.me === null && recent.some((l) => l.startsWith('register: FAILURE DUPLICATE_NAME')) && this.random() < 0.7) {
-      this.aliases.set(node, `${node}r${++this.renamed}`);
+    const refused = recent.some((l) => /^register: (FAILURE DUPLICATE_NAME|FAILURE PORT_IN_USE|cannot use those ports)/.test(l));
+    if (peer.core.me === null && refused && this.random() < 0.7) {
+      // The manager still holds the old name and ports (e.g. after a crash): take new ones.
+      this.renamed += 1;
+      this.aliases.set(node, `${node}r${this.renamed}`);
+      this.ports.set(node, [FRESH_PORTS + 2 * this.renamed, FRESH_PORTS + 2 * this.renamed + 1]);
     } else if (peer.core.me !== null && recent.some((l) => l.includes(': FAILURE NOT_REGISTERED')) && this.random() < 0.7) {
       this.world.restart(node);
       this.checker.disturbed(node, true);
@@ -108,7 +116,8 @@ export class RandomWorkload {
   private command(node: string): string | string[] {
     const peer = this.world.peer(node);
     const name = this.aliases.get(node) ?? node;
-    const me = `127.0.0.1 ${peer.m.port} ${peer.p.port}`;
+    const [mport, pport] = this.ports.get(node) ?? [peer.m.port, peer.p.port];
+    const me = `127.0.0.1 ${mport} ${pport}`;
     const other = (): string => this.other(node);
     const year = (): string => this.pick([[8, () => String(this.opts.year)], [1, () => '1950'], [1, () => '2031'], [0.5, () => '19x6']]);
     // Mostly a size the manager can build; now and then one it must refuse.
@@ -128,7 +137,7 @@ export class RandomWorkload {
     ];
     if (peer.core.me === null) return this.pick(registering);
     return this.pick<string | string[]>([
-      [ready ? 50 : 10, () => `query-dht ${name} ${id()}`],
+      [ready && peer.core.ring === null ? 50 : 8, () => `query-dht ${name} ${id()}`],
       [4, () => [`query-dht ${name}`, this.random() < 0.8 ? id() : 'twelve']],
       [noDht ? 40 : 4, () => `setup-dht ${name} ${n()} ${year()}`],
       [8, () => `leave-dht ${name}`],
