@@ -18,10 +18,10 @@ export class CheckFailure extends Error {
 export const KNOWN = {
   wrongNotFound: 'wrong not-found during rebuild',
   duplicateName: 'restarted peer refused its old name (DUPLICATE_NAME)',
-  gaveUp: 'manager gave up waiting (crashed or cut-off peer)',
+  gaveUp: 'manager gave up waiting (crashed, quit or cut-off peer)',
   stranded: 'peers stranded by a manager restart',
-  unanswered: 'query without answer (crash or partition)',
-  busyAtEnd: 'console still busy at the end (crash or partition)',
+  unanswered: 'query without answer within --query-timeout (crash, quit, partition or loss)',
+  busyAtEnd: 'console still busy at the end (crash, quit or partition)',
 } as const;
 export type KnownIssue = (typeof KNOWN)[keyof typeof KNOWN];
 
@@ -59,6 +59,8 @@ export class Checker {
   /** Per peer: lines of a found record still expected (the 14 fields come one per line). */
   private readonly reading = new Map<string, { expected: string[]; next: number }>();
   private readonly restarted = new Set<string>();
+  /** No process crashed, quit or restarted and the network never split: then the end state must agree. */
+  pristine = true;
 
   constructor(private readonly world: World, records: StormRecord[]) {
     for (const r of records) this.records.set(eventIdOf(r), r.map(printable));
@@ -76,9 +78,10 @@ export class Checker {
     this.known.set(kind, (this.known.get(kind) ?? 0) + times);
   }
 
-  /** A process crashed or was restarted: the DHT is no longer what queries were sent to. */
+  /** A process crashed, quit or was restarted: the DHT is no longer what queries were sent to. */
   disturbed(node: string, restart: boolean): void {
     this.epoch += 1;
+    this.pristine = false;
     if (restart && node !== 'manager') this.restarted.add(node);
     if (restart && node === 'manager') this.restarted.clear();
   }
@@ -94,7 +97,11 @@ export class Checker {
 
   private line(node: string, text: string): void {
     if (node === 'manager') {
-      if (text.includes('gave up waiting')) this.count(KNOWN.gaveUp);
+      if (text.includes('gave up waiting')) {
+        // Every wait ends in time when nothing crashed, quit or split (senders' retries are bounded).
+        if (this.pristine) this.fail(`the manager gave up waiting though nothing crashed, quit or split: ${text}`);
+        this.count(KNOWN.gaveUp);
+      }
       // The moment the manager picks the node to ask: from here the DHT must stay the same.
       const q = MANAGER_QUERY.exec(text);
       if (q) this.answeredAt.set(q[1]!, this.epoch);
@@ -175,6 +182,27 @@ export class Checker {
     }
     for (const p of m.peers.values()) {
       if (!d.members.includes(p.name) && p.state !== 'Free') this.fail(`manager: ${p.name} is ${p.state} but not a member`);
+    }
+  }
+
+  /**
+   * At rest, after a run in which nothing crashed or split: every peer's own view (Free, or its
+   * place in a ring) is what the manager's table says, and the leader's ring lists the members.
+   */
+  checkAgreement(): void {
+    if (!this.pristine || !this.world.managerAlive) return;
+    const m = this.world.manager;
+    const d = m.dht;
+    if (d && d.phase !== 'ready') return;
+    for (const entry of m.peers.values()) {
+      const peer = [...this.world.peers.values()].find((p) => p.exitCode === null && p.m.port === entry.mport && p.core.me?.name === entry.name);
+      if (!peer) this.fail(`manager: ${entry.name} is registered at m-port ${entry.mport}, but no running peer is`);
+      const ring = peer!.core.ring;
+      const local = ring ? (ring.id === 0 ? 'Leader' : 'InDHT') : 'Free';
+      if (local !== entry.state) this.fail(`at rest, the manager says ${entry.name} is ${entry.state}, the peer says ${local}`);
+      if (ring && d && ring.peers.map((t) => t.name).sort().join() !== [...d.members].sort().join()) {
+        this.fail(`at rest, ${entry.name}'s ring ${ring.peers.map((t) => t.name).join(', ')} differs from the manager's members ${d.members.join(', ')}`);
+      }
     }
   }
 

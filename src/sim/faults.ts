@@ -21,11 +21,6 @@ export class Nemesis {
 
   constructor(private readonly world: World, private readonly checker: Checker, private readonly random: () => number, private readonly opts: FaultOptions) {}
 
-  /** Whether anything happened that the known weaknesses may be blamed on. */
-  get struck(): boolean {
-    return this.crashes + this.partitions > 0;
-  }
-
   isDown(node: string): boolean {
     return this.down.has(node);
   }
@@ -68,6 +63,7 @@ export class Nemesis {
     const side = new Set<string>();
     for (let guard = 0; side.size < size && guard < 10 * all.length; guard++) side.add(all[Math.floor(this.random() * all.length)]!);
     this.world.network.partition(side);
+    this.checker.pristine = false;
     this.partitions += 1;
     this.world.after(this.between(PARTITION_MS), () => this.world.network.heal());
   }

@@ -119,6 +119,8 @@ export interface SeedReport {
   crashes: number;
   partitions: number;
   answers: number;
+  /** Nothing crashed, quit, restarted or split: the final views were compared too. */
+  pristine: boolean;
 }
 
 /** Test hooks: a deliberately broken core, where verbose lines go. */
@@ -129,7 +131,7 @@ export function runSeed(o: SimOptions, seed: number, data: SimData, hooks: SeedH
   if (o.workload === 'script') {
     const r = runScenario({ seed, faults, peers: o.peers, n: o.n, year: o.year, ...data, verbose: o.verbose,
       world: { latency: o.latency, digest: true, trace: o.trace, ...hooks } });
-    return { seed, ok: r.ok, failures: r.failures, known: new Map(), completed: new Map(), digest: r.digest, virtualMs: r.virtualMs, datagrams: r.datagrams, dropped: r.dropped, crashes: 0, partitions: 0, answers: 0 };
+    return { seed, ok: r.ok, failures: r.failures, known: new Map(), completed: new Map(), digest: r.digest, virtualMs: r.virtualMs, datagrams: r.datagrams, dropped: r.dropped, crashes: 0, partitions: 0, answers: 0, pristine: true };
   }
   const world = new World({
     seed, faults, latency: o.latency, trace: o.trace, verbose: o.verbose, digest: true, ...hooks,
@@ -150,7 +152,7 @@ export function runSeed(o: SimOptions, seed: number, data: SimData, hooks: SeedH
     failures.push(describeFailure(e));
   }
   return { seed, ok: failures.length === 0, failures, known: checker.known, completed: checker.completed, digest: world.digest(), virtualMs: Math.round(world.now),
-    datagrams: world.datagrams, dropped: world.dropped, crashes: nemesis.crashes, partitions: nemesis.partitions, answers: checker.answers };
+    datagrams: world.datagrams, dropped: world.dropped, crashes: nemesis.crashes, partitions: nemesis.partitions, answers: checker.answers, pristine: checker.pristine };
 }
 
 function describeFailure(e: unknown): string {
