@@ -96,6 +96,7 @@ export class World {
     this.network = new Network(opts.faults, opts.latency ?? 'lan', forkRandom(opts.seed, 'network'), forkRandom(opts.seed, 'links'));
     this.loadRandom = forkRandom(opts.seed, 'load');
     this.hash = opts.digest ? createHash('sha256') : null;
+    // core and interp are filled in by startManager (and again by each restart).
     this.mgr = { name: 'manager', prints: [], exitCode: null, armed: undefined, life: 0 } as unknown as SimManager;
     this.startManager();
   }
@@ -115,6 +116,7 @@ export class World {
 
   /** A peer; `datasets` overrides the world's (e.g. a peer whose data directory lacks the file). */
   addPeer(name: string, mport: number, pport: number, datasets = this.opts.datasets): SimPeer {
+    // core and interp are filled in by startPeer (and again by each restart).
     const peer = { name, m: { ip: '127.0.0.1', port: mport }, p: { ip: '127.0.0.1', port: pport }, prints: [], exitCode: null, armed: undefined, life: 0, datasets } as unknown as SimPeer;
     this.peers.set(name, peer);
     this.startPeer(peer);
@@ -138,6 +140,7 @@ export class World {
     if (this.opts.verbose) this.echo(`${this.stamp()} [${name}] *** restarted`);
     proc.exitCode = null;
     proc.life += 1;
+    proc.armed = undefined;
     if (name === 'manager') this.startManager();
     else this.startPeer(proc as SimPeer);
   }
