@@ -1,9 +1,12 @@
-// The manager process around the pure ManagerCore: one UDP socket, console lines, one timer.
+// The manager process around the pure ManagerCore: one UDP socket, console lines, one timer. The
+// effects are carried out by the shared interpreter (runtime/interpreter.ts).
 import type dgram from 'node:dgram';
-import { ManagerCore, type ManagerConfig, type ManagerEffect, type ManagerInput } from '../manager/core.js';
+import { ManagerCore, type ManagerConfig, type ManagerInput } from '../manager/core.js';
+import { Interpreter } from '../runtime/interpreter.js';
 import { ShellIo, type IoOptions } from './shell.js';
 import { DeadlineTimer } from './timer.js';
 import { bindUdp } from './udp.js';
+import { DEFAULT_MAX_PAYLOAD } from '../protocol/codec.js';
 
 export interface ManagerShellOptions extends IoOptions {
   bind: string;
@@ -15,40 +18,35 @@ export class ManagerShell {
   readonly core: ManagerCore;
   private readonly io: ShellIo;
   private readonly timer: DeadlineTimer;
+  private readonly interp: Interpreter<ManagerInput>;
   private sock: dgram.Socket | null = null;
 
   constructor(private readonly options: ManagerShellOptions) {
     this.core = new ManagerCore(options.config, { random: Math.random });
-    this.io = new ShellIo(options, (addr) => this.core.nameOf(addr));
-    this.timer = new DeadlineTimer(() => this.io.now(), (now) => this.apply(this.io.guard('a timeout', () => this.core.onTimeout(now))));
+    this.io = new ShellIo(options);
+    this.timer = new DeadlineTimer(() => this.io.now(), () => this.interp.timeout());
+    this.interp = new Interpreter<ManagerInput>(this.core, {
+      now: () => this.io.now(),
+      transmit: (_socket, to, bytes) => this.io.sendBytes(this.sock, to, bytes),
+      print: (text) => this.io.print(text),
+      // The manager binds its one socket at start and never asks for more, nor for data.
+      bind: () => undefined,
+      unbind: () => undefined,
+      load: (year, deliver) => void setImmediate(() => deliver({ kind: 'loaded', year, data: 'the manager reads no data' })),
+      processLine: (traffic) => this.io.processLine(traffic),
+      exit: (code) => this.io.exit(code),
+      arm: (deadline) => this.timer.arm(deadline),
+    }, { trace: options.trace, maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD, guard: true });
   }
 
   /** Bind, then serve; rejects with a one-line Error if the port cannot be had. */
   async start(): Promise<void> {
     const { bind, port } = this.options;
     this.sock = await bindUdp(bind, port);
-    this.sock.on('message', (bytes, rinfo) => this.io.receive(bytes, rinfo,
-      (from, msg) => this.io.guard(`a ${msg.t} datagram`, () => this.core.handle(this.io.now(), { kind: 'datagram', from, msg })), (effects) => this.apply(effects)));
-    this.sock.on('error', (err) => this.io.complain('socket', `socket: ${err.message.split('\n')[0]}`));
+    this.sock.on('message', (bytes, rinfo) => this.interp.receive('manager', { ip: rinfo.address, port: rinfo.port }, bytes));
+    this.sock.on('error', (err) => this.interp.complain('socket', `socket: ${err.message.split('\n')[0]}`));
     this.io.print(`manager: listening on ${bind}:${port}`);
     this.io.exitOnSignals();
-    this.io.readConsole((text) => this.input({ kind: 'line', text }));
-  }
-
-  private input(input: ManagerInput): void {
-    this.apply(this.io.guard(input.kind === 'line' ? 'a console line' : input.kind, () => this.core.handle(this.io.now(), input)));
-  }
-
-  private apply(effects: ManagerEffect[]): void {
-    for (const e of effects) {
-      if (this.io.isExiting) return;
-      switch (e.kind) {
-        case 'send': this.io.send(this.sock, e.to, e.msg, e.attempt); break;
-        case 'print': this.io.print(e.text); break;
-        case 'note': break; // read by io.receive for the trace line
-        case 'exit': this.io.exit(e.code); return;
-      }
-    }
-    this.timer.arm(this.core.nextDeadline());
+    this.io.readConsole((text) => this.interp.input({ kind: 'line', text }));
   }
 }

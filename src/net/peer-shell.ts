@@ -1,10 +1,11 @@
-// The peer process around the pure PeerCore: console lines, two UDP sockets, one timer.
-// Every input goes through core.handle / core.onTimeout; the effects it returns are carried
-// out here in order, and the timer is re-armed for the core's next deadline.
+// The peer process around the pure PeerCore: console lines, two UDP sockets, one timer, the data
+// directory. The effects are carried out by the shared interpreter (runtime/interpreter.ts); this
+// file only plugs in the real I/O.
 import type dgram from 'node:dgram';
-import { PeerCore, type PeerConfig, type PeerEffect, type PeerInput, type Via } from '../peer/core.js';
+import { PeerCore, type PeerConfig, type PeerInput, type Via } from '../peer/core.js';
 import type { Addr } from '../reliable/index.js';
 import { DatasetCache } from '../data/loader.js';
+import { Interpreter, type Port } from '../runtime/interpreter.js';
 import { ShellIo, type IoOptions } from './shell.js';
 import { DeadlineTimer } from './timer.js';
 import { bindUdp, closeQuietly } from './udp.js';
@@ -19,46 +20,36 @@ export class PeerShell {
   readonly core: PeerCore;
   private readonly io: ShellIo;
   private readonly timer: DeadlineTimer;
+  private readonly interp: Interpreter<PeerInput>;
   private readonly sockets: Record<Via, dgram.Socket | null> = { m: null, p: null };
-  private readonly data: DatasetCache;
 
   constructor(options: PeerShellOptions) {
-    this.data = new DatasetCache(options.dataDir);
+    const data = new DatasetCache(options.dataDir);
     this.core = new PeerCore(options.manager, options.config, { random: Math.random });
-    this.io = new ShellIo({ ...options, maxPayload: options.config.maxPayload }, (addr) => this.core.nameOf(addr));
-    this.timer = new DeadlineTimer(() => this.io.now(), (now) => this.apply(this.io.guard('a timeout', () => this.core.onTimeout(now))));
+    this.io = new ShellIo(options);
+    this.timer = new DeadlineTimer(() => this.io.now(), () => this.interp.timeout());
+    const port: Port = {
+      now: () => this.io.now(),
+      transmit: (socket, to, bytes) => this.io.sendBytes(socket === 'manager' ? null : this.sockets[socket], to, bytes),
+      print: (text) => this.io.print(text),
+      bind: (ip, mport, pport) => void this.bind(ip, mport, pport),
+      unbind: () => this.unbind(),
+      // Read on a later tick, never inside the handler; a year's file is read once per process.
+      load: (year, deliver) => void setImmediate(() => deliver({ kind: 'loaded', year, data: data.load(year) })),
+      processLine: (traffic) => this.io.processLine(traffic),
+      exit: (code) => {
+        this.unbind();
+        this.io.exit(code);
+      },
+      arm: (deadline) => this.timer.arm(deadline),
+      settled: () => this.io.throttleConsole(this.core.backlog),
+    };
+    this.interp = new Interpreter<PeerInput>(this.core, port, { trace: options.trace, maxPayload: options.config.maxPayload, guard: true });
   }
 
   start(): void {
     this.io.exitOnSignals();
-    this.io.readConsole((text) => this.input({ kind: 'line', text }));
-  }
-
-  private input(input: PeerInput): void {
-    this.apply(this.io.guard(input.kind === 'line' ? 'a console line' : input.kind, () => this.core.handle(this.io.now(), input)));
-  }
-
-  private apply(effects: PeerEffect[]): void {
-    for (const e of effects) {
-      if (this.io.isExiting) return;
-      switch (e.kind) {
-        case 'send': this.io.send(this.sockets[e.via], e.to, e.msg, e.attempt); break;
-        case 'print': this.io.print(e.text); break;
-        case 'note': break; // read by io.receive for the trace line
-        case 'bind': void this.bind(e.ip, e.mport, e.pport); break;
-        case 'unbind': this.unbind(); break;
-        case 'process-status': this.io.print(this.io.processLine()); break;
-        case 'load': this.load(e.year); break;
-        case 'exit': this.unbind(); this.io.exit(e.code); return;
-      }
-    }
-    this.timer.arm(this.core.nextDeadline());
-    this.io.throttleConsole(this.core.backlog);
-  }
-
-  /** Read the year's file on a later tick, so the effects before it (acks) go out first. */
-  private load(year: number): void {
-    setImmediate(() => this.input({ kind: 'loaded', year, data: this.data.load(year) }));
+    this.io.readConsole((text) => this.interp.input({ kind: 'line', text }));
   }
 
   private async bind(ip: string, mport: number, pport: number): Promise<void> {
@@ -67,19 +58,18 @@ export class PeerShell {
       if (m.status === 'fulfilled') closeQuietly(m.value);
       if (p.status === 'fulfilled') closeQuietly(p.value);
       const err = m.status === 'rejected' ? m.reason : (p as PromiseRejectedResult).reason;
-      return this.input({ kind: 'bind-failed', error: err instanceof Error ? err.message : String(err) });
+      return this.interp.input({ kind: 'bind-failed', error: err instanceof Error ? err.message : String(err) });
     }
     this.listen('m', m.value);
     this.listen('p', p.value);
-    this.input({ kind: 'bound' });
+    this.interp.input({ kind: 'bound' });
   }
 
   private listen(via: Via, sock: dgram.Socket): void {
     this.sockets[via] = sock;
-    sock.on('message', (bytes, rinfo) => this.io.receive(bytes, rinfo,
-      (from, msg) => this.io.guard(`a ${msg.t} datagram`, () => this.core.handle(this.io.now(), { kind: 'datagram', via, from, msg })), (effects) => this.apply(effects)));
+    sock.on('message', (bytes, rinfo) => this.interp.receive(via, { ip: rinfo.address, port: rinfo.port }, bytes));
     // After binding, errors are per-datagram trouble (e.g. ICMP reports); the socket stays usable.
-    sock.on('error', (err) => this.io.complain(`socket:${via}`, `${via}-port socket: ${err.message.split('\n')[0]}`));
+    sock.on('error', (err) => this.interp.complain(`socket:${via}`, `${via}-port socket: ${err.message.split('\n')[0]}`));
   }
 
   private unbind(): void {

@@ -1,77 +1,80 @@
 #!/usr/bin/env node
-// `npm run sim -- --seeds N --loss P --dup P --reorder P`: the full scenario once per seed in the
-// deterministic simulation. A failing seed is printed with the command that replays it.
-import { parseArgs } from 'node:util';
-import { loadDatasetSync } from '../data/loader.js';
-import type { StormRecord } from '../data/record.js';
-import { runScenario, smallDataset, type ScenarioReport } from './scenario.js';
+// `npm run sim -- [options]`: the fixed SPEC §6 script or a random workload (VOPR-style) once per
+// seed in the deterministic simulation. A failing seed is printed with the command that replays
+// it exactly, every option spelled out.
+import { DEFAULTS, loadSimData, parseSimArgs, replayArgs, runSeed, type SeedReport } from './run.js';
 
-const USAGE = `usage: npm run sim -- [--seeds N] [--first-seed S] [--loss P] [--dup P] [--reorder P]
-                       [--peers K] [--n N] [--records L | --data-dir DIR --year YYYY] [--verbose]
-  Runs the full acceptance scenario (SPEC §6) once per seed on a simulated network that loses,
-  duplicates and reorders datagrams, checking every invariant after every step.
-  --seeds N        how many seeds (default 200), starting at --first-seed (default 1)
-  --loss/--dup/--reorder P   fault probabilities per datagram (default 0.2, 0.05, 0.1)
-  --peers K --n N  peers started and DHT size (default 6 and 5)
-  --records L      synthetic records per run (default 2000); or --data-dir/--year for a real file
+const D = DEFAULTS;
+const USAGE = `usage: npm run sim -- [--workload script|random] [--seeds N] [--first-seed S] [--steps N]
+                       [--loss P] [--dup P] [--reorder P] [--latency lan|uniform|exp|link]
+                       [--crash P] [--partition P] [--peers K] [--n N]
+                       [--records L | --data-dir DIR --year YYYY] [--trace off|summary|full] [--verbose]
+  Runs the system once per seed on a simulated network, checking every invariant as it goes.
+  --workload       script: the full acceptance scenario (SPEC §6), checked after every step;
+                   random: persons typing valid and invalid commands at random consoles, with
+                   crashes, restarts and partitions, checked by sim/checker.ts (default ${D.workload})
+  --seeds N        how many seeds (default ${D.seeds}), starting at --first-seed (default ${D.firstSeed})
+  --steps N        commands per random seed (default ${D.steps})
+  --loss/--dup/--reorder P   fault probabilities per datagram (default ${D.loss}, ${D.dup}, ${D.reorder})
+  --latency        lan 0.2–0.4 ms, uniform 0.1–10 ms, exp (3 ms mean, long tail), link (a mean per link)
+  --crash P        per random step, chance a process (the manager too) crashes; restarted later (default ${D.crash})
+  --partition P    per random step, chance the network is cut in two for a while (default ${D.partition})
+  --peers K --n N  peers started and DHT size (largest size asked for, random) (default ${D.peers} and ${D.n})
+  --records L      synthetic records per run (default ${D.records}); or --data-dir/--year for a real file
+  --trace          the datagram trace in the prints (default ${D.trace})
   --verbose        print every datagram and console line (use with one seed to replay a failure)`;
 
 function main(): number {
-  let v;
+  let o;
   try {
-    v = parseArgs({
-      options: {
-        seeds: { type: 'string', default: '200' }, 'first-seed': { type: 'string', default: '1' },
-        loss: { type: 'string', default: '0.2' }, dup: { type: 'string', default: '0.05' }, reorder: { type: 'string', default: '0.1' },
-        peers: { type: 'string', default: '6' }, n: { type: 'string', default: '5' }, records: { type: 'string', default: '2000' },
-        'data-dir': { type: 'string' }, year: { type: 'string', default: '1996' }, verbose: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-    }).values;
+    o = parseSimArgs(process.argv.slice(2));
   } catch (e) {
     console.error(`sim: ${(e as Error).message}\n${USAGE}`);
     return 2;
   }
-  if (v.help) return console.log(USAGE), 0;
-  const num = (s: string, what: string): number => {
-    const x = Number(s);
-    if (!Number.isFinite(x) || x < 0) throw new Error(`${what} '${s}' is not a non-negative number`);
-    return x;
-  };
+  if (o.help) return console.log(USAGE), 0;
+  let data;
   try {
-    const seeds = num(v.seeds, '--seeds');
-    const first = num(v['first-seed'], '--first-seed');
-    const faults = { loss: num(v.loss, '--loss'), dup: num(v.dup, '--dup'), reorder: num(v.reorder, '--reorder') };
-    const year = num(v.year, '--year');
-    let data: { records: StormRecord[]; queries: number[] };
-    if (v['data-dir']) {
-      const ds = loadDatasetSync(v['data-dir'], year);
-      data = { records: ds.records, queries: year === 1996 ? [5536849, 2402920, 5539287, 55770111] : smallDataset(year, 10, 1).queries };
-    } else {
-      data = smallDataset(year, num(v.records, '--records'), 1);
-    }
-    const started = performance.now();
-    const failed: ScenarioReport[] = [];
-    let datagrams = 0;
-    let dropped = 0;
-    for (let seed = first; seed < first + seeds; seed++) {
-      const r = runScenario({ seed, faults, peers: num(v.peers, '--peers'), n: num(v.n, '--n'), year, ...data, verbose: v.verbose });
-      datagrams += r.datagrams;
-      dropped += r.dropped;
-      if (!r.ok) {
-        failed.push(r);
-        console.log(`seed ${seed} FAILED: ${r.failures.join('; ')}`);
-        console.log(`  replay: npm run sim -- --seeds 1 --first-seed ${seed} --loss ${faults.loss} --dup ${faults.dup} --reorder ${faults.reorder} --verbose`);
-      }
-    }
-    const secs = ((performance.now() - started) / 1000).toFixed(1);
-    console.log(`sim: ${seeds - failed.length}/${seeds} seeds passed (loss ${faults.loss}, dup ${faults.dup}, reorder ${faults.reorder}; ` +
-      `${data.records.length} records; ${datagrams} datagrams, ${dropped} dropped) in ${secs} s`);
-    return failed.length === 0 ? 0 : 1;
+    data = loadSimData(o);
   } catch (e) {
     console.error(`sim: ${(e as Error).message}`);
     return 2;
   }
+  const started = performance.now();
+  const failed: SeedReport[] = [];
+  const known = new Map<string, number>();
+  let datagrams = 0;
+  let dropped = 0;
+  let crashes = 0;
+  let partitions = 0;
+  let answers = 0;
+  let pristine = 0;
+  const completed = new Map<string, number>();
+  // Bounded by --seeds.
+  for (let seed = o.firstSeed; seed < o.firstSeed + o.seeds; seed++) {
+    const r = runSeed(o, seed, data);
+    datagrams += r.datagrams;
+    dropped += r.dropped;
+    crashes += r.crashes;
+    partitions += r.partitions;
+    answers += r.answers;
+    if (r.pristine) pristine += 1;
+    for (const [k, v] of r.known) known.set(k, (known.get(k) ?? 0) + v);
+    for (const [k, v] of r.completed) completed.set(k, (completed.get(k) ?? 0) + v);
+    if (o.verbose || o.seeds === 1) console.log(`seed ${seed}: digest ${r.digest}`);
+    if (!r.ok) {
+      failed.push(r);
+      console.log(`seed ${seed} FAILED: ${r.failures.join('; ')}`);
+      console.log(`  replay: npm run sim -- ${replayArgs(o, seed).join(' ')} --verbose`);
+    }
+  }
+  const secs = ((performance.now() - started) / 1000).toFixed(1);
+  const random = o.workload === 'random' ? `; ${crashes} crashes, ${partitions} partitions, ${answers} query answers checked, ${pristine} seeds undisturbed (final views compared)` : '';
+  console.log(`sim: ${o.seeds - failed.length}/${o.seeds} ${o.workload} seeds passed (loss ${o.loss}, dup ${o.dup}, reorder ${o.reorder}, latency ${o.latency}; ` +
+    `${data.records.length} records; ${datagrams} datagrams, ${dropped} dropped${random}) in ${secs} s`);
+  if (completed.size > 0) console.log(`completed: ${[...completed.entries()].map(([k, v]) => `${k} ×${v}`).join('; ')}`);
+  if (known.size > 0) console.log(`known: ${[...known.entries()].map(([k, v]) => `${k} ×${v}`).join('; ')}`);
+  return failed.length === 0 ? 0 : 1;
 }
 
 process.exitCode = main();

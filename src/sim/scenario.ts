@@ -7,7 +7,7 @@ import { eventIdOfLine, toLine } from '../data/line.js';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/codec.js';
 import type { RetryPolicy } from '../reliable/index.js';
 import { forkRandom } from './rng.js';
-import { World, type Faults, type SimPeer } from './world.js';
+import { World, type Faults, type SimPeer, type WorldOptions } from './world.js';
 
 export interface ScenarioOptions {
   seed: number;
@@ -21,6 +21,8 @@ export interface ScenarioOptions {
   queries: number[];
   retry?: RetryPolicy;
   verbose?: boolean;
+  /** More world options: latency, a digest of the run, where verbose lines go. */
+  world?: Pick<WorldOptions, 'latency' | 'digest' | 'echo' | 'trace' | 'makePeerCore'>;
 }
 
 export interface ScenarioReport {
@@ -32,6 +34,8 @@ export interface ScenarioReport {
   datagrams: number;
   dropped: number;
   duplicated: number;
+  /** The run's digest (world option `digest`), else ''. */
+  digest: string;
 }
 
 /** Retry policy for lossy simulations: 20% loss each way needs more tries than a LAN. */
@@ -47,16 +51,18 @@ export function runScenario(opts: ScenarioOptions): ScenarioReport {
     peer: { retry: opts.retry ?? LOSSY_RETRY, maxPayload: DEFAULT_MAX_PAYLOAD, window: 16, queryTimeoutMs: 5 * 60_000 },
     datasets: new Map<number, LineDataset>([[opts.year, { year: opts.year, lines: opts.records.map(toLine), source: 'simulation' }]]),
     ...(opts.verbose ? { verbose: true } : {}),
+    ...opts.world,
   });
   const run = new Run(world, opts);
-  const report: ScenarioReport = { seed: opts.seed, ok: true, failures: [], steps: 0, virtualMs: 0, datagrams: 0, dropped: 0, duplicated: 0 };
+  const report: ScenarioReport = { seed: opts.seed, ok: true, failures: [], steps: 0, virtualMs: 0, datagrams: 0, dropped: 0, duplicated: 0, digest: '' };
   try {
     run.full();
   } catch (e) {
     report.ok = false;
     report.failures.push(e instanceof Failure ? e.message : `crash: ${(e as Error).stack ?? String(e)}`);
   }
-  Object.assign(report, { steps: run.steps, virtualMs: Math.round(world.now), datagrams: world.datagrams, dropped: world.dropped, duplicated: world.duplicated });
+  Object.assign(report, { steps: run.steps, virtualMs: Math.round(world.now), datagrams: world.datagrams, dropped: world.dropped, duplicated: world.duplicated,
+    digest: opts.world?.digest ? world.digest() : '' });
   return report;
 }
 
@@ -172,7 +178,7 @@ class Run {
     const lines = this.world.peer(leaderName).prints;
     const out: number[] = [];
     for (let i = 0; i < n; i++) {
-      const re = new RegExp(`^node ${i} \\w+: (\\d+) records$`);
+      const re = new RegExp(`^node ${i} \\w+: (\\d+) records?$`);
       const line = [...lines].reverse().find((l) => re.test(l));
       out.push(line ? Number(re.exec(line)![1]) : -1);
     }

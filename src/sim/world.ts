@@ -1,101 +1,169 @@
 // A deterministic world for the real cores: one manager and many peers on an in-memory network
 // with a virtual clock and a seeded random source that drops, duplicates, delays and reorders
-// datagrams. Every datagram is encoded and decoded exactly as on a socket, so the codec and the
-// payload limit are exercised too. Nothing here is a second implementation of the protocol.
-import { ManagerCore, type ManagerConfig, type ManagerEffect } from '../manager/core.js';
-import { PeerCore, type PeerConfig, type PeerEffect } from '../peer/core.js';
-import { Wire } from '../protocol/wire.js';
+// datagrams, cuts partitions, and crashes and restarts processes. Every process runs its core
+// through the same effect interpreter as the programs (runtime/interpreter.ts); only the port is
+// simulated. Nothing here is a second implementation of the protocol.
+import { createHash, type Hash } from 'node:crypto';
+import { ManagerCore, type ManagerConfig, type ManagerInput } from '../manager/core.js';
+import { PeerCore, type PeerConfig, type PeerEnv, type PeerInput } from '../peer/core.js';
 import type { LineDataset } from '../data/record.js';
 import { addrKey, type Addr } from '../reliable/index.js';
+import { Interpreter, type Port, type Socket } from '../runtime/interpreter.js';
+import type { Loaded } from '../runtime/effects.js';
+import type { TraceMode } from '../net/usage.js';
 import { EventHeap } from './heap.js';
 import { forkRandom } from './rng.js';
+import { Network, type Faults, type Latency } from './network.js';
 
-export interface Faults {
-  loss: number;
-  dup: number;
-  reorder: number;
-}
+export type { Faults, Latency } from './network.js';
 
 export interface WorldOptions {
   seed: number;
   faults: Faults;
+  /** Datagram travel times (default `lan`: 0.2–0.4 ms). */
+  latency?: Latency;
   manager: ManagerConfig;
   peer: PeerConfig;
   datasets: Map<number, LineDataset>;
+  /** The datagram trace in every node's prints (default off). */
+  trace?: TraceMode;
   /** Echo every print and datagram, for replaying a failing seed. */
   verbose?: boolean;
+  /** Where verbose lines go (default stdout). */
+  echo?: (line: string) => void;
+  /** Keep a digest of every print and delivered datagram (digest()): costs a hash per datagram. */
+  digest?: boolean;
+  /** How a peer's core is made: a test may plug in a deliberately broken one. */
+  makePeerCore?: (manager: Addr, config: PeerConfig, env: PeerEnv) => PeerCore;
 }
 
 type Event =
-  | { at: number; seq: number; kind: 'datagram'; from: Addr; to: Addr; bytes: Buffer }
-  | { at: number; seq: number; kind: 'timer'; node: string }
+  | { at: number; seq: number; kind: 'datagram'; from: string; src: Addr; to: Addr; bytes: Buffer }
+  | { at: number; seq: number; kind: 'timer'; node: string; life: number; deadline: number }
   | { at: number; seq: number; kind: 'line'; node: string; text: string }
-  | { at: number; seq: number; kind: 'bound'; node: string }
-  | { at: number; seq: number; kind: 'loaded'; node: string; year: number };
+  | { at: number; seq: number; kind: 'call'; node: string | null; life: number; run: () => void };
 
-export interface SimPeer {
+/** What every simulated process has: its prints, its life (a restart starts a new one), its timer. */
+interface Proc {
   name: string;
+  prints: string[];
+  /** null while running; the exit code once it exited, -9 once killed. */
+  exitCode: number | null;
+  armed: number | undefined;
+  /** Incremented by each crash and restart: events of an earlier life are dropped. */
+  life: number;
+  interp: Interpreter<PeerInput> | Interpreter<ManagerInput>;
+}
+
+export interface SimPeer extends Proc {
   core: PeerCore;
   m: Addr;
   p: Addr;
-  prints: string[];
-  exitCode: number | null;
-  armed: number | undefined;
+  interp: Interpreter<PeerInput>;
+  datasets: Map<number, LineDataset>;
+}
+
+interface SimManager extends Proc {
+  core: ManagerCore;
+  interp: Interpreter<ManagerInput>;
 }
 
 export const MANAGER_ADDR: Addr = { ip: '127.0.0.1', port: 4000 };
-const BASE_DELAY_MS = 0.2;
-const REORDER_DELAY_MS = 20;
-/** Virtual time a peer takes to read a year's file. */
-const LOAD_DELAY_MS = 1;
+/** Simulated time to read a year's data: 1–50 ms. */
+const LOAD_MS = [1, 50] as const;
 
 export class World {
   now = 0;
-  readonly manager: ManagerCore;
-  readonly managerPrints: string[] = [];
   readonly peers = new Map<string, SimPeer>();
   datagrams = 0;
   dropped = 0;
   duplicated = 0;
-  private managerArmed: number | undefined;
+  /** Datagrams lost to a partition. */
+  cut = 0;
+  readonly network: Network;
+  private readonly mgr: SimManager;
   private readonly queue = new EventHeap<Event>();
   private seq = 0;
-  private readonly endpoints = new Map<string, { node: string; via: 'm' | 'p' | 'manager' }>();
-  private readonly netRandom: () => number;
-  private readonly wires = new Map<string, Wire>();
-  private readonly peerData = new Map<string, Map<number, LineDataset>>();
+  private readonly endpoints = new Map<string, { node: string; socket: Socket }>();
+  private readonly loadRandom: () => number;
+  private readonly hash: Hash | null;
+  /** Called after every event (the checker watches the manager's state through it). */
+  onEvent: (() => void) | null = null;
+  /** Called with every line a process prints, as it is printed. */
+  onPrint: ((node: string, text: string) => void) | null = null;
 
   constructor(private readonly opts: WorldOptions) {
-    this.netRandom = forkRandom(opts.seed, 'network');
-    this.manager = new ManagerCore(opts.manager, { random: forkRandom(opts.seed, 'manager') });
-    this.endpoints.set(addrKey(MANAGER_ADDR), { node: 'manager', via: 'manager' });
+    this.network = new Network(opts.faults, opts.latency ?? 'lan', forkRandom(opts.seed, 'network'), forkRandom(opts.seed, 'links'));
+    this.loadRandom = forkRandom(opts.seed, 'load');
+    this.hash = opts.digest ? createHash('sha256') : null;
+    // core and interp are filled in by startManager (and again by each restart).
+    this.mgr = { name: 'manager', prints: [], exitCode: null, armed: undefined, life: 0 } as unknown as SimManager;
+    this.startManager();
+  }
+
+  /** The manager's current core (a new one after a restart). */
+  get manager(): ManagerCore {
+    return this.mgr.core;
+  }
+
+  get managerPrints(): string[] {
+    return this.mgr.prints;
+  }
+
+  get managerAlive(): boolean {
+    return this.mgr.exitCode === null;
   }
 
   /** A peer; `datasets` overrides the world's (e.g. a peer whose data directory lacks the file). */
   addPeer(name: string, mport: number, pport: number, datasets = this.opts.datasets): SimPeer {
-    const core = new PeerCore(MANAGER_ADDR, this.opts.peer, { random: forkRandom(this.opts.seed, `peer:${name}`) });
-    this.peerData.set(name, datasets);
-    const peer: SimPeer = { name, core, m: { ip: '127.0.0.1', port: mport }, p: { ip: '127.0.0.1', port: pport }, prints: [], exitCode: null, armed: undefined };
+    // core and interp are filled in by startPeer (and again by each restart).
+    const peer = { name, m: { ip: '127.0.0.1', port: mport }, p: { ip: '127.0.0.1', port: pport }, prints: [], exitCode: null, armed: undefined, life: 0, datasets } as unknown as SimPeer;
     this.peers.set(name, peer);
+    this.startPeer(peer);
     return peer;
   }
 
-  /** The process dies: its sockets vanish and it never runs again (exit code -9, as for SIGKILL). */
+  /** The process dies: its sockets vanish and it does not run again unless restarted (exit code -9, as for SIGKILL). */
   kill(name: string): void {
-    const peer = this.peer(name);
-    peer.exitCode = -9;
-    this.unbind(peer);
+    const proc = this.proc(name);
+    if (this.opts.verbose) this.echo(`${this.stamp()} [${name}] *** killed`);
+    proc.exitCode = -9;
+    proc.life += 1;
+    proc.armed = undefined;
+    this.unbind(name);
+  }
+
+  /** A fresh process under the same name, address and ports: a new core that knows nothing. */
+  restart(name: string): void {
+    const proc = this.proc(name);
+    if (proc.exitCode === null) this.kill(name);
+    if (this.opts.verbose) this.echo(`${this.stamp()} [${name}] *** restarted`);
+    proc.exitCode = null;
+    proc.life += 1;
+    proc.armed = undefined;
+    if (name === 'manager') this.startManager();
+    else this.startPeer(proc as SimPeer);
+  }
+
+  isAlive(name: string): boolean {
+    return this.proc(name).exitCode === null;
   }
 
   /** A person types a line into a peer's (or the manager's) console. */
   type(node: string, text: string): void {
-    if (this.opts.verbose) console.log(`${this.now.toFixed(1).padStart(9)} [${node}] > ${text}`);
+    if (this.opts.verbose) this.echo(`${this.stamp()} [${node}] > ${text}`);
     this.schedule({ at: this.now, seq: 0, kind: 'line', node, text });
+  }
+
+  /** Run `run` at now + ms (a fault's end, a restart): in order with everything else. */
+  after(ms: number, run: () => void): void {
+    this.schedule({ at: this.now + ms, seq: 0, kind: 'call', node: null, life: 0, run });
   }
 
   /** Run events until `done()` holds; false if the event or time bound is hit first. */
   runUntil(done: () => boolean, maxMs = 600_000, maxEvents = 5_000_000): boolean {
     const deadline = this.now + maxMs;
+    // Bounded twice: by the number of events and by virtual time.
     for (let i = 0; i < maxEvents; i++) {
       if (done()) return true;
       const ev = this.queue.pop();
@@ -106,6 +174,7 @@ export class World {
       }
       this.now = Math.max(this.now, ev.at);
       this.dispatch(ev);
+      this.onEvent?.();
     }
     return done();
   }
@@ -117,111 +186,153 @@ export class World {
     this.now = Math.max(this.now, until);
   }
 
+  /** A digest of every print and every delivered datagram so far: equal digests, equal runs. */
+  digest(): string {
+    if (!this.hash) throw new Error('sim: this world keeps no digest (WorldOptions.digest)');
+    return this.hash.copy().digest('hex').slice(0, 16);
+  }
+
+  peer(name: string): SimPeer {
+    const p = this.peers.get(name);
+    if (!p) throw new Error(`sim: no peer ${name}`);
+    return p;
+  }
+
+  private proc(name: string): Proc {
+    return name === 'manager' ? this.mgr : this.peer(name);
+  }
+
+  private startManager(): void {
+    const m = this.mgr;
+    m.core = new ManagerCore(this.opts.manager, { random: forkRandom(this.opts.seed, `manager#${m.life}`) });
+    m.interp = new Interpreter<ManagerInput>(m.core, this.port(m), this.interpreterOptions());
+    const key = addrKey(MANAGER_ADDR);
+    const holder = this.endpoints.get(key);
+    // A peer that registered the manager's own port (a typo) keeps it: the manager cannot bind.
+    if (holder && holder.node !== 'manager') throw new Error(`sim: the manager cannot bind ${key}: ${holder.node} holds it`);
+    this.endpoints.set(key, { node: 'manager', socket: 'manager' });
+  }
+
+  private startPeer(peer: SimPeer): void {
+    const env: PeerEnv = { random: forkRandom(this.opts.seed, `peer:${peer.name}#${peer.life}`) };
+    peer.core = this.opts.makePeerCore ? this.opts.makePeerCore(MANAGER_ADDR, this.opts.peer, env) : new PeerCore(MANAGER_ADDR, this.opts.peer, env);
+    peer.interp = new Interpreter<PeerInput>(peer.core, this.port(peer), this.interpreterOptions());
+  }
+
+  private interpreterOptions(): { trace: TraceMode; maxPayload: number; guard: false } {
+    // No guard: in the simulation a core exception fails the seed.
+    return { trace: this.opts.trace ?? 'off', maxPayload: this.opts.peer.maxPayload, guard: false };
+  }
+
+  /** The simulated I/O of one process life. */
+  private port(proc: Proc): Port {
+    const life = proc.life;
+    const later = (ms: number, run: () => void): void => this.schedule({ at: this.now + ms, seq: 0, kind: 'call', node: proc.name, life, run });
+    return {
+      now: () => this.now,
+      transmit: (socket, to, bytes) => this.transmit(proc.name, socket, to, bytes),
+      print: (text) => this.log(proc, text),
+      bind: (ip, mport, pport) => {
+        const problem = this.bind(proc as SimPeer, ip, mport, pport);
+        later(0, () => (proc as SimPeer).interp.input(problem === null ? { kind: 'bound' } : { kind: 'bind-failed', error: problem }));
+      },
+      unbind: () => this.unbind(proc.name),
+      load: (year, deliver) => {
+        const data = (proc as SimPeer).datasets?.get(year) ?? `details-${year}.csv is not in the data directory`;
+        const loaded: Loaded = { kind: 'loaded', year, data };
+        later(LOAD_MS[0] + this.loadRandom() * (LOAD_MS[1] - LOAD_MS[0]), () => deliver(loaded));
+      },
+      processLine: () => null,
+      exit: (code) => {
+        proc.exitCode = code;
+        proc.life += 1;
+        this.unbind(proc.name);
+      },
+      arm: (deadline) => {
+        if (deadline === undefined || deadline === proc.armed) return;
+        proc.armed = deadline;
+        this.schedule({ at: Math.max(deadline, this.now), seq: 0, kind: 'timer', node: proc.name, life, deadline });
+      },
+    };
+  }
+
   private dispatch(ev: Event): void {
     switch (ev.kind) {
-      case 'datagram': return this.deliver(ev.from, ev.to, ev.bytes);
-      case 'line':
-        if (ev.node === 'manager') return this.applyManager(this.manager.handle(this.now, { kind: 'line', text: ev.text }));
-        return this.applyPeer(this.peer(ev.node), this.peer(ev.node).core.handle(this.now, { kind: 'line', text: ev.text }));
-      case 'bound': if (this.peer(ev.node).exitCode !== null) return;
-        return this.applyPeer(this.peer(ev.node), this.peer(ev.node).core.handle(this.now, { kind: 'bound' }));
-      case 'timer': return this.fireTimer(ev.node, ev.at);
-      case 'loaded': {
-        const peer = this.peer(ev.node);
-        if (peer.exitCode !== null) return;
-        const data = this.peerData.get(ev.node)?.get(ev.year) ?? `details-${ev.year}.csv is not in the data directory`;
-        return this.applyPeer(peer, peer.core.handle(this.now, { kind: 'loaded', year: ev.year, data }));
+      case 'datagram': return this.deliver(ev);
+      case 'line': {
+        const proc = this.proc(ev.node);
+        // Typed into a dead process: nobody reads it.
+        if (proc.exitCode === null) proc.interp.input({ kind: 'line', text: ev.text });
+        return;
       }
+      case 'timer': {
+        const proc = this.proc(ev.node);
+        // Only the latest arming fires: an earlier one was superseded (the core asks again after each input).
+        if (proc.life !== ev.life || proc.armed !== ev.deadline || proc.exitCode !== null) return;
+        proc.armed = undefined;
+        return proc.interp.timeout();
+      }
+      case 'call':
+        if (ev.node !== null) {
+          const proc = this.proc(ev.node);
+          if (proc.life !== ev.life || proc.exitCode !== null) return; // meant for an earlier life
+        }
+        return ev.run();
     }
   }
 
-  private fireTimer(node: string, at: number): void {
+  private deliver(ev: Extract<Event, { kind: 'datagram' }>): void {
+    const ep = this.endpoints.get(addrKey(ev.to));
+    if (!ep) return; // nobody listens there: UDP drops it
+    if (this.network.cut(ev.from, ep.node)) {
+      this.cut += 1;
+      return;
+    }
+    this.hash?.update(`${this.now}|${addrKey(ev.src)}>${addrKey(ev.to)}|`).update(ev.bytes);
+    if (this.opts.verbose) this.echo(`${this.stamp()} ${addrKey(ev.src)} → ${ep.node}: ${ev.bytes.toString('utf8').slice(0, 160)}`);
+    const proc = this.proc(ep.node);
+    if (proc.exitCode !== null) return;
+    proc.interp.receive(ep.socket, ev.src, ev.bytes);
+  }
+
+  /** Take the two addresses, or say why not (another process holds one), as bind(2) would. */
+  private bind(peer: SimPeer, ip: string, mport: number, pport: number): string | null {
+    const m = { ip, port: mport };
+    const p = { ip, port: pport };
+    for (const a of [m, p]) {
+      const holder = this.endpoints.get(addrKey(a));
+      if (holder && holder.node !== peer.name) return `${a.ip}:${a.port} is already in use (EADDRINUSE)`;
+    }
+    this.unbind(peer.name);
+    peer.m = m;
+    peer.p = p;
+    this.endpoints.set(addrKey(m), { node: peer.name, socket: 'm' });
+    this.endpoints.set(addrKey(p), { node: peer.name, socket: 'p' });
+    return null;
+  }
+
+  private unbind(node: string): void {
     if (node === 'manager') {
-      if (this.managerArmed !== at) return;
-      this.managerArmed = undefined;
-      return this.applyManager(this.manager.onTimeout(this.now));
+      this.endpoints.delete(addrKey(MANAGER_ADDR));
+      return;
     }
     const peer = this.peer(node);
-    if (peer.armed !== at || peer.exitCode !== null) return;
-    peer.armed = undefined;
-    this.applyPeer(peer, peer.core.onTimeout(this.now));
-  }
-
-  private deliver(from: Addr, to: Addr, bytes: Buffer): void {
-    const ep = this.endpoints.get(addrKey(to));
-    if (!ep) return;
-    const decoded = this.wireOf(ep.node).receive(from, bytes);
-    if (decoded.ok === 'partial') return;
-    if (!decoded.ok) throw new Error(`sim: a core sent an undecodable datagram to ${addrKey(to)}: ${decoded.reason}`);
-    if (this.opts.verbose) console.log(`${this.now.toFixed(1).padStart(9)} ${addrKey(from)} → ${ep.node}: ${bytes.toString('utf8').slice(0, 160)}`);
-    if (ep.via === 'manager') return this.applyManager(this.manager.handle(this.now, { kind: 'datagram', from, msg: decoded.msg }));
-    const peer = this.peer(ep.node);
-    if (peer.exitCode !== null) return;
-    this.applyPeer(peer, peer.core.handle(this.now, { kind: 'datagram', via: ep.via, from, msg: decoded.msg }));
-  }
-
-  private applyManager(effects: ManagerEffect[]): void {
-    for (const e of effects) {
-      if (e.kind === 'send') for (const b of this.wireOf('manager').datagrams(e.msg)) this.transmit(MANAGER_ADDR, e.to, b);
-      else if (e.kind === 'print') this.log('manager', this.managerPrints, e.text);
-    }
-    const d = this.manager.nextDeadline();
-    if (d !== undefined && d !== this.managerArmed) {
-      this.managerArmed = d;
-      this.schedule({ at: Math.max(d, this.now), seq: 0, kind: 'timer', node: 'manager' });
-    }
-  }
-
-  private applyPeer(peer: SimPeer, effects: PeerEffect[]): void {
-    for (const e of effects) {
-      switch (e.kind) {
-        case 'send': for (const b of this.wireOf(peer.name).datagrams(e.msg)) this.transmit(e.via === 'm' ? peer.m : peer.p, e.to, b); break;
-        case 'print': this.log(peer.name, peer.prints, e.text); break;
-        case 'bind': this.bind(peer, e.mport, e.pport); break;
-        case 'unbind': this.unbind(peer); break;
-        case 'load': this.schedule({ at: this.now + LOAD_DELAY_MS, seq: 0, kind: 'loaded', node: peer.name, year: e.year }); break;
-        case 'note': case 'process-status': break;
-        case 'exit': peer.exitCode = e.code; this.unbind(peer); return;
-      }
-    }
-    const d = peer.core.nextDeadline();
-    if (d !== undefined && d !== peer.armed) {
-      peer.armed = d;
-      this.schedule({ at: Math.max(d, this.now), seq: 0, kind: 'timer', node: peer.name });
-    }
-  }
-
-  private bind(peer: SimPeer, mport: number, pport: number): void {
-    peer.m = { ip: '127.0.0.1', port: mport };
-    peer.p = { ip: '127.0.0.1', port: pport };
-    this.endpoints.set(addrKey(peer.m), { node: peer.name, via: 'm' });
-    this.endpoints.set(addrKey(peer.p), { node: peer.name, via: 'p' });
-    this.schedule({ at: this.now, seq: 0, kind: 'bound', node: peer.name });
-  }
-
-  private unbind(peer: SimPeer): void {
-    this.endpoints.delete(addrKey(peer.m));
-    this.endpoints.delete(addrKey(peer.p));
+    for (const a of [peer.m, peer.p]) if (this.endpoints.get(addrKey(a))?.node === node) this.endpoints.delete(addrKey(a));
   }
 
   /** The faulty network: each datagram may be lost, duplicated, or held back so others overtake it. */
-  private transmit(from: Addr, to: Addr, bytes: Buffer): void {
+  private transmit(node: string, socket: Socket, to: Addr, bytes: Buffer): void {
     if (bytes.length > this.opts.peer.maxPayload) {
       // Only a single record larger than the budget may exceed it, and the sim data has none.
       throw new Error(`sim: datagram of ${bytes.length} bytes exceeds the maximum payload ${this.opts.peer.maxPayload}`);
     }
+    const src = socket === 'manager' ? MANAGER_ADDR : socket === 'm' ? this.peer(node).m : this.peer(node).p;
     this.datagrams += 1;
-    const f = this.opts.faults;
-    const copies = this.netRandom() < f.dup ? 2 : 1;
-    if (copies === 2) this.duplicated += 1;
-    for (let c = 0; c < copies; c++) {
-      if (this.netRandom() < f.loss) {
-        this.dropped += 1;
-        continue;
-      }
-      const extra = this.netRandom() < f.reorder ? this.netRandom() * REORDER_DELAY_MS : 0;
-      this.schedule({ at: this.now + BASE_DELAY_MS + this.netRandom() * BASE_DELAY_MS + extra, seq: 0, kind: 'datagram', from, to, bytes });
-    }
+    const dest = this.endpoints.get(addrKey(to))?.node ?? addrKey(to);
+    const { delays, lost, duplicated } = this.network.delays(node, dest);
+    this.dropped += lost;
+    if (duplicated) this.duplicated += 1;
+    for (const d of delays) this.schedule({ at: this.now + d, seq: 0, kind: 'datagram', from: node, src, to, bytes });
   }
 
   private schedule(ev: Event): void {
@@ -229,21 +340,19 @@ export class World {
     this.queue.push(ev);
   }
 
-  private log(node: string, into: string[], text: string): void {
-    into.push(text);
-    if (this.opts.verbose) console.log(`${this.now.toFixed(1).padStart(9)} [${node}] ${text}`);
+  private log(proc: Proc, text: string): void {
+    proc.prints.push(text);
+    this.hash?.update(`${this.now}|${proc.name}|${text}\n`);
+    if (this.opts.verbose) this.echo(`${this.stamp()} [${proc.name}] ${text}`);
+    this.onPrint?.(proc.name, text);
   }
 
-  /** Each node has its own fragmenter and reassembler, as each process does. */
-  private wireOf(node: string): Wire {
-    let w = this.wires.get(node);
-    if (!w) this.wires.set(node, (w = new Wire(this.opts.peer.maxPayload)));
-    return w;
+  private echo(line: string): void {
+    if (this.opts.echo) this.opts.echo(line);
+    else console.log(line);
   }
 
-  peer(name: string): SimPeer {
-    const p = this.peers.get(name);
-    if (!p) throw new Error(`sim: no peer ${name}`);
-    return p;
+  private stamp(): string {
+    return this.now.toFixed(1).padStart(9);
   }
 }

@@ -137,7 +137,7 @@ export async function peerStatus(peer: DrivenProcess): Promise<string> {
 
 /** Records a peer holds, from its status line. */
 export function heldRecords(statusLine: string): number {
-  const m = /; (\d+) records held$/.exec(statusLine);
+  const m = /; (\d+) records? held$/.exec(statusLine);
   if (!m) throw new Error(`no record count in '${statusLine}'`);
   return Number(m[1]);
 }

@@ -1,0 +1,220 @@
+// The one effect interpreter (runtime/effects.ts): it hands inputs to a pure core and carries out
+// the effects the core returns, in order, then arms the timer for the core's next deadline. The
+// programs (net/peer-shell.ts, net/manager-shell.ts) and the simulation (sim/world.ts) share it
+// and differ only in the `Port` they plug in: real sockets, stdout and files, or the simulated
+// network, console and clock. Encoding, fragments, the datagram trace and rate-limited complaints
+// live here, so the simulation exercises exactly what the programs run.
+import type { Effect, Loaded, Via } from './effects.js';
+import { InvariantError } from './assert.js';
+import type { Message } from '../protocol/messages.js';
+import { Wire } from '../protocol/wire.js';
+import type { Addr } from '../reliable/index.js';
+import { Complaints } from '../console/ratelimit.js';
+import { traceLine, traced } from '../net/trace.js';
+import type { TraceMode } from '../net/usage.js';
+
+/**
+ * What the interpreter needs of a core. Method syntax on purpose: `handle` is checked
+ * bivariantly, so a core whose input type does not list `Loaded` yet (it never emits `load`)
+ * still plugs in.
+ */
+export interface Core<I> {
+  handle(now: number, input: I): readonly Effect[];
+  onTimeout(now: number): readonly Effect[];
+  nextDeadline(): number | undefined;
+  nameOf(addr: Addr): string | undefined;
+}
+
+/** The socket a datagram leaves by or came in on: a peer's m-port or p-port, or the manager's one. */
+export type Socket = Via | 'manager';
+
+/** Datagram and byte counts, for `status` (and the benchmark, which reads them from it). */
+export interface Traffic { sent: number; sentBytes: number; received: number; receivedBytes: number }
+
+/** The I/O a shell or the simulation plugs in. Nothing here calls back into the core synchronously. */
+export interface Port {
+  /** Monotonic milliseconds: the `now` every core call gets. */
+  now(): number;
+  /** One datagram out (the interpreter has traced, encoded and fragmented the message). */
+  transmit(socket: Socket, to: Addr, bytes: Buffer): void;
+  print(text: string): void;
+  /** Bind the two sockets; the answer comes later as the input `bound` or `bind-failed`. */
+  bind(ip: string, mport: number, pport: number): void;
+  unbind(): void;
+  /** Fetch the year's data and call `deliver` later (another tick, or simulated latency): never now. */
+  load(year: number, deliver: (loaded: Loaded) => void): void;
+  /** The process line `status` adds after the core's lines, or null for none. */
+  processLine(traffic: Traffic): string | null;
+  exit(code: number): void;
+  /** Fire `timeout()` at this time (undefined: nothing is due). Called after every input. */
+  arm(deadline: number | undefined): void;
+  /** After every input's effects: e.g. back-pressure on the console. */
+  settled?(): void;
+}
+
+export interface InterpreterOptions {
+  trace: TraceMode;
+  /** Largest datagram; bigger messages travel as fragments (protocol/wire.ts). */
+  maxPayload: number;
+  /**
+   * The programs guard: a core exception is reported in one line and the event dropped, so a
+   * bug cannot kill a process holding part of a DHT. The simulation does not: an exception (an
+   * InvariantError above all) propagates and fails the seed.
+   */
+  guard: boolean;
+}
+
+/** Names kept for the trace after the core forgot them (a deregistered peer's answer is still named). */
+const MAX_NAMES = 4096;
+
+export class Interpreter<I extends { kind: string }> {
+  readonly traffic: Traffic = { sent: 0, sentBytes: 0, received: 0, receivedBytes: 0 };
+  private readonly wire: Wire;
+  private readonly complaints = new Complaints();
+  private readonly names = new Map<string, string>();
+  private exited = false;
+  /** True while effects are carried out: a `load` answered now would re-enter the core. */
+  private applying = false;
+
+  constructor(readonly core: Core<I | Loaded>, private readonly port: Port, private readonly options: InterpreterOptions) {
+    this.wire = new Wire(options.maxPayload);
+  }
+
+  /** The core asked to exit: the process is gone, every later input is ignored. */
+  get isExited(): boolean {
+    return this.exited;
+  }
+
+  /** A console line, a bind result or loaded data. */
+  input(input: I | Loaded): void {
+    if (this.exited) return;
+    const what = input.kind === 'line' ? 'a console line' : input.kind;
+    this.apply(this.step(what, () => this.core.handle(this.port.now(), input)));
+  }
+
+  timeout(): void {
+    if (this.exited) return;
+    this.apply(this.step('a timeout', () => this.core.onTimeout(this.port.now())));
+  }
+
+  /**
+   * A datagram on one of the sockets: reassembled and decoded, handed to the core, traced, and
+   * its effects carried out. The trace line is made after the core has seen the message, so a
+   * sender it introduces (set-id, join) is named, but printed before its effects.
+   */
+  receive(socket: Socket, from: Addr, bytes: Buffer): void {
+    if (this.exited) return;
+    this.traffic.received += 1;
+    this.traffic.receivedBytes += bytes.length;
+    const decoded = this.wire.receive(from, bytes);
+    if (decoded.ok === 'partial') return;
+    if (!decoded.ok) {
+      return this.complain(`bad:${from.ip}:${from.port}`, `bad datagram from ${from.ip}:${from.port}: ${decoded.reason}`);
+    }
+    const msg = decoded.msg;
+    // Both cores take {kind:'datagram', from, msg}; the peer also the socket it came in on.
+    const input = (socket === 'manager' ? { kind: 'datagram', from, msg } : { kind: 'datagram', via: socket, from, msg }) as unknown as I;
+    const effects = this.step(`a ${msg.t} datagram`, () => this.core.handle(this.port.now(), input));
+    const note = effects.find((e): e is Extract<Effect, { kind: 'note' }> => e.kind === 'note')?.verdict;
+    if (traced(this.options.trace, msg)) {
+      const name = this.name(from);
+      const line = traceLine('received', name, from, msg, 1, note);
+      // Datagrams from strangers, or that the core ignored, must not flood the summary trace:
+      // they are counted like complaints.
+      if ((name === undefined || note === 'ignored') && this.options.trace === 'summary') this.complain(`stranger:${msg.t}`, line);
+      else this.port.print(line);
+    }
+    this.apply(effects);
+  }
+
+  /** A rate-limited line: the first of a kind is printed, the rest within a second counted. */
+  complain(kind: string, text: string): void {
+    const line = this.complaints.note(this.port.now(), kind, text);
+    if (line) this.port.print(line);
+  }
+
+  private step(what: string, run: () => readonly Effect[]): readonly Effect[] {
+    if (!this.options.guard) return run();
+    try {
+      return run();
+    } catch (err) {
+      const text = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      this.complain(`internal:${what}`, `internal error while handling ${what}: ${text} (the event was dropped; the process keeps running)`);
+      return [];
+    }
+  }
+
+  private apply(effects: readonly Effect[]): void {
+    this.applying = true;
+    try {
+      // Bounded by the core's list; an exit ends it early (the process is gone).
+      for (const e of effects) {
+        if (this.exited) return;
+        switch (e.kind) {
+          case 'send': this.send(e.via ?? 'manager', e.to, e.msg, e.attempt); break;
+          case 'print': this.port.print(e.text); break;
+          case 'note': break; // read by receive() for the trace line
+          case 'bind': this.port.bind(e.ip, e.mport, e.pport); break;
+          case 'unbind': this.port.unbind(); break;
+          case 'load': this.port.load(e.year, (loaded) => this.loaded(loaded)); break;
+          case 'process-status': {
+            const line = this.port.processLine(this.traffic);
+            if (line !== null) this.port.print(line);
+            break;
+          }
+          case 'exit':
+            this.exited = true;
+            this.port.exit(e.code);
+            return;
+          default: {
+            const never: never = e;
+            throw new InvariantError(`unknown effect ${JSON.stringify(never)}`);
+          }
+        }
+      }
+    } finally {
+      this.applying = false;
+    }
+    this.port.arm(this.core.nextDeadline());
+    this.port.settled?.();
+  }
+
+  private loaded(loaded: Loaded): void {
+    // The contract of `load`: the answer is a later input, never a call inside the handler.
+    if (this.applying) throw new InvariantError(`the port answered load ${loaded.year} inside the handler`);
+    this.input(loaded);
+  }
+
+  private send(socket: Socket, to: Addr, msg: Message, attempt: number): void {
+    if (traced(this.options.trace, msg)) {
+      const name = this.name(to);
+      const line = traceLine('sent', name, to, msg, attempt);
+      // Answers to strangers (refused impostor commands) are counted, not each traced, in summary mode.
+      if (name === undefined && this.options.trace === 'summary') this.complain(`stranger-out:${msg.t}`, line);
+      else this.port.print(line);
+    }
+    let datagrams: Buffer[];
+    try {
+      datagrams = this.wire.datagrams(msg);
+    } catch (err) {
+      if (!this.options.guard) throw err;
+      // Too large even in fragments: refuse this one message, keep the process.
+      return this.complain(`too-large:${msg.t}`, `cannot send ${msg.t} to ${to.ip}:${to.port}: ${(err as Error).message}`);
+    }
+    for (const bytes of datagrams) {
+      this.traffic.sent += 1;
+      this.traffic.sentBytes += bytes.length;
+      this.port.transmit(socket, to, bytes);
+    }
+  }
+
+  /** The core's name for an address, or the last name it had. */
+  private name(addr: Addr): string | undefined {
+    const key = `${addr.ip}:${addr.port}`;
+    const known = this.core.nameOf(addr);
+    if (known === undefined) return this.names.get(key);
+    if (this.names.size >= MAX_NAMES) this.names.clear(); // bounded: only a trace nicety
+    this.names.set(key, known);
+    return known;
+  }
+}

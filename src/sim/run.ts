@@ -1,0 +1,166 @@
+// One simulated seed, whichever the workload: the fixed SPEC §6 script or the random one with
+// crashes and partitions. The options round-trip through the command line: `replayArgs` gives
+// the arguments that run exactly the same seed again (same prints, same datagrams, same digest).
+import { parseArgs } from 'node:util';
+import { toLine } from '../data/line.js';
+import { eventIdOf, type LineDataset, type StormRecord } from '../data/record.js';
+import { loadDatasetSync } from '../data/loader.js';
+import { DEFAULT_MAX_PAYLOAD } from '../protocol/codec.js';
+import type { RetryPolicy } from '../reliable/index.js';
+import { InvariantError } from '../runtime/assert.js';
+import { TRACE_MODES, type TraceMode } from '../net/usage.js';
+import { forkRandom } from './rng.js';
+import { LATENCIES, type Latency } from './network.js';
+import { runScenario, smallDataset } from './scenario.js';
+import { World, type WorldOptions } from './world.js';
+import { Checker, CheckFailure } from './checker.js';
+import { Nemesis } from './faults.js';
+import { RandomWorkload } from './workload.js';
+
+export type Workload = 'script' | 'random';
+
+export interface SimOptions {
+  workload: Workload;
+  seeds: number;
+  firstSeed: number;
+  steps: number;
+  loss: number;
+  dup: number;
+  reorder: number;
+  latency: Latency;
+  crash: number;
+  partition: number;
+  peers: number;
+  n: number;
+  records: number;
+  dataDir: string | undefined;
+  year: number;
+  trace: TraceMode;
+  verbose: boolean;
+}
+
+export const DEFAULTS: SimOptions = {
+  workload: 'script', seeds: 200, firstSeed: 1, steps: 80, loss: 0.2, dup: 0.05, reorder: 0.1, latency: 'lan',
+  crash: 0.02, partition: 0.02, peers: 6, n: 5, records: 2000, dataDir: undefined, year: 1996, trace: 'off', verbose: false,
+};
+
+/** Retries for the random workload: fast enough that a crashed or cut-off peer is given up on in seconds. */
+const RANDOM_RETRY: RetryPolicy = { rtoMs: 50, minRtoMs: 20, maxRtoMs: 400, maxTries: 20 };
+
+const NUMBERS = ['seeds', 'first-seed', 'steps', 'loss', 'dup', 'reorder', 'crash', 'partition', 'peers', 'n', 'records', 'year'] as const;
+const PROBABILITY = new Set(['loss', 'dup', 'reorder', 'crash', 'partition']);
+
+/** The options from command-line arguments; an Error with a one-line message if one is bad. */
+export function parseSimArgs(args: string[]): SimOptions & { help: boolean } {
+  const { values } = parseArgs({
+    args,
+    options: {
+      workload: { type: 'string' }, latency: { type: 'string' }, trace: { type: 'string' }, 'data-dir': { type: 'string' },
+      ...Object.fromEntries(NUMBERS.map((k) => [k, { type: 'string' as const }])),
+      verbose: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
+    },
+  });
+  const v = values as Record<string, string | boolean | undefined>;
+  const o: SimOptions = { ...DEFAULTS, verbose: v['verbose'] === true };
+  const key = (k: (typeof NUMBERS)[number]): keyof SimOptions => (k === 'first-seed' ? 'firstSeed' : k);
+  for (const k of NUMBERS) {
+    const text = v[k] as string | undefined;
+    if (text === undefined) continue;
+    const x = Number(text);
+    if (text.trim() === '' || !Number.isFinite(x) || x < 0) throw new Error(`--${k} '${text}' is not a non-negative number`);
+    if (PROBABILITY.has(k) && x > 1) throw new Error(`--${k} ${text} is not a probability from 0 to 1`);
+    if (!PROBABILITY.has(k) && !Number.isInteger(x)) throw new Error(`--${k} ${text} is not a whole number`);
+    (o as unknown as Record<string, number>)[key(k)] = x;
+  }
+  const oneOf = <T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T => {
+    if (value === undefined) return fallback;
+    if (!(allowed as readonly unknown[]).includes(value)) throw new Error(`--${name} must be one of ${allowed.join(', ')}, got '${String(value)}'`);
+    return value as T;
+  };
+  o.workload = oneOf<Workload>('workload', v['workload'], ['script', 'random'], DEFAULTS.workload);
+  o.latency = oneOf('latency', v['latency'], LATENCIES, DEFAULTS.latency);
+  o.trace = oneOf('trace', v['trace'], TRACE_MODES, DEFAULTS.trace);
+  o.dataDir = v['data-dir'] as string | undefined;
+  return { ...o, help: v['help'] === true };
+}
+
+/** The arguments that replay one seed exactly: every option, spelled out. */
+export function replayArgs(o: SimOptions, seed: number): string[] {
+  const args = ['--workload', o.workload, '--seeds', '1', '--first-seed', String(seed), '--steps', String(o.steps),
+    '--loss', String(o.loss), '--dup', String(o.dup), '--reorder', String(o.reorder), '--latency', o.latency,
+    '--crash', String(o.crash), '--partition', String(o.partition), '--peers', String(o.peers), '--n', String(o.n),
+    '--year', String(o.year), '--trace', o.trace];
+  if (o.dataDir !== undefined) args.push('--data-dir', o.dataDir);
+  else args.push('--records', String(o.records));
+  return args;
+}
+
+export interface SimData { records: StormRecord[]; queries: number[] }
+
+export function loadSimData(o: SimOptions): SimData {
+  if (o.dataDir === undefined) return smallDataset(o.year, o.records, 1);
+  const ds = loadDatasetSync(o.dataDir, o.year);
+  const ids = ds.records.map(eventIdOf);
+  return { records: ds.records, queries: o.year === 1996 ? [5536849, 2402920, 5539287, 55770111] : [ids[0]!, Math.max(...ids) + 1] };
+}
+
+export interface SeedReport {
+  seed: number;
+  ok: boolean;
+  failures: string[];
+  /** Known weaknesses seen, by kind (random workload). */
+  known: Map<string, number>;
+  /** Operations completed (their final SUCCESS printed), by kind (random workload). */
+  completed: Map<string, number>;
+  digest: string;
+  virtualMs: number;
+  datagrams: number;
+  dropped: number;
+  crashes: number;
+  partitions: number;
+  answers: number;
+  /** Nothing crashed, quit, restarted or split: the final views were compared too. */
+  pristine: boolean;
+}
+
+/** Test hooks: a deliberately broken core, where verbose lines go. */
+export type SeedHooks = Pick<WorldOptions, 'makePeerCore' | 'echo'>;
+
+export function runSeed(o: SimOptions, seed: number, data: SimData, hooks: SeedHooks = {}): SeedReport {
+  const faults = { loss: o.loss, dup: o.dup, reorder: o.reorder };
+  if (o.workload === 'script') {
+    const r = runScenario({ seed, faults, peers: o.peers, n: o.n, year: o.year, ...data, verbose: o.verbose,
+      world: { latency: o.latency, digest: true, trace: o.trace, ...hooks } });
+    return { seed, ok: r.ok, failures: r.failures, known: new Map(), completed: new Map(), digest: r.digest, virtualMs: r.virtualMs, datagrams: r.datagrams, dropped: r.dropped, crashes: 0, partitions: 0, answers: 0, pristine: true };
+  }
+  const world = new World({
+    seed, faults, latency: o.latency, trace: o.trace, verbose: o.verbose, digest: true, ...hooks,
+    manager: { waitTimeoutMs: 10_000, retry: RANDOM_RETRY },
+    peer: { retry: RANDOM_RETRY, maxPayload: DEFAULT_MAX_PAYLOAD, window: 16, queryTimeoutMs: 5_000 },
+    datasets: new Map<number, LineDataset>([[o.year, { year: o.year, lines: data.records.map(toLine), source: 'simulation' }]]),
+  });
+  const checker = new Checker(world, data.records);
+  checker.attach();
+  const nemesis = new Nemesis(world, checker, forkRandom(seed, 'nemesis'), { crash: o.crash, partition: o.partition });
+  for (let i = 0; i < o.peers; i++) world.addPeer(`peer${i + 1}`, 5000 + 2 * i, 5001 + 2 * i);
+  const ids = [...data.records.map(eventIdOf), ...data.queries];
+  const workload = new RandomWorkload(world, checker, nemesis, forkRandom(seed, 'workload'), ids, { steps: o.steps, year: o.year, maxN: o.n });
+  const failures: string[] = [];
+  try {
+    workload.run();
+  } catch (e) {
+    failures.push(describeFailure(e));
+  }
+  return { seed, ok: failures.length === 0, failures, known: checker.known, completed: checker.completed, digest: world.digest(), virtualMs: Math.round(world.now),
+    datagrams: world.datagrams, dropped: world.dropped, crashes: nemesis.crashes, partitions: nemesis.partitions, answers: checker.answers, pristine: checker.pristine };
+}
+
+function describeFailure(e: unknown): string {
+  if (e instanceof CheckFailure) return `check: ${e.message}`;
+  if (e instanceof InvariantError) return `${e.message} (${firstFrame(e)})`;
+  return `crash: ${e instanceof Error ? e.stack ?? e.message : String(e)}`;
+}
+
+function firstFrame(e: Error): string {
+  return (e.stack ?? '').split('\n').find((l) => l.trim().startsWith('at ') && !l.includes('assert.'))?.trim().slice(3) ?? 'no stack';
+}
