@@ -224,8 +224,11 @@ export class PeerCore implements Host {
   }
 
   private onEventResult(from: Addr, m: MessageOf<'event-result'>): null {
-    if (this.op?.kind === 'query' && this.op.phase === 'walking') this.op.onResult(this, from, m);
-    return null; // a late answer to a finished query is dropped quietly
+    if (this.op?.kind === 'query' && this.op.phase === 'walking' && this.op.onResult(this, from, m)) return null;
+    // A late answer to a finished query (or a stranger's): no complaint, it is nobody's fault, but
+    // its trace line is rate-limited like one, so a flood of them cannot fill the console.
+    this.ctx.emit({ kind: 'note', verdict: 'ignored' });
+    return null;
   }
 
   private onManagerDatagram(from: Addr, msg: Message): void {

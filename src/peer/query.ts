@@ -81,8 +81,8 @@ export class QueryOp {
   }
 
   /** The answer: every field on its own labelled line, then the id-seq. Late answers are dropped. */
-  onResult(host: Host, from: Addr, m: MessageOf<'event-result'>): void {
-    if (this.walk?.qid !== m.qid) return;
+  onResult(host: Host, from: Addr, m: MessageOf<'event-result'>): boolean {
+    if (this.walk?.qid !== m.qid) return false;
     const ctx = host.ctx;
     if (m.by) ctx.known.set(addrKey(from), m.by);
     const record = m.found ? m.record : undefined;
@@ -91,6 +91,7 @@ export class QueryOp {
     ctx.print(`id-seq: ${m.idSeq.join(', ')}`);
     ctx.print(`query-dht: answered in ${elapsed(host, this.startedAt)} ms`);
     host.finish(this);
+    return true;
   }
 }
 

@@ -22,7 +22,10 @@ describe('peer: which message each state takes', () => {
     const ignored = effects.some((e) => e.kind === 'note' && e.verdict === 'ignored');
     const why = refusal(t, state);
     if (why === null) {
-      expect(ignored, `${t} in ${state} was ignored: ${prints(effects).join(' | ')}`).toBe(false);
+      expect(prints(effects).filter((l) => l.startsWith('ignored ')), `${t} in ${state} got a complaint`).toEqual([]);
+      // An event-result is taken in these states, but with no query of this peer waiting for it
+      // (as here) it is dropped, its trace line rate-limited: a flood of them cannot fill a console.
+      if (t !== 'event-result') expect(ignored, `${t} in ${state} was ignored: ${prints(effects).join(' | ')}`).toBe(false);
       return;
     }
     expect(ignored).toBe(true);
