@@ -1,18 +1,12 @@
 // The whole system in the deterministic simulation: the real cores, a faulty in-memory network,
 // the invariants of SPEC §6 checked after every step. A failure message names its seed.
 import { describe, it, expect } from 'vitest';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { DATA_LABEL, queryIds, records } from '../helpers/data.js';
 import { runScenario, smallDataset, type ScenarioOptions } from '../../src/sim/scenario.js';
 import { DEFAULT_RETRY } from '../../src/reliable/index.js';
-import { parseStormCsv } from '../../src/data/csv.js';
-import { readFileSync } from 'node:fs';
 
 const LOSSY = { loss: 0.2, dup: 0.05, reorder: 0.1 };
 const CLEAN = { loss: 0, dup: 0, reorder: 0 };
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const dataDir = process.env.DHT_TEST_DATA_DIR ?? path.resolve(repo, '../shared/data');
 
 function failures(seeds: number[], opts: Omit<ScenarioOptions, 'seed'>): string[] {
   return seeds.map((seed) => runScenario({ ...opts, seed })).filter((r) => !r.ok).map((r) => `seed ${r.seed}: ${r.failures.join('; ')}`);
@@ -55,11 +49,11 @@ describe('simulation of the full scenario', () => {
     expect(r.failures[0]).toMatch(/^step \d+/);
   });
 
-  it.skipIf(!existsSync(path.join(dataDir, 'details-1996.csv')))('the real 1996 file, clean and lossy, gives the reference answers', () => {
-    const records = parseStormCsv(readFileSync(path.join(dataDir, 'details-1996.csv'), 'utf8'));
-    const queries = [5536849, 2402920, 5539287, 55770111];
+  it(`the 1996 file of the test data (${DATA_LABEL}), clean and lossy, gives the reference answers`, () => {
+    const queries = queryIds();
+    const data = records(1996);
     for (const faults of [CLEAN, LOSSY]) {
-      const r = runScenario({ seed: 3, faults, peers: 6, n: 5, year: 1996, records, queries });
+      const r = runScenario({ seed: 3, faults, peers: 6, n: 5, year: 1996, records: data, queries });
       expect(r.failures).toEqual([]);
     }
   });

@@ -83,7 +83,7 @@ describe('the effect interpreter', () => {
     t.core.script = () => [{ kind: 'note', verdict: 'ignored' }];
     for (let i = 0; i < 5; i++) t.interp.receive('p', PEER, encode({ t: 'teardown', rid: 2 + i, origin: 'peer2', dissolve: false, epoch: 1 }));
     expect(t.log).toHaveLength(2); // the first ignored one, the other four counted
-    expect(t.log[1]).toMatch(/\[ignored\]$/);
+    expect(t.log[1]).toMatch(/\(ignored\)$/);
     expect(t.core.inputs.every((i) => i.kind === 'datagram')).toBe(true);
   });
 
