@@ -32,7 +32,7 @@ export function htmlPage(m: Merged, title = 'ringdht time-space diagram'): strin
 <span class="legend"><b class="k-lost">✕ lost</b> <b class="k-orphan">⇢ sender without a log</b> <b class="k-dup">⋯ network duplicate</b> <b class="k-band">▭ bulk store/ack traffic</b></span></header>
 <div class="heads"><svg width="${width}" height="28">${heads.join('')}</svg></div>
 <svg id="diagram" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">
-<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>
+<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>
 ${body.join('\n')}
 </svg>
 <script>${SCRIPT}</script>

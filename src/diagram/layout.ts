@@ -52,6 +52,12 @@ export function layout(m: Merged): Layout {
     const n = m.nodes[id]!;
     if (n.e.k === 'timer') continue;
     if (isBulk(n.e)) {
+      // A delivered batch or ack is drawn in its send's band: its receive needs no band, nor ends one.
+      if (n.e.k === 'recv' && n.from >= 0 && !n.dup) continue;
+      if (n.e.k === 'recv' && n.dup) {
+        addBulk(m, n, band, bandOfSend);
+        continue;
+      }
       prints = null;
       if (!band) out.bands.push((band = { row: out.rows, rows: 0, span: n.span, flows: new Map() }));
       addBulk(m, n, band, bandOfSend);
@@ -76,19 +82,20 @@ export function layout(m: Merged): Layout {
 }
 
 /** A bulk send counts in its own band; its receive (or duplicate) is credited there too. */
-function addBulk(m: Merged, n: Node, band: Band, bandOfSend: Map<number, Band>): void {
+function addBulk(m: Merged, n: Node, band: Band | null, bandOfSend: Map<number, Band>): void {
   const e = n.e;
-  if (e.k === 'send') {
+  if (e.k === 'send' && band) {
     bandOfSend.set(n.id, band);
     const f = flow(band, n.proc, m.owners.get(e.dst) ?? -1, e.type);
     f.sent += 1;
     if (n.to.length === 0) f.lost += 1;
   } else if (e.k === 'recv') {
-    if (n.from < 0) flow(band, -1, n.proc, e.type).unmatched += 1;
+    if (n.from < 0 && band) flow(band, -1, n.proc, e.type).unmatched += 1;
     else if (n.dup) {
       const s = m.nodes[n.from]!;
-      const home = bandOfSend.get(s.id) ?? band;
-      flow(home, s.proc, n.proc, e.type).dups += 1;
+      const home = bandOfSend.get(s.id);
+      // Keyed as its send was, so that it joins that flow's line rather than adding one.
+      if (home && s.e.k === 'send') flow(home, s.proc, m.owners.get(s.e.dst) ?? -1, e.type).dups += 1;
     }
   }
 }
