@@ -63,8 +63,8 @@ export function merge(procs: ProcessLog[]): Merged {
     for (const e of p.events) nodes.push({ id: nodes.length, proc: pi, e, from: -1, dup: false, to: [], order: -1, vc: new Int32Array(0), time: 0, span: -1 });
   });
   heads.push(nodes.length);
-  const owners = ownersOf(procs);
   match(procs, nodes, heads);
+  const owners = ownersOf(nodes);
   const maxShiftMs = estimateOffsets(procs, nodes);
   const order = topological(procs, nodes, heads);
   clocks(nodes, order, procs.length);
@@ -73,7 +73,24 @@ export function merge(procs: ProcessLog[]): Merged {
 
 export const isSend = (e: LogEvent): e is Extract<MessageEvent, { k: 'send' }> => e.k === 'send';
 export const isReceive = (e: LogEvent): e is Extract<MessageEvent, { k: 'recv' }> => e.k === 'recv';
-const keyOf = (e: MessageEvent): string => `${e.src}>${e.dst}#${e.h}`;
+/**
+ * Matching key: both ports and the hash. Addresses are compared separately (`sameHost`), since a
+ * process listening on every interface (the manager's default, 0.0.0.0) does not know the
+ * address its datagrams were sent to.
+ */
+const keyOf = (e: MessageEvent): string => `${portOf(e.src)}>${portOf(e.dst)}#${e.h}`;
+const portOf = (endpoint: string): string => endpoint.slice(endpoint.lastIndexOf(':') + 1);
+const ipOf = (endpoint: string): string => endpoint.slice(0, Math.max(0, endpoint.lastIndexOf(':')));
+const WILDCARD = new Set(['', '0.0.0.0', '::']);
+const sameIp = (a: string, b: string): boolean => a === b || WILDCARD.has(a) || WILDCARD.has(b);
+const sameHost = (s: MessageEvent, r: MessageEvent): boolean => sameIp(ipOf(s.src), ipOf(r.src)) && sameIp(ipOf(s.dst), ipOf(r.dst));
+
+/** The oldest send in `queue` whose addresses fit the receive, taken out of the queue. */
+function take(nodes: Node[], queue: number[] | undefined, r: MessageEvent): number | undefined {
+  if (!queue) return undefined;
+  const i = queue.findIndex((id) => sameHost(nodes[id]!.e as MessageEvent, r));
+  return i < 0 ? undefined : queue.splice(i, 1)[0];
+}
 
 /**
  * Replays the processes: a process runs until it meets a receive whose send has not happened yet.
@@ -104,7 +121,7 @@ function match(procs: ProcessLog[], nodes: Node[], heads: number[]): void {
           latest.set(key, n.id);
         } else if (isReceive(n.e) && !forced.has(n.id)) {
           const key = keyOf(n.e);
-          const sent = pool.get(key)?.shift();
+          const sent = take(nodes, pool.get(key), n.e);
           if (sent !== undefined) link(nodes, sent, n, false);
           else if ((remaining.get(key) ?? 0) > 0) break; // its send is still to come
           else if (latest.has(key)) link(nodes, latest.get(key)!, n, true);
@@ -134,15 +151,25 @@ function forceOne(nodes: Node[], ptr: number[], heads: number[], count: number, 
   }
 }
 
-/** Which process used each address: the sources of its sends and destinations of its receives. */
-function ownersOf(procs: ProcessLog[]): Map<string, number> {
+/**
+ * Which process each address belongs to: the concrete addresses a process used itself, and the
+ * address each matched message was sent to and came from (which names a wildcard listener).
+ */
+function ownersOf(nodes: Node[]): Map<string, number> {
   const owners = new Map<string, number>();
-  procs.forEach((p, pi) => {
-    for (const e of p.events) {
-      if (isSend(e) && e.src) owners.set(e.src, pi);
-      else if (isReceive(e) && e.dst) owners.set(e.dst, pi);
+  const own = (addr: string, proc: number): void => {
+    if (addr && !WILDCARD.has(ipOf(addr))) owners.set(addr, proc);
+  };
+  for (const n of nodes) {
+    if (isSend(n.e)) own(n.e.src, n.proc);
+    else if (isReceive(n.e)) {
+      own(n.e.dst, n.proc);
+      if (n.from >= 0) {
+        own(n.e.src, nodes[n.from]!.proc);
+        own((nodes[n.from]!.e as MessageEvent).dst, n.proc);
+      }
     }
-  });
+  }
   return owners;
 }
 

@@ -144,6 +144,16 @@ describe('logs of several hosts', () => {
     expectCausal(m);
   });
 
+  it('match messages to and from a manager listening on every interface', async () => {
+    const files = await run('wildcard', { managerLogAddr: { ip: '0.0.0.0', port: 4000 } });
+    expect(readFileSync(files[0]!, 'utf8')).toContain('"src":"0.0.0.0:4000"');
+    const m = mergeFiles(files);
+    const counts = logged(files);
+    expect(m.stats).toMatchObject({ sends: counts.sends, matched: counts.sends, lost: 0, unmatched: 0, toUnlogged: 0 });
+    expect(m.owners.get('127.0.0.1:4000')).toBe(0);
+    expectCausal(m);
+  });
+
   it('match fragments and network duplicates', async () => {
     const files = await run('frag-dup', { wirePayload: 300, dupEvery: 5 });
     const fragmented = files.flatMap((f) => readFileSync(f, 'utf8').split('\n')).filter((l) => l.includes('"dg":'));

@@ -22,6 +22,8 @@ export interface HarnessOptions {
   /** Every k-th datagram is delivered twice / lost. */
   dupEvery?: number;
   loseEvery?: number;
+  /** The manager's socket as its log names it: 0.0.0.0 for one listening on every interface. */
+  managerLogAddr?: Addr;
 }
 
 interface Proc {
@@ -59,7 +61,7 @@ export class Harness {
 
   constructor(private readonly opts: HarnessOptions) {
     const manager = new ManagerCore({ waitTimeoutMs: 60_000, retry: RETRY }, { random: seeded(1) });
-    this.add('manager', { manager }, { manager: MANAGER_ADDR });
+    this.add('manager', { manager }, { manager: MANAGER_ADDR }, opts.managerLogAddr && { manager: opts.managerLogAddr });
   }
 
   addPeer(name: string): void {
@@ -110,9 +112,9 @@ export class Harness {
     return p;
   }
 
-  private add(name: string, core: Pick<Proc, 'manager' | 'peer'>, sockets: Record<string, Addr>): void {
+  private add(name: string, core: Pick<Proc, 'manager' | 'peer'>, sockets: Record<string, Addr>, logged = sockets): void {
     const file = join(this.opts.dir, `${name}.log`);
-    const log = new EventLog({ file, proc: name, now: this.clock(name), sockets });
+    const log = new EventLog({ file, proc: name, now: this.clock(name), sockets: logged });
     const p: Proc = { name, ...core, sockets, wire: new Wire(this.opts.wirePayload ?? DEFAULT_MAX_PAYLOAD), log, file, prints: [] };
     this.procs.set(name, p);
     for (const [via, a] of Object.entries(sockets)) this.endpoints.set(addrKey(a), { proc: name, via });
