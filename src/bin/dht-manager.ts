@@ -7,6 +7,7 @@ import { chaosFromOptions, describeChaos } from '../net/chaos.js';
 import { ManagerShell } from '../net/manager-shell.js';
 import { DEFAULT_WAIT_TIMEOUT_S, retryPolicy } from '../net/options.js';
 import { UsageError, intOption, runProgram, traceOption, usageErrors } from '../net/usage.js';
+import { LOG_OPTIONS, LOG_USAGE, eventLogFromOptions } from '../net/log-option.js';
 
 const USAGE = `usage: dht-manager <port> [options]
   --bind IPv4             address to listen on (default 0.0.0.0, every interface)
@@ -16,6 +17,7 @@ const USAGE = `usage: dht-manager <port> [options]
   --wait-timeout SECONDS  how long to wait for dht-complete, dht-rebuilt or teardown-complete (default ${DEFAULT_WAIT_TIMEOUT_S})
   --rto MS                first retransmission timeout (default ${DEFAULT_RETRY.rtoMs})
   --tries N               timeouts without any answer before a peer is declared silent (default ${DEFAULT_RETRY.maxTries})
+${LOG_USAGE}
   --help                  show this text
 Console commands: status, help, quit.`;
 
@@ -26,6 +28,7 @@ const OPTIONS = {
   'wait-timeout': { type: 'string' },
   rto: { type: 'string' },
   tries: { type: 'string' },
+  ...LOG_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -43,7 +46,9 @@ async function main(): Promise<void> {
   if (bind === null) throw new UsageError(`--bind '${values.bind!.slice(0, 30)}' is not a dotted-decimal IPv4 address`);
   const waitS = intOption('wait-timeout', values['wait-timeout'], 1, 86_400) ?? DEFAULT_WAIT_TIMEOUT_S;
   const chaos = chaosFromOptions(values.chaos);
+  const log = eventLogFromOptions(values, 'manager');
   const shell = new ManagerShell({
+    ...(log ? { observer: log } : {}),
     bind,
     port,
     trace: traceOption(values.trace),

@@ -8,6 +8,7 @@ import { chaosFromOptions, describeChaos } from '../net/chaos.js';
 import { DEFAULT_MAX_PAYLOAD, DEFAULT_QUERY_TIMEOUT_MS, DEFAULT_WINDOW, retryPolicy } from '../net/options.js';
 import { PeerShell } from '../net/peer-shell.js';
 import { UsageError, intOption, runProgram, traceOption, usageErrors } from '../net/usage.js';
+import { LOG_OPTIONS, LOG_USAGE, eventLogFromOptions } from '../net/log-option.js';
 import { missingDataDirWarning, resolveDataDir } from '../data/dirs.js';
 
 const USAGE = `usage: dht-peer <manager-IPv4|localhost> <manager-port> [options]
@@ -23,6 +24,7 @@ const USAGE = `usage: dht-peer <manager-IPv4|localhost> <manager-port> [options]
   --window N              store batches in flight per ring hop (default ${DEFAULT_WINDOW})
   --max-payload BYTES     largest datagram payload (default ${DEFAULT_MAX_PAYLOAD})
   --query-timeout MS      how long a query may take (default ${DEFAULT_QUERY_TIMEOUT_MS})
+${LOG_USAGE}
   --help                  show this text
 Then type commands on stdin; 'help' lists them.`;
 
@@ -35,6 +37,7 @@ const OPTIONS = {
   window: { type: 'string' },
   'max-payload': { type: 'string' },
   'query-timeout': { type: 'string' },
+  ...LOG_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -53,7 +56,9 @@ function main(): void {
   const dataChoice = resolveDataDir(values['data-dir']);
   const dataDir = dataChoice.dir;
   const chaos = chaosFromOptions(values.chaos);
+  const log = eventLogFromOptions(values);
   const shell = new PeerShell({
+    ...(log ? { observer: log } : {}),
     manager: { ip, port },
     dataDir,
     trace: traceOption(values.trace),

@@ -6,13 +6,19 @@ import { hostname } from 'node:os';
 import type { Message } from '../protocol/messages.js';
 import { describe } from '../protocol/describe.js';
 import type { Addr } from '../reliable/index.js';
+import type { Observer } from '../runtime/observer.js';
 import { DEFAULT_LOG_MAX_MB, LOG_VERSION, type Header, type LogEvent, type MessageEvent } from './format.js';
 
 export interface EventLogOptions {
   /** File to append to (a restarted process adds a second header to the same file). */
   file: string;
-  /** Process name in the diagram: `manager`, or the peer's name. */
-  proc: string;
+  /**
+   * Process name in the diagram: `manager`, or the peer's name. A peer learns its name only at
+   * `register`: without one, the header waits (with the lines before it) until `bound` names
+   * the process, or is written with `fallbackProc` if that never happens.
+   */
+  proc?: string;
+  fallbackProc?: string;
   /** Local clock at the moment of construction: the same clock as every later `now`. */
   now: number;
   /** The process's sockets by name (the peer's `m` and `p`, the manager's one), if bound already. */
@@ -25,11 +31,13 @@ const FLUSH_BYTES = 64 * 1024;
 const FLUSH_MS = 200;
 /** A description longer than this is cut: the log is for arrows' labels, not for payloads. */
 const MAX_DESCRIPTION = 240;
+/** Lines kept while a process has no name yet. */
+const EARLY_LINES = 1000;
 
 /** The bytes a message is sent or received as: a count, one datagram, or its fragments. */
 export type WireBytes = number | Uint8Array | readonly Uint8Array[];
 
-export class EventLog {
+export class EventLog implements Observer {
   private readonly fd: number;
   private readonly stream: WriteStream;
   private readonly maxBytes: number;
@@ -40,6 +48,9 @@ export class EventLog {
   private full = false;
   private closed = false;
   private flushTimer: NodeJS.Timeout | null = null;
+  /** Lines recorded before the process had a name (bounded: EARLY_LINES). */
+  private early: (Header | LogEvent)[] | null = null;
+  private readonly startT: number;
   private readonly onExit = (): void => this.flushSync();
 
   constructor(private readonly opts: EventLogOptions) {
@@ -50,12 +61,24 @@ export class EventLog {
     this.stream = createWriteStream('', { fd: this.fd, autoClose: true });
     this.stream.on('error', () => { this.closed = true; }); // a full disk must not take the process down
     process.on('exit', this.onExit);
-    const header: Header = { k: 'header', v: LOG_VERSION, proc: opts.proc, host: hostname(), pid: process.pid, wall: new Date().toISOString(), t: ms(opts.now) };
-    this.line(header);
+    this.startT = opts.now;
+    this.wall = new Date().toISOString();
+    if (opts.proc !== undefined) this.header(opts.proc);
+    else this.early = [];
+  }
+
+  private readonly wall: string;
+
+  private header(proc: string): void {
+    const early = this.early ?? [];
+    this.early = null;
+    this.line({ k: 'header', v: LOG_VERSION, proc, host: hostname(), pid: process.pid, wall: this.wall, t: ms(this.startT) });
+    for (const l of early) this.line(l);
   }
 
   /** The process bound its sockets (`m`/`p` for a peer): later sends and receives name them. */
-  bound(now: number, sockets: Record<string, Addr>): void {
+  bound(now: number, sockets: Record<string, Addr>, name?: string): void {
+    if (this.early !== null) this.header(name ?? this.fallback());
     this.sockets = { ...sockets };
     const list = Object.entries(sockets).map(([via, a]) => `${via}=${a.ip}:${a.port}`).join(' ');
     this.state(now, `bound ${list}`);
@@ -105,6 +128,7 @@ export class EventLog {
   /** Write out everything and close the file. Later calls record nothing. */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
+    if (this.early !== null) this.header(this.fallback());
     this.closed = true;
     process.off('exit', this.onExit);
     this.flush();
@@ -130,7 +154,18 @@ export class EventLog {
     return addr ? endpoint(addr) : '';
   }
 
+  private fallback(): string {
+    return this.opts.fallbackProc ?? `process-${process.pid}`;
+  }
+
   private line(value: Header | LogEvent): void {
+    if (this.early !== null) {
+      // No name yet: keep the line for after the header; a process that never registers is
+      // named by its fallback once this many lines wait.
+      this.early.push(value);
+      if (this.early.length >= EARLY_LINES) this.header(this.fallback());
+      return;
+    }
     const text = JSON.stringify(value) + '\n';
     const size = Buffer.byteLength(text);
     if (this.written + size > this.maxBytes && value.k !== 'header') {
@@ -170,6 +205,7 @@ export class EventLog {
    * directly, but only if the stream has nothing queued, so lines stay in order.
    */
   private flushSync(): void {
+    if (this.early !== null && !this.closed) this.header(this.fallback());
     if (this.closed || this.buffer.length === 0 || this.stream.writableLength > 0) return;
     try {
       writeSync(this.fd, this.buffer.join(''));

@@ -36,13 +36,16 @@ export class ManagerShell {
       processLine: (traffic) => this.io.processLine(traffic),
       exit: (code) => this.io.exit(code),
       arm: (deadline) => this.timer.arm(deadline),
-    }, { trace: options.trace, maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD, guard: true });
+    }, {
+      trace: options.trace, maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD, guard: true, ...(options.observer ? { observer: options.observer } : {}),
+    });
   }
 
   /** Bind, then serve; rejects with a one-line Error if the port cannot be had. */
   async start(): Promise<void> {
     const { bind, port } = this.options;
     this.sock = await bindUdp(bind, port);
+    this.options.observer?.bound(this.io.now(), { manager: { ip: bind, port } });
     this.sock.on('message', (bytes, rinfo) => this.interp.receive('manager', { ip: rinfo.address, port: rinfo.port }, bytes));
     this.sock.on('error', (err) => this.interp.complain('socket', `socket: ${err.message.split('\n')[0]}`));
     this.io.print(`manager: listening on ${bind}:${port}`);

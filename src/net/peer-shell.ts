@@ -44,7 +44,9 @@ export class PeerShell {
       arm: (deadline) => this.timer.arm(deadline),
       settled: () => this.io.throttleConsole(this.core.backlog),
     };
-    this.interp = new Interpreter<PeerInput>(this.core, port, { trace: options.trace, maxPayload: options.config.maxPayload, guard: true });
+    this.interp = new Interpreter<PeerInput>(this.core, port, {
+      trace: options.trace, maxPayload: options.config.maxPayload, guard: true, ...(options.observer ? { observer: options.observer } : {}),
+    });
   }
 
   start(): void {

@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { Addr } from '../reliable/index.js';
 import type { Traffic } from '../runtime/interpreter.js';
 import type { TraceMode } from './usage.js';
+import type { Observer } from '../runtime/observer.js';
 import { Chaos, type ChaosSpec } from './chaos.js';
 import { LineWriter } from './lines.js';
 
@@ -20,6 +21,8 @@ export interface IoOptions {
   chaos: ChaosSpec | null;
   /** Largest datagram; bigger messages travel as fragments (protocol/wire.ts). */
   maxPayload?: number;
+  /** Told of every event (the `--log` event log, the live view). */
+  observer?: Observer;
 }
 
 export class ShellIo {

@@ -11,7 +11,7 @@ export class RegisterOp {
   constructor(readonly me: Me, private readonly args: string[]) {}
 
   start(host: Host): void {
-    host.ctx.emit({ kind: 'bind', ip: this.me.ip, mport: this.me.mport, pport: this.me.pport });
+    host.ctx.emit({ kind: 'bind', name: this.me.name, ip: this.me.ip, mport: this.me.mport, pport: this.me.pport });
   }
 
   onBound(host: Host): void {

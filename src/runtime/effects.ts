@@ -17,7 +17,8 @@ export type Effect =
   | { kind: 'print'; text: string }
   /** About the datagram being handled: a retransmission (acked, not applied) or ignored (a complaint). */
   | { kind: 'note'; verdict: Verdict }
-  | { kind: 'bind'; ip: string; mport: number; pport: number }
+  /** Bind the peer's two sockets; `name` is the peer's, for its event log. */
+  | { kind: 'bind'; name: string; ip: string; mport: number; pport: number }
   | { kind: 'unbind' }
   /** Read the year's data file; the answer comes back as a `loaded` input. Never inside a handler. */
   | { kind: 'load'; year: number }

@@ -12,6 +12,7 @@ import type { Addr } from '../reliable/index.js';
 import { Complaints } from '../console/ratelimit.js';
 import { traceLine, traced } from '../net/trace.js';
 import type { TraceMode } from '../net/usage.js';
+import type { Observer } from './observer.js';
 
 /**
  * What the interpreter needs of a core. Method syntax on purpose: `handle` is checked
@@ -62,6 +63,8 @@ export interface InterpreterOptions {
    * InvariantError above all) propagates and fails the seed.
    */
   guard: boolean;
+  /** Told of every event (the event log, the live view); none by default. */
+  observer?: Observer;
 }
 
 /** Names kept for the trace after the core forgot them (a deregistered peer's answer is still named). */
@@ -75,9 +78,13 @@ export class Interpreter<I extends { kind: string }> {
   private exited = false;
   /** True while effects are carried out: a `load` answered now would re-enter the core. */
   private applying = false;
+  /** The last bind asked for: the observer learns the addresses when it succeeds. */
+  private binding: Extract<Effect, { kind: 'bind' }> | null = null;
+  private readonly observer: Observer | undefined;
 
   constructor(readonly core: Core<I | Loaded>, private readonly port: Port, private readonly options: InterpreterOptions) {
     this.wire = new Wire(options.maxPayload);
+    this.observer = options.observer;
   }
 
   /** The core asked to exit: the process is gone, every later input is ignored. */
@@ -88,12 +95,14 @@ export class Interpreter<I extends { kind: string }> {
   /** A console line, a bind result or loaded data. */
   input(input: I | Loaded): void {
     if (this.exited) return;
+    if (this.observer) this.observe(input);
     const what = input.kind === 'line' ? 'a console line' : input.kind;
     this.apply(this.step(what, () => this.core.handle(this.port.now(), input)));
   }
 
   timeout(): void {
     if (this.exited) return;
+    this.observer?.timer(this.port.now());
     this.apply(this.step('a timeout', () => this.core.onTimeout(this.port.now())));
   }
 
@@ -116,6 +125,7 @@ export class Interpreter<I extends { kind: string }> {
     const input = (socket === 'manager' ? { kind: 'datagram', from, msg } : { kind: 'datagram', via: socket, from, msg }) as unknown as I;
     const effects = this.step(`a ${msg.t} datagram`, () => this.core.handle(this.port.now(), input));
     const note = effects.find((e): e is Extract<Effect, { kind: 'note' }> => e.kind === 'note')?.verdict;
+    this.observer?.receive(this.port.now(), from, msg, bytes, note, socket);
     if (traced(this.options.trace, msg)) {
       const name = this.name(from);
       const line = traceLine('received', name, from, msg, 1, note);
@@ -152,9 +162,15 @@ export class Interpreter<I extends { kind: string }> {
         if (this.exited) return;
         switch (e.kind) {
           case 'send': this.send(e.via ?? 'manager', e.to, e.msg, e.attempt); break;
-          case 'print': this.port.print(e.text); break;
+          case 'print':
+            this.port.print(e.text);
+            this.observer?.print(this.port.now(), e.text);
+            break;
           case 'note': break; // read by receive() for the trace line
-          case 'bind': this.port.bind(e.ip, e.mport, e.pport); break;
+          case 'bind':
+            this.binding = e;
+            this.port.bind(e.ip, e.mport, e.pport);
+            break;
           case 'unbind': this.port.unbind(); break;
           case 'load': this.port.load(e.year, (loaded) => this.loaded(loaded)); break;
           case 'process-status': {
@@ -163,6 +179,7 @@ export class Interpreter<I extends { kind: string }> {
             break;
           }
           case 'exit':
+            this.observer?.state(this.port.now(), `exit ${e.code}`);
             this.exited = true;
             this.port.exit(e.code);
             return;
@@ -177,6 +194,20 @@ export class Interpreter<I extends { kind: string }> {
     }
     this.port.arm(this.core.nextDeadline());
     this.port.settled?.();
+  }
+
+  /** Inputs other than datagrams, as the observer records them. */
+  private observe(input: I | Loaded): void {
+    const obs = this.observer;
+    if (!obs) return;
+    const now = this.port.now();
+    const i = input as { kind: string; text?: string; error?: string; year?: number; data?: unknown };
+    if (i.kind === 'line') obs.console(now, i.text ?? '');
+    else if (i.kind === 'bound' && this.binding) {
+      const b = this.binding;
+      obs.bound(now, { m: { ip: b.ip, port: b.mport }, p: { ip: b.ip, port: b.pport } }, b.name);
+    } else if (i.kind === 'bind-failed') obs.state(now, `bind failed: ${i.error ?? ''}`);
+    else if (i.kind === 'loaded') obs.state(now, `loaded ${i.year}${typeof i.data === 'string' ? `: ${i.data}` : ''}`);
   }
 
   private loaded(loaded: Loaded): void {
@@ -201,6 +232,7 @@ export class Interpreter<I extends { kind: string }> {
       // Too large even in fragments: refuse this one message, keep the process.
       return this.complain(`too-large:${msg.t}`, `cannot send ${msg.t} to ${to.ip}:${to.port}: ${(err as Error).message}`);
     }
+    this.observer?.send(this.port.now(), to, msg, datagrams, attempt, socket);
     for (const bytes of datagrams) {
       this.traffic.sent += 1;
       this.traffic.sentBytes += bytes.length;

@@ -62,7 +62,7 @@ describe('the effect interpreter', () => {
       { kind: 'send', via: 'p', to: PEER, msg: ACK, attempt: 2 },
       { kind: 'send', to: { ip: '10.0.0.9', port: 9 }, msg: ACK, attempt: 1 },
       { kind: 'print', text: 'hello' },
-      { kind: 'bind', ip: '127.0.0.1', mport: 5000, pport: 5001 },
+      { kind: 'bind', name: 'peer1', ip: '127.0.0.1', mport: 5000, pport: 5001 },
       { kind: 'unbind' },
       { kind: 'process-status' },
     ];

@@ -1,0 +1,19 @@
+// What the interpreter tells an observer of a process: every message sent and received, console
+// lines, prints, timers and state changes. The event log (eventlog/writer.ts, `--log`) and the
+// manager's live view (live/) are observers; the cores never know they exist.
+import type { Message } from '../protocol/messages.js';
+import type { Addr } from '../reliable/index.js';
+import type { Verdict } from './effects.js';
+
+export interface Observer {
+  /** A message handed to the network as these datagrams (several when fragmented). */
+  send(now: number, to: Addr, msg: Message, datagrams: readonly Uint8Array[], attempt: number, via?: string): void;
+  /** A message decoded (the datagram that completed it), before the core's effects are carried out. */
+  receive(now: number, from: Addr, msg: Message, bytes: Uint8Array, note?: Verdict, via?: string): void;
+  console(now: number, line: string): void;
+  print(now: number, text: string): void;
+  state(now: number, what: string): void;
+  timer(now: number): void;
+  /** The process's sockets are bound (a peer's `m` and `p`); `name` is its name, once known. */
+  bound(now: number, sockets: Record<string, Addr>, name?: string): void;
+}
