@@ -82,10 +82,7 @@ export class ManagerCore extends ManagerState {
 
   /** Name of the peer at an address (m-port or p-port), for the trace. */
   nameOf(addr: Addr): string | undefined {
-    for (const p of this.peers.values()) {
-      if (p.ip === addr.ip && (p.mport === addr.port || p.pport === addr.port)) return p.name;
-    }
-    return undefined;
+    return this.nameAt(addr.ip, addr.port);
   }
 
   // ---- console ----

@@ -1,6 +1,6 @@
 // The manager's answer cache: bounded in entries and bytes, O(1) amortised per request whatever
-// the number of registered peers (at 4,096 it used to scan them all on every register), and a
-// retransmitted register or deregister still gets its first answer.
+// the number of registered peers (at 4,096 it used to scan them all on every register, and so did
+// the PORT_IN_USE check), and a retransmitted register or deregister still gets its first answer.
 import { describe, expect, it } from 'vitest';
 import { AnswerCache, MAX_ANSWER_CACHES, MEMBER_BYTES, PER_ADDRESS } from '../../../src/manager/answers.js';
 import { BoundedCache } from '../../../src/manager/bounded.js';
@@ -99,5 +99,12 @@ describe('manager core: registration at scale', () => {
     expect(send(n - 2, 'deregister', [`p${n - 2}`], 2).code).toBe('SUCCESS'); // again: the same answer
     expect(send(n - 2, 'deregister', [`p${n - 2}`], 3).code).toBe('FAILURE'); // a new request: not registered
     expect(core.peers.size).toBe(n / 2);
+    // The port and address indexes follow: a freed port is free again, a taken one is refused.
+    expect(core.nameOf({ ip: '127.0.0.1', port: mport(1) + 1 })).toBe('p1');
+    expect(core.nameOf({ ip: '127.0.0.1', port: mport(0) })).toBeUndefined();
+    expect(send(0, 'register', ['again0', '127.0.0.1', String(mport(0)), String(mport(0) + 1)], 4).code).toBe('SUCCESS');
+    const taken = send(2, 'register', ['again2', '127.0.0.1', String(mport(2)), String(mport(1))], 4);
+    expect(taken.code === 'FAILURE' && taken.reason).toBe('PORT_IN_USE');
+    expect(taken.text).toBe(`port ${mport(1)} is already used by p1`);
   });
 });
