@@ -1,4 +1,4 @@
-// The keyring of keyed mode (PROTOCOL §2.6): one or more 32-byte keys read from a key file, one
+// The keyring of keyed mode (PROTOCOL §2.5): one or more 32-byte keys read from a key file, one
 // base64 key a line. The first key seals; every key opens, so a key is rotated without downtime
 // (install the new key second everywhere, then move it first everywhere, then remove the old one).
 // Every problem is a KeyFileError whose message is one line for a person.

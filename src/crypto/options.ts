@@ -1,6 +1,6 @@
 // --key-file FILE / $DHT_KEY_FILE, shared by dht-manager and dht-peer: with neither the program
 // runs in default mode; with either every datagram it sends is sealed and every one it receives
-// must open (PROTOCOL §2.6).
+// must open (PROTOCOL §2.5).
 import { UsageError } from '../net/usage.js';
 import { readKeyring, type Keyring } from './keyring.js';
 

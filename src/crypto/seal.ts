@@ -1,4 +1,4 @@
-// Keyed mode (PROTOCOL §2.6): every datagram sealed with an AEAD below the wire layer and above
+// Keyed mode (PROTOCOL §2.5): every datagram sealed with an AEAD below the wire layer and above
 // the socket. Layout of a sealed datagram (27-byte header, all of it authenticated):
 //
 //   0      magic/version 0xD1 (a plain datagram starts with '{' = 0x7B)
@@ -15,6 +15,7 @@
 // (AES-NI) it measured faster than ChaCha20-Poly1305 for 1,400-byte datagrams (bench/crypto.ts).
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { Addr } from '../reliable/outbox.js';
+import { HARD_MAX_PAYLOAD } from '../protocol/codec.js';
 import type { Keyring } from './keyring.js';
 import { SenderWindows } from './replay.js';
 
@@ -32,7 +33,7 @@ export const CIPHER = 'aes-256-gcm';
 const MAX_COUNTER = 0xffff_ffff;
 
 /** Why a datagram was refused: a short word for rate-limiting the lines, and a sentence. */
-export type Refusal = 'plain' | 'short' | 'not-sealed' | 'unknown-key' | 'replayed' | 'too-old' | 'forged' | 'misaddressed' | 'stale';
+export type Refusal = 'plain' | 'short' | 'oversized' | 'not-sealed' | 'unknown-key' | 'replayed' | 'too-old' | 'forged' | 'misaddressed' | 'stale';
 export type Opened = { ok: true; plain: Buffer } | { ok: false; kind: Refusal; reason: string };
 
 export interface KeyedOptions {
@@ -107,6 +108,8 @@ export class Keyed {
     const where = `${from.ip}:${from.port}`;
     if (sealed.length > 0 && sealed[0] === 0x7b) return refuse('plain', `plain datagram from ${where}: it has no key (keyed mode)`);
     if (sealed.length < SEAL_OVERHEAD) return refuse('short', `datagram from ${where} too short to be sealed (${sealed.length} bytes)`);
+    // Nothing larger is ever sealed: refuse it before spending a decryption on it.
+    if (sealed.length > HARD_MAX_PAYLOAD + SEAL_OVERHEAD) return refuse('oversized', `datagram from ${where} too large to be sealed (${sealed.length} bytes)`);
     if (sealed[0] !== MAGIC) return refuse('not-sealed', `datagram from ${where} is not sealed (first byte 0x${sealed[0]!.toString(16)})`);
     const key = this.keyFor(sealed);
     if (!key) return refuse('unknown-key', `datagram from ${where} sealed with unknown key ${sealed.toString('hex', 1, 5)} (another cluster's, or a removed one)`);

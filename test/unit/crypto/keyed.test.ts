@@ -1,4 +1,4 @@
-// Keyed mode (PROTOCOL §2.6): a sealed datagram opens once, at the socket it was sent to, with a
+// Keyed mode (PROTOCOL §2.5): a sealed datagram opens once, at the socket it was sent to, with a
 // key of the keyring, from a sender whose clock is close; anything else is refused with a reason.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -31,7 +31,7 @@ describe('keyed: round trip', () => {
     expect(opened(b.open(A, B, sealed))).toBe(plain.toString());
   });
 
-  it('any payload up to 8 KB comes back byte for byte', () => {
+  it('any payload up to 8 KB (the largest datagram) comes back byte for byte', () => {
     const a = keyed([OLD]);
     const b = keyed([OLD]);
     fc.assert(fc.property(fc.uint8Array({ maxLength: 8192 }), (bytes) => {
@@ -54,6 +54,7 @@ describe('keyed: round trip', () => {
     expect(opened(b.open(A, B, Buffer.from('{"t":"ack","rid":7}')))).toBe('refused plain');
     expect(opened(b.open(A, B, Buffer.alloc(SEAL_OVERHEAD - 1, 0xd1)))).toBe('refused short');
     expect(opened(b.open(A, B, Buffer.alloc(100, 0xd2)))).toBe('refused not-sealed');
+    expect(opened(b.open(A, B, Buffer.alloc(8192 + SEAL_OVERHEAD + 1, 0xd1)))).toBe('refused oversized');
   });
 
   it('past counter 2^32 − 1 a sender takes a new sender id, and both sides of the change open', () => {
