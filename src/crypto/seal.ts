@@ -52,7 +52,10 @@ interface OpenKey { id: Buffer; hex: string; key: KeyObject }
 
 export class Keyed {
   private readonly keys: OpenKey[];
-  private readonly label: Buffer;
+  /** Header then label: the additional data, the header part rewritten for each datagram. */
+  private readonly aadBuf: Buffer;
+  /** The last destination's IPv4 bytes: most datagrams go to a handful of addresses. */
+  private lastIp: { text: string; bytes: Buffer } = { text: '', bytes: Buffer.alloc(4) };
   private readonly now: () => number;
   private readonly random: (n: number) => Buffer;
   private readonly windows: SenderWindows;
@@ -62,7 +65,8 @@ export class Keyed {
   constructor(readonly ring: Keyring, options: KeyedOptions = {}) {
     // KeyObjects once: createCipheriv with a raw key buffer re-imports it on every datagram.
     this.keys = ring.keys.map((k) => ({ id: k.id, hex: k.hex, key: createSecretKey(k.secret) }));
-    this.label = Buffer.from(options.label ?? DEFAULT_LABEL, 'utf8');
+    const label = Buffer.from(options.label ?? DEFAULT_LABEL, 'utf8');
+    this.aadBuf = Buffer.concat([Buffer.alloc(HEADER_BYTES), label]);
     this.now = options.now ?? Date.now;
     this.random = options.random ?? randomBytes;
     this.windows = new SenderWindows(options.maxSenders ?? MAX_SENDERS);
@@ -90,7 +94,7 @@ export class Keyed {
     this.senderId.copy(out, 5);
     out.writeUInt32BE(this.counter++, 13);
     out.writeUInt32BE(Math.floor(this.now() / 1000) >>> 0, 17);
-    writeAddr(out, to);
+    this.writeAddr(out, to);
     const header = out.subarray(0, HEADER_BYTES);
     const cipher = createCipheriv(CIPHER, sealing.key, out.subarray(5, 17), { authTagLength: TAG_BYTES });
     cipher.setAAD(this.aad(header));
@@ -105,25 +109,24 @@ export class Keyed {
    * 0.0.0.0: any local address, so only the port is checked); or why it is refused.
    */
   open(from: Addr, at: Addr, sealed: Buffer): Opened {
-    const where = `${from.ip}:${from.port}`;
-    if (sealed.length > 0 && sealed[0] === 0x7b) return refuse('plain', `plain datagram from ${where}: it has no key (keyed mode)`);
-    if (sealed.length < SEAL_OVERHEAD) return refuse('short', `datagram from ${where} too short to be sealed (${sealed.length} bytes)`);
+    if (sealed.length > 0 && sealed[0] === 0x7b) return refuse('plain', from, `plain datagram from {from}: it has no key (keyed mode)`);
+    if (sealed.length < SEAL_OVERHEAD) return refuse('short', from, `datagram from {from} too short to be sealed (${sealed.length} bytes)`);
     // Nothing larger is ever sealed: refuse it before spending a decryption on it.
-    if (sealed.length > HARD_MAX_PAYLOAD + SEAL_OVERHEAD) return refuse('oversized', `datagram from ${where} too large to be sealed (${sealed.length} bytes)`);
-    if (sealed[0] !== MAGIC) return refuse('not-sealed', `datagram from ${where} is not sealed (first byte 0x${sealed[0]!.toString(16)})`);
+    if (sealed.length > HARD_MAX_PAYLOAD + SEAL_OVERHEAD) return refuse('oversized', from, `datagram from {from} too large to be sealed (${sealed.length} bytes)`);
+    if (sealed[0] !== MAGIC) return refuse('not-sealed', from, `datagram from {from} is not sealed (first byte 0x${sealed[0]!.toString(16)})`);
     const key = this.keyFor(sealed);
-    if (!key) return refuse('unknown-key', `datagram from ${where} sealed with unknown key ${sealed.toString('hex', 1, 5)} (another cluster's, or a removed one)`);
+    if (!key) return refuse('unknown-key', from, `datagram from {from} sealed with unknown key ${sealed.toString('hex', 1, 5)} (another cluster's, or a removed one)`);
     const sender = sealed.toString('hex', 5, 13);
     const counter = sealed.readUInt32BE(13);
     // Cheap refusal first; the window is only updated once the datagram is authenticated.
     const early = this.windows.get(sender)?.check(counter);
-    if (early === 'replayed') return refuse('replayed', `replayed datagram from ${where} (sender ${sender}, counter ${counter} seen before)`);
-    if (early === 'too-old') return refuse('too-old', `datagram from ${where} too old for the replay window (sender ${sender}, counter ${counter})`);
+    if (early === 'replayed') return refuse('replayed', from, `replayed datagram from {from} (sender ${sender}, counter ${counter} seen before)`);
+    if (early === 'too-old') return refuse('too-old', from, `datagram from {from} too old for the replay window (sender ${sender}, counter ${counter})`);
     const plain = this.decrypt(key.key, sealed);
-    if (!plain) return refuse('forged', `datagram from ${where} failed authentication (forged, damaged, or another cluster's label)`);
-    if (!addressedTo(sealed, at)) return refuse('misaddressed', `datagram from ${where} was addressed to ${readAddr(sealed)}, not to this socket (replayed from elsewhere?)`);
+    if (!plain) return refuse('forged', from, `datagram from {from} failed authentication (forged, damaged, or another cluster's label)`);
+    if (!addressedTo(sealed, at)) return refuse('misaddressed', from, `datagram from {from} was addressed to ${readAddr(sealed)}, not to this socket (replayed from elsewhere?)`);
     const skew = Math.floor(this.now() / 1000) - sealed.readUInt32BE(17);
-    if (Math.abs(skew) > FRESHNESS_S) return refuse('stale', `stale datagram from ${where}: sealed ${skew} s from our clock (freshness ±${FRESHNESS_S} s; replayed, or clocks apart?)`);
+    if (Math.abs(skew) > FRESHNESS_S) return refuse('stale', from, `stale datagram from {from}: sealed ${skew} s from our clock (freshness ±${FRESHNESS_S} s; replayed, or clocks apart?)`);
     this.windows.touch(sender).record(counter);
     return { ok: true, plain };
   }
@@ -147,20 +150,28 @@ export class Keyed {
     }
   }
 
+  /** setAAD consumes it at once, so one buffer serves every datagram. */
   private aad(header: Buffer): Buffer {
-    return Buffer.concat([header, this.label], HEADER_BYTES + this.label.length);
+    header.copy(this.aadBuf, 0, 0, HEADER_BYTES);
+    return this.aadBuf;
+  }
+
+  /** Dotted IPv4 into 4 bytes at 21 and the port at 25; anything else (never on udp4) as 0.0.0.0. */
+  private writeAddr(out: Buffer, to: Addr): void {
+    if (to.ip !== this.lastIp.text) this.lastIp = { text: to.ip, bytes: ipv4Bytes(to.ip) };
+    this.lastIp.bytes.copy(out, 21);
+    out.writeUInt16BE(to.port & 0xffff, 25);
   }
 }
 
-function refuse(kind: Refusal, reason: string): Opened {
-  return { ok: false, kind, reason };
+/** The sentence is completed only here: a datagram that opens pays for no string. */
+function refuse(kind: Refusal, from: Addr, reason: string): Opened {
+  return { ok: false, kind, reason: reason.replace('{from}', `${from.ip}:${from.port}`) };
 }
 
-/** Dotted IPv4 into 4 bytes at 21 and the port at 25; anything else (never on udp4) as 0.0.0.0. */
-function writeAddr(out: Buffer, to: Addr): void {
-  const parts = to.ip.split('.');
-  for (let i = 0; i < 4; i++) out[21 + i] = parts.length === 4 ? Number(parts[i]) & 0xff : 0;
-  out.writeUInt16BE(to.port & 0xffff, 25);
+function ipv4Bytes(ip: string): Buffer {
+  const parts = ip.split('.');
+  return Buffer.from(parts.length === 4 ? parts.map((p) => Number(p) & 0xff) : [0, 0, 0, 0]);
 }
 
 function readAddr(sealed: Buffer): string {
