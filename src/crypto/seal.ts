@@ -51,7 +51,7 @@ export interface KeyedOptions {
 interface OpenKey { id: Buffer; hex: string; key: KeyObject }
 
 export class Keyed {
-  private readonly keys: OpenKey[];
+  private keys: OpenKey[];
   /** Header then label: the additional data, the header part rewritten for each datagram. */
   private readonly aadBuf: Buffer;
   /** The last destination's IPv4 bytes: most datagrams go to a handful of addresses. */
@@ -62,9 +62,8 @@ export class Keyed {
   private senderId: Buffer;
   private counter: number;
 
-  constructor(readonly ring: Keyring, options: KeyedOptions = {}) {
-    // KeyObjects once: createCipheriv with a raw key buffer re-imports it on every datagram.
-    this.keys = ring.keys.map((k) => ({ id: k.id, hex: k.hex, key: createSecretKey(k.secret) }));
+  constructor(private ring: Keyring, options: KeyedOptions = {}) {
+    this.keys = openKeys(ring);
     const label = Buffer.from(options.label ?? DEFAULT_LABEL, 'utf8');
     this.aadBuf = Buffer.concat([Buffer.alloc(HEADER_BYTES), label]);
     this.now = options.now ?? Date.now;
@@ -72,6 +71,15 @@ export class Keyed {
     this.windows = new SenderWindows(options.maxSenders ?? MAX_SENDERS);
     this.senderId = this.random(8);
     this.counter = options.counter ?? 0;
+  }
+
+  /**
+   * Take a new keyring (a rotation step, PROTOCOL §2.5) in a running process: sender id, counter
+   * and replay windows are kept, so nothing sent or received before can be replayed after.
+   */
+  rekey(ring: Keyring): void {
+    this.keys = openKeys(ring);
+    this.ring = ring;
   }
 
   /** One line for the start-up banner. */
@@ -167,6 +175,11 @@ export class Keyed {
 /** The sentence is completed only here: a datagram that opens pays for no string. */
 function refuse(kind: Refusal, from: Addr, reason: string): Opened {
   return { ok: false, kind, reason: reason.replace('{from}', `${from.ip}:${from.port}`) };
+}
+
+/** KeyObjects once: createCipheriv with a raw key buffer imports it again for every datagram. */
+function openKeys(ring: Keyring): OpenKey[] {
+  return ring.keys.map((k) => ({ id: k.id, hex: k.hex, key: createSecretKey(k.secret) }));
 }
 
 function ipv4Bytes(ip: string): Buffer {

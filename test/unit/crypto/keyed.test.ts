@@ -221,6 +221,32 @@ describe('keyed: rotation', () => {
   });
 });
 
+describe('keyed: rotation in a running process', () => {
+  it('rekeying through the three steps loses nothing in flight and lets no earlier datagram in again', () => {
+    const a = keyed([OLD]);
+    const b = keyed([OLD]);
+    const before = a.seal(B, Buffer.from('before'));
+    expect(b.open(A, B, before).ok).toBe(true);
+    const inFlight = a.seal(B, Buffer.from('in flight'));
+    b.rekey(ring(OLD, NEW));
+    a.rekey(ring(OLD, NEW));
+    expect(opened(b.open(A, B, inFlight))).toBe('in flight');
+    a.rekey(ring(NEW, OLD)); // a seals with the new key first; b still lists it second
+    const sealedNew = a.seal(B, Buffer.from('new'));
+    expect(sealedNew.subarray(1, 5)).toEqual(makeKey(NEW).id);
+    expect(opened(b.open(A, B, sealedNew))).toBe('new');
+    b.rekey(ring(NEW, OLD));
+    const late = a.seal(B, Buffer.from('late'));
+    b.rekey(ring(NEW));
+    a.rekey(ring(NEW));
+    expect(opened(b.open(A, B, late))).toBe('late');
+    // Windows survived every step: nothing from before is taken again; the old key opens nothing now.
+    expect(opened(b.open(A, B, sealedNew))).toBe('refused replayed');
+    expect(opened(b.open(A, B, before))).toBe('refused unknown-key');
+    expect(b.describe()).toMatch(/^keyed mode: 1 key from test, sealing with key [0-9a-f]{8} \(aes-256-gcm\)$/);
+  });
+});
+
 describe('keyed: bounded', () => {
   it('at most maxSenders replay windows are kept, the least recently heard forgotten first', () => {
     const b = keyed([OLD], { maxSenders: 2 });
