@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// dht-keygen: make a key for keyed mode (PROTOCOL §2.6): 32 random bytes as one base64 line.
+// dht-keygen: make a key for keyed mode (PROTOCOL §2.5): 32 random bytes as one base64 line.
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
