@@ -10,8 +10,8 @@ const USAGE = `usage: dht-keygen [--out FILE]
   Prints a new key for --key-file: ${KEY_BYTES} random bytes as one base64 line.
   --out FILE    write it to FILE (created with mode 0600; an existing file is never overwritten)
   --help        show this text
-Rotation: add the new line second in every member's key file and restart them one by one (all
-keys open); then move it first everywhere (the first key seals); then remove the old line.
+Rotation (PROTOCOL §2.5), each step on every process before the next: add the new line second
+in every key file (all keys open); move it first (the first key seals); remove the old line.
 Exit status: 0 done, 1 the file could not be written, 2 wrong usage.`;
 
 const OPTIONS = {
