@@ -26,7 +26,7 @@ export const TAG_BYTES = 16;
 export const SEAL_OVERHEAD = HEADER_BYTES + TAG_BYTES;
 /** A datagram whose sender's clock is further than this from ours is refused (loose clocks assumed closer). */
 export const FRESHNESS_S = 120;
-/** Senders whose replay windows are kept (~300 bytes each): a 4,096-peer registry fits. */
+/** Senders whose replay windows are kept (~400 bytes each with their map entry): a 4,096-peer registry fits. */
 export const MAX_SENDERS = 4096;
 export const DEFAULT_LABEL = 'ringdht';
 export const CIPHER = 'aes-256-gcm';
