@@ -6,21 +6,15 @@
  * it to a person as-is (SPEC §5: plain sentences, never a stack trace).
  */
 import { readdirSync, statSync, accessSync, constants as fsConstants } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gunzip } from 'node:zlib';
-import { promisify } from 'node:util';
 import { parse, type Options as CsvOptions } from 'csv-parse/sync';
 import { COLUMNS, type Dataset, type StormRecord } from './record.js';
 import { toLine } from './line.js';
 import { MAX_LINE } from '../protocol/messages.js';
+import { DataError, describeError as describe } from './error.js';
+import { readDataBytes, requireRecords } from './read.js';
 
-/** A data problem a person can fix (missing file, bad column, bad row); message is one line. */
-export class DataError extends Error {
-  override name = 'DataError';
-}
-
-const gunzipAsync = promisify(gunzip);
+export { DataError };
 
 /** Files without this column (some semesters') get '' for it; the rest are required. */
 const OPTIONAL_COLUMNS: ReadonlySet<string> = new Set(['tor_f_scale']);
@@ -355,43 +349,29 @@ export function checkDatasetReadable(dir: string, year: number): string {
         `StormEvents_details-ftp_v1.0_d${yyyy}_c*.csv[.gz])`,
     );
   }
+  let size: number;
   try {
-    if (!statSync(file).isFile()) throw new Error('not a regular file');
+    const st = statSync(file);
+    if (!st.isFile()) throw new Error('not a regular file');
     accessSync(file, fsConstants.R_OK);
+    size = st.size;
   } catch (err) {
     throw new DataError(`data file ${file} cannot be read (${describe(err)})`);
   }
+  // Caught here, before a setup is asked for; a header without records only once it is read.
+  if (size === 0) throw new DataError(`data file ${file} is empty`);
   return file;
 }
 
-function describe(err: unknown): string {
-  if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string') return err.code;
-  return err instanceof Error ? err.message.split('\n')[0] : String(err);
-}
-
-function isGzip(bytes: Buffer): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-}
-
-/** Load the year's file from dir: gunzip if compressed, parse. Any failure is a DataError. */
+/**
+ * Load the year's file from dir: gunzip if compressed (within read.ts's bound), parse. Any
+ * failure, a file without records included, is a DataError.
+ */
 export async function loadDataset(dir: string, year: number): Promise<Dataset> {
   const file = checkDatasetReadable(dir, year);
-  let bytes: Buffer;
+  const bytes = await readDataBytes(file);
   try {
-    bytes = await readFile(file);
-  } catch (err) {
-    throw new DataError(`data file ${file} cannot be read (${describe(err)})`);
-  }
-  // Decide by content, not name: a renamed .gz or a pre-decompressed "x.csv.gz" both work.
-  if (isGzip(bytes)) {
-    try {
-      bytes = await gunzipAsync(bytes);
-    } catch (err) {
-      throw new DataError(`data file ${file} is not a valid gzip file (${describe(err)})`);
-    }
-  }
-  try {
-    return { year, records: parseStormCsv(bytes.toString('utf8'), file), source: file };
+    return { year, records: requireRecords(file, parseStormCsv(bytes.toString('utf8'), file)), source: file };
   } catch (err) {
     if (err instanceof DataError) throw err;
     throw new DataError(`data file ${file} could not be parsed (${describe(err)})`);

@@ -1,39 +1,21 @@
 // Synchronous dataset loading for the peer process. The peer core is a synchronous state
 // machine that asks for a year's records in the middle of handling a response, so the shell
 // answers from disk at once; a year's file is read once per process and then kept.
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import type { Dataset, LineDataset } from './record.js';
 import { DataError, checkDatasetReadable, parseStormCsv, parseStormLines } from './csv.js';
+import { describeError as reason } from './error.js';
+import { readDataBytesSync, requireRecords } from './read.js';
 
-function reason(err: unknown): string {
-  if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string') return err.code;
-  return err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
-}
-
-/** The text of the year's file in dir (gunzipped if compressed) and its path; DataError if unreadable. */
+/** The text of the year's file in dir (gunzipped if compressed, within read.ts's bound) and its path; DataError if unreadable. */
 function readDataText(dir: string, year: number): { file: string; text: string } {
   const file = checkDatasetReadable(dir, year);
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    throw new DataError(`data file ${file} cannot be read (${reason(err)})`);
-  }
-  // Decided by content, not by name: a renamed .gz and a pre-decompressed "x.csv.gz" both work.
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (err) {
-      throw new DataError(`data file ${file} is not a valid gzip file (${reason(err)})`);
-    }
-  }
-  return { file, text: bytes.toString('utf8') };
+  return { file, text: readDataBytesSync(file).toString('utf8') };
 }
 
-function parsed<T>(file: string, parse: () => T): T {
+/** The records parse() finds, refusing none at all; any failure a one-line DataError. */
+function parsed<T>(file: string, parse: () => T[]): T[] {
   try {
-    return parse();
+    return requireRecords(file, parse());
   } catch (err) {
     if (err instanceof DataError) throw err;
     throw new DataError(`data file ${file} could not be parsed (${reason(err)})`);

@@ -82,10 +82,7 @@ export class ManagerCore extends ManagerState {
 
   /** Name of the peer at an address (m-port or p-port), for the trace. */
   nameOf(addr: Addr): string | undefined {
-    for (const p of this.peers.values()) {
-      if (p.ip === addr.ip && (p.mport === addr.port || p.pport === addr.port)) return p.name;
-    }
-    return undefined;
+    return this.nameAt(addr.ip, addr.port);
   }
 
   // ---- console ----
@@ -128,7 +125,7 @@ export class ManagerCore extends ManagerState {
           ...(outcome.peers ? { peers: outcome.peers } : {}), ...(outcome.peer ? { peer: outcome.peer } : {}),
           ...(outcome.dht !== undefined ? { dht: outcome.dht } : {}) }
       : { t: 'res', rid: msg.rid, cmd: msg.cmd.slice(0, 20), code: 'FAILURE', reason: outcome.reason, text };
-    this.answers.remember(from, key, res, () => [...this.peers.values()].map((p) => `${p.ip}:${p.mport}`));
+    this.answers.remember(from, key, res);
     const summary = outcome.ok ? 'SUCCESS' : `FAILURE ${outcome.reason}`;
     const line = `${msg.cmd.slice(0, 20)} ${msg.args.join(' ')}: ${summary} — ${outcome.text}`;
     if (outcome.ok || this.nameOf(from) !== undefined) this.print(line);

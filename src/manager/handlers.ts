@@ -64,10 +64,9 @@ export const HANDLERS: { readonly [R in ManagerRequest]: Handler<unknown> } = {
     },
     run(ctx, { from }, { name, ip, mport, pport }) {
       const s = ctx.state;
-      for (const p of s.peers.values()) {
-        for (const port of [mport, pport]) {
-          if (port === p.mport || port === p.pport) return fail('PORT_IN_USE', `port ${port} is already used by ${p.name}`);
-        }
+      for (const port of [mport, pport]) {
+        const user = s.portUser(port);
+        if (user !== undefined) return fail('PORT_IN_USE', `port ${port} is already used by ${user}`);
       }
       if (ip !== from.ip || mport !== from.port) {
         return fail('NOT_OWNER', `a peer registers itself: this request came from ${from.ip}:${from.port}, not ${ip}:${mport}`);
@@ -156,7 +155,7 @@ export const HANDLERS: { readonly [R in ManagerRequest]: Handler<unknown> } = {
   deregister: handler({
     parse: noArgs,
     run(ctx, { name }) {
-      ctx.state.peers.delete(name);
+      ctx.state.removePeer(name);
       return { ok: true, text: `${name} deregistered; ${count(ctx.state.peers.size, 'peer')} ${ctx.state.peers.size === 1 ? 'remains' : 'remain'}` };
     },
   }),

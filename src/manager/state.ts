@@ -36,8 +36,13 @@ export const tupleOf = (p: PeerEntry): Tuple => ({ name: p.name, ip: p.ip, port:
 export const count = (n: number, noun: string, plural = `${noun}s`): string => `${n} ${n === 1 ? noun : plural}`;
 
 export class ManagerState {
+  /** Change only through addPeer and removePeer, which keep the indexes below in step. */
   readonly peers = new Map<string, PeerEntry>();
   dht: Dht | null = null;
+  /** Port → name of the peer using it (m-port or p-port): PORT_IN_USE in O(1), not a scan of every peer. */
+  private readonly portUsers = new Map<number, string>();
+  /** `ip:port` (m-port and p-port) → name, for nameOf on every traced datagram. */
+  private readonly addrNames = new Map<string, string>();
 
   get phase(): Phase {
     return this.dht?.phase ?? 'none';
@@ -64,7 +69,31 @@ export class ManagerState {
     const self = this;
     const entry: PeerEntry = { name, ip, mport, pport, get state() { return self.stateOf(name); } };
     this.peers.set(name, entry);
+    for (const port of [mport, pport]) {
+      this.portUsers.set(port, name);
+      this.addrNames.set(`${ip}:${port}`, name);
+    }
     return entry;
+  }
+
+  removePeer(name: string): void {
+    const p = this.peers.get(name);
+    if (!p) return;
+    this.peers.delete(name);
+    for (const port of [p.mport, p.pport]) {
+      this.portUsers.delete(port);
+      this.addrNames.delete(`${p.ip}:${port}`);
+    }
+  }
+
+  /** The peer using a port (ports are unique across all registered peers, whatever their address). */
+  portUser(port: number): string | undefined {
+    return this.portUsers.get(port);
+  }
+
+  /** Name of the peer at an address (m-port or p-port). */
+  nameAt(ip: string, port: number): string | undefined {
+    return this.addrNames.get(`${ip}:${port}`);
   }
 
   /** The peer the manager waits for: the initiator of a leave or join, else the leader. */

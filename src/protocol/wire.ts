@@ -10,14 +10,26 @@ import { addrKey, type Addr } from '../reliable/outbox.js';
 /** Bound on a reassembled message, and on the partial messages kept per receiver. */
 export const MAX_FRAGMENTS = 64;
 const MAX_PARTIALS = 256;
+/**
+ * Bytes held in partial messages, all senders together. A whole message is at most 64 × 1,400
+ * bytes today (~90 KB), so 4 MB holds dozens at once; a flood of fragments that never complete
+ * (up to 64 × 12,000 bytes each) pushes out the oldest instead of growing the process.
+ */
+export const MAX_PARTIAL_BYTES = 4 * 1024 * 1024;
+/** A partial message older than this is dropped: its pieces come in one burst, a resend is a new message. */
+export const PARTIAL_TTL_MS = 30_000;
 /** Bytes of a frag datagram besides its data: {"t":"frag","f":…,"i":…,"of":…,"d":"…"}. */
 const FRAG_ENVELOPE = 70;
 
 export type Received = Decoded | { ok: 'partial' };
 
+interface Partial { parts: (string | undefined)[]; have: number; bytes: number; at: number }
+
 export class Wire {
   private nextFrag = 1;
-  private readonly partials = new Map<string, { parts: (string | undefined)[]; have: number }>();
+  /** Insertion order is age order: the oldest partial comes first. */
+  private readonly partials = new Map<string, Partial>();
+  private partialBytes = 0;
 
   constructor(private readonly maxPayload: number) {}
 
@@ -37,30 +49,71 @@ export class Wire {
     return out;
   }
 
-  /** One received datagram: a whole message, a rejection with its reason, or a fragment kept for later. */
-  receive(from: Addr, bytes: Uint8Array): Received {
+  /**
+   * One received datagram: a whole message, a rejection with its reason, or a fragment kept for
+   * later. `now` (ms, any clock) lets partial messages expire after PARTIAL_TTL_MS; without it
+   * they are bounded by count and bytes only.
+   */
+  receive(from: Addr, bytes: Uint8Array, now?: number): Received {
     // Accept up to the hard ceiling whatever our own sending limit: peers may be configured differently.
     const first = decode(bytes, HARD_MAX_PAYLOAD);
     if (!first.ok) return first;
     if (first.msg.t !== 'frag') return { ok: true, msg: first.msg };
     const { f, i, of, d } = first.msg;
     if (i >= of) return { ok: false, reason: `bad frag: part ${i} of ${of}` };
+    if (now !== undefined) this.expire(now);
     const key = `${addrKey(from)}#${f}`;
     let partial = this.partials.get(key);
     if (!partial) {
-      if (this.partials.size >= MAX_PARTIALS) this.partials.delete(this.partials.keys().next().value as string);
-      partial = { parts: new Array<string | undefined>(of), have: 0 };
+      if (this.partials.size >= MAX_PARTIALS) this.dropOldest();
+      partial = { parts: new Array<string | undefined>(of), have: 0, bytes: 128 + 8 * of, at: now ?? 0 };
       this.partials.set(key, partial);
+      this.partialBytes += partial.bytes;
     }
     if (partial.parts.length !== of) return { ok: false, reason: 'bad frag: part count changed' };
-    if (partial.parts[i] === undefined) partial.have += 1;
+    const before = partial.parts[i];
+    if (before === undefined) partial.have += 1;
     partial.parts[i] = d;
+    this.grow(partial, d.length - (before?.length ?? 0));
     if (partial.have < of) return { ok: 'partial' };
-    this.partials.delete(key);
+    this.forget(key, partial);
     const whole = Buffer.concat(partial.parts.map((p) => Buffer.from(p!, 'base64')));
     const msg = decode(whole, MAX_FRAGMENTS * HARD_MAX_PAYLOAD);
     if (!msg.ok) return msg;
     if (msg.msg.t === 'frag') return { ok: false, reason: 'bad frag: nested fragments' };
     return { ok: true, msg: msg.msg };
+  }
+
+  /** Bytes and count of the partial messages held (for tests and the soak). */
+  held(): { partials: number; bytes: number } {
+    return { partials: this.partials.size, bytes: this.partialBytes };
+  }
+
+  /** Account for `delta` more bytes in `partial`; over the budget, the oldest other partials go. */
+  private grow(partial: Partial, delta: number): void {
+    partial.bytes += delta;
+    this.partialBytes += delta;
+    for (const [key, p] of this.partials) {
+      if (this.partialBytes <= MAX_PARTIAL_BYTES) break;
+      if (p !== partial) this.forget(key, p); // oldest first; never the one being filled
+    }
+  }
+
+  /** Drop partials older than the TTL; they are in age order, so this stops at the first young one. */
+  private expire(now: number): void {
+    for (const [key, p] of this.partials) {
+      if (now - p.at < PARTIAL_TTL_MS) break;
+      this.forget(key, p);
+    }
+  }
+
+  private dropOldest(): void {
+    const [key, p] = this.partials.entries().next().value as [string, Partial];
+    this.forget(key, p);
+  }
+
+  private forget(key: string, p: Partial): void {
+    this.partials.delete(key);
+    this.partialBytes -= p.bytes;
   }
 }
