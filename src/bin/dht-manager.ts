@@ -8,6 +8,8 @@ import { ManagerShell } from '../net/manager-shell.js';
 import { DEFAULT_WAIT_TIMEOUT_S, retryPolicy } from '../net/options.js';
 import { UsageError, intOption, runProgram, traceOption, usageErrors } from '../net/usage.js';
 import { LOG_OPTIONS, LOG_USAGE, eventLogFromOptions } from '../net/log-option.js';
+import { KEY_FILE_OPTIONS, KEY_FILE_USAGE } from '../crypto/options.js';
+import { keyedFromOptions } from '../net/key-option.js';
 
 const USAGE = `usage: dht-manager <port> [options]
   --bind IPv4             address to listen on (default 0.0.0.0, every interface)
@@ -18,6 +20,7 @@ const USAGE = `usage: dht-manager <port> [options]
   --rto MS                first retransmission timeout (default ${DEFAULT_RETRY.rtoMs})
   --tries N               timeouts without any answer before a peer is declared silent (default ${DEFAULT_RETRY.maxTries})
 ${LOG_USAGE}
+${KEY_FILE_USAGE}
   --help                  show this text
 Console commands: status, help, quit.`;
 
@@ -29,6 +32,7 @@ const OPTIONS = {
   rto: { type: 'string' },
   tries: { type: 'string' },
   ...LOG_OPTIONS,
+  ...KEY_FILE_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -47,8 +51,10 @@ async function main(): Promise<void> {
   const waitS = intOption('wait-timeout', values['wait-timeout'], 1, 86_400) ?? DEFAULT_WAIT_TIMEOUT_S;
   const chaos = chaosFromOptions(values.chaos);
   const log = eventLogFromOptions(values, 'manager');
+  const keyed = keyedFromOptions(values, (line) => process.stdout.write(`manager: ${line}\n`));
   const shell = new ManagerShell({
     ...(log ? { observer: log } : {}),
+    keyed,
     bind,
     port,
     trace: traceOption(values.trace),
@@ -59,6 +65,7 @@ async function main(): Promise<void> {
     },
   });
   if (chaos) process.stdout.write(`manager: chaos ${describeChaos(chaos)}\n`);
+  if (keyed) process.stdout.write(`manager: ${keyed.describe()}\n`);
   try {
     await shell.start();
   } catch (err) {

@@ -9,6 +9,8 @@ import { DEFAULT_MAX_PAYLOAD, DEFAULT_QUERY_TIMEOUT_MS, DEFAULT_WINDOW, retryPol
 import { PeerShell } from '../net/peer-shell.js';
 import { UsageError, intOption, runProgram, traceOption, usageErrors } from '../net/usage.js';
 import { LOG_OPTIONS, LOG_USAGE, eventLogFromOptions } from '../net/log-option.js';
+import { KEY_FILE_OPTIONS, KEY_FILE_USAGE } from '../crypto/options.js';
+import { keyedFromOptions } from '../net/key-option.js';
 import { missingDataDirWarning, resolveDataDir } from '../data/dirs.js';
 
 const USAGE = `usage: dht-peer <manager-IPv4|localhost> <manager-port> [options]
@@ -25,6 +27,7 @@ const USAGE = `usage: dht-peer <manager-IPv4|localhost> <manager-port> [options]
   --max-payload BYTES     largest datagram payload (default ${DEFAULT_MAX_PAYLOAD})
   --query-timeout MS      how long a query may take (default ${DEFAULT_QUERY_TIMEOUT_MS})
 ${LOG_USAGE}
+${KEY_FILE_USAGE}
   --help                  show this text
 Then type commands on stdin; 'help' lists them.`;
 
@@ -38,6 +41,7 @@ const OPTIONS = {
   'max-payload': { type: 'string' },
   'query-timeout': { type: 'string' },
   ...LOG_OPTIONS,
+  ...KEY_FILE_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -57,8 +61,10 @@ function main(): void {
   const dataDir = dataChoice.dir;
   const chaos = chaosFromOptions(values.chaos);
   const log = eventLogFromOptions(values);
+  const keyed = keyedFromOptions(values, (line) => process.stdout.write(`peer: ${line}\n`));
   const shell = new PeerShell({
     ...(log ? { observer: log } : {}),
+    keyed,
     manager: { ip, port },
     dataDir,
     trace: traceOption(values.trace),
@@ -71,7 +77,7 @@ function main(): void {
     },
   });
   process.stdout.write(`peer: manager at ${ip}:${port}; data directory ${dataDir}` +
-    (chaos ? `; chaos ${describeChaos(chaos)}` : '') + `; type help for the commands\n`);
+    (chaos ? `; chaos ${describeChaos(chaos)}` : '') + (keyed ? `; ${keyed.describe()}` : '') + `; type help for the commands\n`);
   // A member that never leads never reads the directory, so a missing one is not fatal; but a
   // typo in --data-dir should show at once, not at the first setup-dht.
   const warning = missingDataDirWarning(dataChoice);

@@ -46,7 +46,12 @@ export class ManagerShell {
     const { bind, port } = this.options;
     this.sock = await bindUdp(bind, port);
     this.options.observer?.bound(this.io.now(), { manager: { ip: bind, port } });
-    this.sock.on('message', (bytes, rinfo) => this.interp.receive('manager', { ip: rinfo.address, port: rinfo.port }, bytes));
+    const at = { ip: bind, port };
+    this.sock.on('message', (bytes, rinfo) => {
+      const from = { ip: rinfo.address, port: rinfo.port };
+      const plain = this.io.unseal(from, at, bytes, (kind, text) => this.interp.complain(kind, text));
+      if (plain) this.interp.receive('manager', from, plain);
+    });
     this.sock.on('error', (err) => this.interp.complain('socket', `socket: ${err.message.split('\n')[0]}`));
     this.io.print(`manager: listening on ${bind}:${port}`);
     this.io.exitOnSignals();

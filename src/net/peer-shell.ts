@@ -69,7 +69,13 @@ export class PeerShell {
 
   private listen(via: Via, sock: dgram.Socket): void {
     this.sockets[via] = sock;
-    sock.on('message', (bytes, rinfo) => this.interp.receive(via, { ip: rinfo.address, port: rinfo.port }, bytes));
+    const local = sock.address();
+    const at = { ip: local.address, port: local.port };
+    sock.on('message', (bytes, rinfo) => {
+      const from = { ip: rinfo.address, port: rinfo.port };
+      const plain = this.io.unseal(from, at, bytes, (kind, text) => this.interp.complain(kind, text));
+      if (plain) this.interp.receive(via, from, plain);
+    });
     // After binding, errors are per-datagram trouble (e.g. ICMP reports); the socket stays usable.
     sock.on('error', (err) => this.interp.complain(`socket:${via}`, `${via}-port socket: ${err.message.split('\n')[0]}`));
   }

@@ -9,6 +9,7 @@ import type { Addr } from '../reliable/index.js';
 import type { Traffic } from '../runtime/interpreter.js';
 import type { TraceMode } from './usage.js';
 import type { Observer } from '../runtime/observer.js';
+import type { Keyed } from '../crypto/seal.js';
 import { Chaos, type ChaosSpec } from './chaos.js';
 import { LineWriter } from './lines.js';
 
@@ -23,6 +24,8 @@ export interface IoOptions {
   maxPayload?: number;
   /** Told of every event (the `--log` event log, the live view). */
   observer?: Observer;
+  /** Keyed mode (crypto/seal.ts): every datagram sealed on the way out and opened on the way in. */
+  keyed?: Keyed | null;
 }
 
 export class ShellIo {
@@ -32,8 +35,25 @@ export class ShellIo {
   private console: Interface | null = null;
   private consolePaused = false;
 
+  private readonly keyed: Keyed | null;
+
   constructor(options: IoOptions) {
     this.chaos = options.chaos ? new Chaos(options.chaos) : null;
+    this.keyed = options.keyed ?? null;
+  }
+
+  /**
+   * A received datagram as the wire layer takes it: in keyed mode opened (authenticated, fresh,
+   * addressed to `at`, not a replay), else as it came. A refusal is a rate-limited line, keyed by
+   * kind and not by source, so spraying source addresses cannot get around the limit.
+   */
+  unseal(from: Addr, at: Addr, bytes: Buffer, complain: (kind: string, text: string) => void): Buffer | null {
+    const keyed = this.keyed;
+    if (!keyed) return bytes;
+    const opened = keyed.open(from, at, bytes);
+    if (opened.ok) return opened.plain;
+    complain(`keyed:${opened.kind}`, `refused a datagram from ${from.ip}:${from.port}: ${opened.reason}`);
+    return null;
   }
 
   /** Monotonic milliseconds: the `now` every core call gets. */
@@ -50,8 +70,9 @@ export class ShellIo {
   }
 
   /** One datagram, through the fault injector if one is configured; lost silently if the socket is gone. */
-  sendBytes(sock: dgram.Socket | null, to: Addr, bytes: Buffer): void {
+  sendBytes(sock: dgram.Socket | null, to: Addr, plain: Buffer): void {
     if (!sock) return;
+    const bytes = this.keyed ? this.keyed.seal(to, plain) : plain;
     const deliver = (): void => {
       try {
         // No per-send callback: a failed send is reported through the socket's 'error' event

@@ -115,7 +115,7 @@ export class Interpreter<I extends { kind: string }> {
     if (this.exited) return;
     this.traffic.received += 1;
     this.traffic.receivedBytes += bytes.length;
-    const decoded = this.wire.receive(from, bytes);
+    const decoded = this.wire.receive(from, bytes, this.port.now());
     if (decoded.ok === 'partial') return;
     if (!decoded.ok) {
       return this.complain(`bad:${from.ip}:${from.port}`, `bad datagram from ${from.ip}:${from.port}: ${decoded.reason}`);

@@ -75,13 +75,23 @@ export class System {
 
   /** Start peers and register each with two fresh ports, as a person would type it. */
   async addPeers(names: string[]): Promise<void> {
+    await this.addPeersWith(names, [], /^register: SUCCESS/);
+  }
+
+  /**
+   * Start peers with extra arguments (beside the system's own) and type `register`, waiting for
+   * the answer `expect` (e.g. a FAILURE a test provokes).
+   */
+  async addPeersWith(names: string[], extraArgs: string[], expect: RegExp): Promise<void> {
     const ports = await freePorts(2 * names.length);
     await Promise.all(names.map(async (name, i) => {
       const p = launch(name, [binPath('dht-peer'), this.options.managerIp ?? '127.0.0.1', String(this.managerPort),
-        '--data-dir', this.options.dataDir, '--trace', this.options.trace, ...(this.options.peerArgs ?? [])], this.options);
+        '--data-dir', this.options.dataDir, '--trace', this.options.trace, ...(this.options.peerArgs ?? []), ...extraArgs], this.options);
       this.peers.set(name, p);
       const ip = this.options.peerIp?.(name) ?? '127.0.0.1';
-      await ask(p, `register ${name} ${ip} ${ports[2 * i]} ${ports[2 * i + 1]}`, /^register: SUCCESS/);
+      p.send(`register ${name} ${ip} ${ports[2 * i]} ${ports[2 * i + 1]}`);
+      const last = await p.waitFor(new RegExp(`${expect.source}|^register: `), STEP_MS);
+      if (!expect.test(last)) throw new ScenarioError(`'register ${name}' answered: ${last}\n${p.tail()}`);
     }));
   }
 
