@@ -1,7 +1,7 @@
 // `npm run bench [-- --quick]`: the real programs over real UDP on loopback, each figure beside
 // a floor measured in the same run. Prints a table, writes bench/out/results.json and
 // bench/out/setup.svg (ignored by git: a run must not overwrite the figure docs/BENCHMARKS.md quotes).
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,18 +14,18 @@ import { System, ask, parseCounts, repoRoot, BULK_MS } from '../src/scenario/sys
 import { findDatasetFile } from '../src/data/csv.js';
 import { DATA_DIR_RULE, resolveDataDir } from '../src/data/dirs.js';
 import { loopbackFloor, median, parseFloorMs, percentile } from './floor.js';
-import { setupPlot } from './plot.js';
+import { costPlot, setupPlot } from './plot.js';
 
 const USAGE = `usage: npm run bench [-- --quick] [--data-dir DIR]
   Measures setup, rebuild and query figures of the real programs over loopback UDP, with floors.
   --quick     small configuration, under a minute
   --data-dir  where details-1996.csv is (default: $DHT_DATA_DIR, else ./data if it exists, else
               ../shared/data beside the checkout if it exists; the same rule as dht-peer's)
-  Writes bench/out/results.json and bench/out/setup.svg.`;
+  Writes bench/out/results.json, bench/out/setup.svg and bench/out/cost.svg (CPU per record-hop against n and ℓ).`;
 
-interface SetupFigure { dataset: string; records: number; n: number; ms: number; recordsPerSec: number; parseFloorMs: number; netFloorMs: number; floorMs: number; ratio: number; datagrams: number; bytes: number; minRecordHops: number; minBytes: number; leaderRssMb: number; memberRssMb: number }
+interface SetupFigure { dataset: string; records: number; n: number; ms: number; recordsPerSec: number; parseFloorMs: number; netFloorMs: number; floorMs: number; ratio: number; datagrams: number; bytes: number; minRecordHops: number; minBytes: number; leaderRssMb: number; memberRssMb: number; managerRssMb: number | null; cpuMs: number; usPerDatagram: number; usPerRecordHop: number }
 interface RebuildFigure { op: 'leave' | 'join'; n: number; ms: number }
-interface QueryFigure { dataset: string; n: number; queriers: number; queries: number; p50ms: number; p99ms: number; perSec: number; meanIdSeq: number }
+interface QueryFigure { dataset: string; n: number; queriers: number; queries: number; p50ms: number; p99ms: number; perSec: number; meanIdSeq: number; floorRatio: number }
 
 const PAYLOAD = 1400;
 const QUERY_CHUNK = 500;
@@ -59,10 +59,10 @@ async function main(): Promise<number> {
   console.log(`floor: loopback ${Math.round(net.perSecond).toLocaleString()} datagrams/s of ${PAYLOAD} B between two processes (${net.received}/${net.sent} received)`);
 
   const sets: { label: string; dir: string; year: number; sizes: number[] }[] = [];
-  if (realDir.file) sets.push({ label: '1996', dir: realDir.dir, year: 1996, sizes: [5, ...(quick ? [] : [16])] });
+  if (realDir.file) sets.push({ label: '1996', dir: realDir.dir, year: 1996, sizes: [5, 16] });
   else console.log(`bench: no details-1996.csv in ${realDir.dir}; the 1996 figures are skipped (data directory: ${DATA_DIR_RULE})`);
   for (const count of quick ? [100_000] : [100_000, 1_000_000]) {
-    sets.push({ label: `synthetic ${count / 1000}k`, dir: synthetic(work, count), year: 2000, sizes: quick ? [5] : [5, 16] });
+    sets.push({ label: `synthetic ${count / 1000}k`, dir: synthetic(work, count), year: 2000, sizes: quick ? [5] : count >= 1_000_000 ? [5, 16, 64] : [5, 16] });
   }
 
   const setups: SetupFigure[] = [];
@@ -73,7 +73,7 @@ async function main(): Promise<number> {
     const data = loadDatasetSync(set.dir, set.year).records;
     for (const n of set.sizes) {
       const withQueries = set.label === '1996' || (quick && n === 5);
-      const r = await runSystem(set, n, parse.ms, net.perSecond, data, withQueries ? (quick ? 500 : 2500) : 0, set.label === '1996' && n === 5);
+      const r = await runSystem(set, n, parse.ms, net.perSecond, data, withQueries ? (quick ? 1000 : 2500) : 0, set.label === '1996' && n === 5);
       setups.push(r.setup);
       rebuilds.push(...r.rebuilds);
       if (r.query) queries.push(r.query);
@@ -83,7 +83,7 @@ async function main(): Promise<number> {
   for (const r of rebuilds) console.log(`rebuild: ${r.op} on the 1996 DHT (n ${r.n}) took ${r.ms.toFixed(1)} ms`);
   for (const q of queries) {
     console.log(`queries: ${q.dataset}, n ${q.n}, ${q.queriers} querying peers, ${q.queries} queries: p50 ${q.p50ms.toFixed(2)} ms, p99 ${q.p99ms.toFixed(2)} ms, ` +
-      `${Math.round(q.perSec).toLocaleString()} queries/s, mean id-seq length ${q.meanIdSeq.toFixed(2)}`);
+      `${Math.round(q.perSec).toLocaleString()} queries/s = 1/${q.floorRatio.toFixed(1)} of the loopback floor, mean id-seq length ${q.meanIdSeq.toFixed(2)}`);
   }
   const loadAfter = os.loadavg()[0]!;
   const results = {
@@ -95,7 +95,8 @@ async function main(): Promise<number> {
   mkdirSync(out, { recursive: true });
   writeFileSync(path.join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   writeFileSync(path.join(out, 'setup.svg'), setupPlot(setups));
-  console.log('bench: wrote bench/out/results.json and bench/out/setup.svg');
+  writeFileSync(path.join(out, 'cost.svg'), costPlot(setups));
+  console.log('bench: wrote bench/out/results.json, bench/out/setup.svg and bench/out/cost.svg');
   for (const w of warnings) console.log(`bench: WARNING: ${w}`);
   return 0;
 }
@@ -104,7 +105,8 @@ function printSetup(s: SetupFigure): void {
   console.log(`setup: ${s.dataset.padEnd(15)} ℓ ${String(s.records).padStart(9)}  n ${String(s.n).padStart(2)}  ${s.ms.toFixed(1).padStart(8)} ms  ` +
     `${Math.round(s.recordsPerSec).toLocaleString().padStart(10)} records/s  floor ${s.floorMs.toFixed(1)} ms (parse ${s.parseFloorMs.toFixed(1)} + net ${s.netFloorMs.toFixed(1)})  ` +
     `ratio ${s.ratio.toFixed(2)}  datagrams ${s.datagrams} (bytes ${(s.bytes / 1e6).toFixed(1)} MB; minimum ${(s.minBytes / 1e6).toFixed(1)} MB in ${s.minRecordHops} record-hops)  ` +
-    `RSS leader ${s.leaderRssMb} MB, member ${s.memberRssMb} MB`);
+    `RSS leader ${s.leaderRssMb} MB, member ${s.memberRssMb} MB, manager ${s.managerRssMb ?? '?'} MB  ` +
+    `CPU ${Math.round(s.cpuMs)} ms = ${s.usPerDatagram.toFixed(1)} µs/datagram, ${s.usPerRecordHop.toFixed(2)} µs/record-hop`);
 }
 
 /** Start a system of n members (+4 Free queriers when queries are measured), set up, measure, tear down. */
@@ -131,15 +133,19 @@ async function runSystem(set: { label: string; dir: string; year: number }, n: n
     }
     const netFloorMs = (Math.ceil(minBytes / (PAYLOAD - 80)) / netRate) * 1000;
     const members = ring.filter((k) => k !== 'peer1');
+    // CPU of every peer (the manager's share of a setup is a few messages): both ends of each datagram.
+    const cpuMs = sum(names, (k) => after.get(k)!.cpuMs - before.get(k)!.cpuMs);
     const setup: SetupFigure = {
       dataset: set.label, records: records.length, n, ms, recordsPerSec: records.length / (ms / 1000),
       parseFloorMs: parseMs, netFloorMs, floorMs: parseMs + netFloorMs, ratio: ms / (parseMs + netFloorMs),
       datagrams: sum(names, (k) => after.get(k)!.datagrams - before.get(k)!.datagrams),
       bytes: sum(names, (k) => after.get(k)!.bytes - before.get(k)!.bytes),
       minRecordHops: hops, minBytes, leaderRssMb: after.get('peer1')!.rssMb, memberRssMb: Math.max(...members.map((k) => after.get(k)!.rssMb)),
+      managerRssMb: peakRssMb(system.manager.pid), cpuMs, usPerDatagram: 0, usPerRecordHop: (cpuMs * 1000) / hops,
     };
+    setup.usPerDatagram = (cpuMs * 1000) / setup.datagrams;
     const out: { setup: SetupFigure; rebuilds: RebuildFigure[]; query?: QueryFigure } = { setup, rebuilds: [] };
-    if (queryCount > 0) out.query = { dataset: set.label, ...(await measureQueries(system, free, records, queryCount, n)) };
+    if (queryCount > 0) out.query = { dataset: set.label, ...(await measureQueries(system, free, records, queryCount, n, netRate)) };
     if (rebuild) out.rebuilds = await measureRebuilds(system, n, free[0]!);
     return out;
   } finally {
@@ -157,7 +163,7 @@ async function measureRebuilds(system: System, n: number, joiner: string): Promi
 }
 
 /** Several Free peers each type a burst of queries at once; latencies come from the peers' own lines. */
-async function measureQueries(system: System, queriers: string[], records: string[][], perPeer: number, n: number): Promise<Omit<QueryFigure, 'dataset'>> {
+async function measureQueries(system: System, queriers: string[], records: string[][], perPeer: number, n: number, netRate: number): Promise<Omit<QueryFigure, 'dataset'>> {
   const present = records.map((r) => eventIdOf(r));
   const t0 = performance.now();
   const results = await Promise.all(queriers.map(async (name, qi) => {
@@ -187,21 +193,31 @@ async function measureQueries(system: System, queriers: string[], records: strin
   const wall = (performance.now() - t0) / 1000;
   const lat = results.flatMap((r) => r.got);
   const seqs = results.flatMap((r) => r.seqs);
-  return { n, queriers: queriers.length, queries: lat.length, p50ms: median(lat), p99ms: percentile(lat, 99), perSec: lat.length / wall, meanIdSeq: seqs.reduce((a, b) => a + b, 0) / seqs.length };
+  return { n, queriers: queriers.length, queries: lat.length, p50ms: median(lat), p99ms: percentile(lat, 99), perSec: lat.length / wall, meanIdSeq: seqs.reduce((a, b) => a + b, 0) / seqs.length, floorRatio: netRate / (lat.length / wall) };
 }
 
-/** Each peer's datagram and byte counters and peak RSS, from its `status` line. */
-async function traffic(system: System, names: string[]): Promise<Map<string, { datagrams: number; bytes: number; rssMb: number }>> {
-  const out = new Map<string, { datagrams: number; bytes: number; rssMb: number }>();
+/** Each peer's datagram and byte counters, peak RSS and CPU, from its `status` line. */
+async function traffic(system: System, names: string[]): Promise<Map<string, { datagrams: number; bytes: number; rssMb: number; cpuMs: number }>> {
+  const out = new Map<string, { datagrams: number; bytes: number; rssMb: number; cpuMs: number }>();
   await Promise.all(names.map(async (name) => {
     const p = system.peer(name);
     p.send('status');
     const line = await p.waitFor(/^process: /);
-    const m = /peak RSS (\d+) MB; sent (\d+) datagrams \((\d+) bytes\)/.exec(line);
+    const m = /peak RSS (\d+) MB; sent (\d+) datagrams \((\d+) bytes\).*; CPU (\d+) ms/.exec(line);
     if (!m) throw new Error(`cannot read traffic from '${line}'`);
-    out.set(name, { rssMb: Number(m[1]), datagrams: Number(m[2]), bytes: Number(m[3]) });
+    out.set(name, { rssMb: Number(m[1]), datagrams: Number(m[2]), bytes: Number(m[3]), cpuMs: Number(m[4]) });
   }));
   return out;
+}
+
+/** Peak RSS of a process from /proc (Linux), or null where there is none. */
+function peakRssMb(pid: number | undefined): number | null {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
 }
 
 function synthetic(work: string, count: number): string {

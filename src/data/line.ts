@@ -79,3 +79,45 @@ export function jsonStringBytes(s: string): number {
   }
   return n;
 }
+
+// ---- store frames: the records of a store batch as the body of its datagram (protocol/codec.ts)
+//
+// A frame is record lines joined by '\n', each readable as it is in a packet capture. A line
+// that itself holds a line break (inside a quoted field: rare, never in the NOAA course columns)
+// or a lone surrogate travels as a JSON string literal instead; no record line starts with '"' (it starts with its
+// event id), so the two forms cannot be confused.
+
+/** A line break, or a lone surrogate (which UTF-8 cannot carry, and JSON escapes). */
+const BREAK = /[\r\n]|\p{Surrogate}/u;
+
+/** The form of one record line inside a frame. */
+export function frameLine(line: string): string {
+  return BREAK.test(line) ? JSON.stringify(line) : line;
+}
+
+/** UTF-8 bytes of a line in a frame, its separator included. */
+export function frameLineBytes(framed: string): number {
+  return Buffer.byteLength(framed, 'utf8') + 1;
+}
+
+/** How many records a frame holds, without splitting it. */
+export function frameCount(frame: string): number {
+  if (frame.length === 0) return 0;
+  let n = 1;
+  for (let i = frame.indexOf('\n'); i >= 0; i = frame.indexOf('\n', i + 1)) n += 1;
+  return n;
+}
+
+/** Each record line of a frame, in order (a frame the schema accepted: protocol/messages.ts). */
+export function forEachFrameLine(frame: string, visit: (line: string) => void): void {
+  if (frame.length === 0) return;
+  let start = 0;
+  // Bounded: each pass consumes one line.
+  for (;;) {
+    const end = frame.indexOf('\n', start);
+    const piece = end < 0 ? frame.slice(start) : frame.slice(start, end);
+    visit(piece.charCodeAt(0) === 0x22 ? (JSON.parse(piece) as string) : piece);
+    if (end < 0) return;
+    start = end + 1;
+  }
+}

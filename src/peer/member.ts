@@ -45,7 +45,7 @@ export function onStore(host: Host, from: Addr, m: MessageOf<'store'>): string |
   if (!member) return NOT_FROM_RING;
   if (m.epoch !== member.ring.epoch) return null; // a late batch of an earlier ring: acknowledge and drop
   const relay = (member.relay ??= new StoreStream(host.ctx, member.ring.epoch));
-  relay.receive(member.ring, host.table, m.recs);
+  relay.receive(member.ring, host.table, m);
   relay.pump(host.ctx, member.ring);
   return null;
 }

@@ -1,23 +1,31 @@
-// The outbound store stream of one node toward its right neighbour: records queued in order,
-// cut into batches that fit one datagram, with at most `window` batches unacknowledged, and the
-// store-end marker released only after every batch before it is acknowledged. That last rule is
-// what lets store-end prove, hop by hop, that every record ahead of it has reached its node.
-import { jsonStringBytes } from '../data/line.js';
+// The outbound store stream of one node toward its right neighbour: batches queued in order, each
+// addressed to the node that keeps its records, with at most `window` batches unacknowledged, and
+// the store-end marker released only after every batch before it is acknowledged. That last rule
+// is what lets store-end prove, hop by hop, that every record ahead of it has reached its node.
+//
+// The leader cuts batches per destination: records for node d gather until a datagram is full.
+// A node between the leader and d passes the batch on as it came, without looking at its records.
+import { frameLine, frameLineBytes } from '../data/line.js';
 
-/** Bytes of a store datagram besides its records: {"t":"store","rid":…,"epoch":…,"recs":[…]}. */
+/** Bytes of a store datagram besides its records: {"t":"store","rid":…,"epoch":…,"to":…}\n (≤ 64). */
 const ENVELOPE_BYTES = 80;
 
-export type Outgoing = { t: 'store'; recs: string[] } | { t: 'store-end'; counts: number[] };
+/** A batch: its destination node, its records as a frame (data/line.ts) and how many they are. */
+export interface Batch { to: number; recs: string; count: number }
+
+export type Outgoing = { t: 'store'; to: number; recs: string } | { t: 'store-end'; counts: number[] };
 
 interface End { end: number[] }
 
+/** Records for one destination not yet cut into a batch (the leader's). */
+interface Gathering { lines: string[]; bytes: number }
+
 export class Pipeline {
-  private items: (string | End)[] = [];
-  private sizes: number[] = [];
+  private items: (Batch | End)[] = [];
   private head = 0;
-  /** Bytes of the records queued and not yet cut into batches. */
-  private queuedBytes = 0;
-  private endQueued = false;
+  private readonly gathering = new Map<number, Gathering>();
+  /** Records pushed, in batches or to gather; and records in gathered batches not yet cut. */
+  recordsQueued = 0;
   inflight = 0;
   batchesSent = 0;
   recordsSent = 0;
@@ -29,43 +37,65 @@ export class Pipeline {
     return this.maxPayload - ENVELOPE_BYTES;
   }
 
-  push(line: string): void {
-    const size = jsonStringBytes(line) + 1;
-    this.items.push(line);
-    this.sizes.push(size);
-    this.queuedBytes += size;
+  /** One record for node `to` (the leader): gathered with others for the same node. */
+  push(to: number, line: string): void {
+    const framed = frameLine(line);
+    const size = frameLineBytes(framed);
+    let g = this.gathering.get(to);
+    if (!g) {
+      g = { lines: [], bytes: 0 };
+      this.gathering.set(to, g);
+    }
+    if (g.lines.length > 0 && g.bytes + size > this.budget) this.cut(to, g);
+    // A single record larger than the budget still travels, alone (in fragments), rather than being lost.
+    if (size > this.budget) this.oversized += 1;
+    g.lines.push(framed);
+    g.bytes += size;
+    this.recordsQueued += 1;
   }
 
+  /** A batch passed on as it came (a node between the leader and the batch's node). */
+  pushBatch(batch: Batch): void {
+    if (batch.count === 1 && batch.recs.length * 3 + 1 > this.budget && Buffer.byteLength(batch.recs) + 1 > this.budget) this.oversized += 1;
+    this.items.push(batch);
+    this.recordsQueued += batch.count;
+  }
+
+  /** store-end, behind every batch (the partly filled ones the leader still gathers first). */
   pushEnd(counts: number[]): void {
+    for (const [to, g] of [...this.gathering.entries()].sort((a, b) => a[0] - b[0])) if (g.lines.length > 0) this.cut(to, g);
+    this.gathering.clear();
     this.items.push({ end: counts });
-    this.sizes.push(0);
-    this.endQueued = true;
   }
 
+  private cut(to: number, g: Gathering): void {
+    this.items.push({ to, recs: g.lines.join('\n'), count: g.lines.length });
+    g.lines = [];
+    g.bytes = 0;
+  }
+
+  /** Records and batches waiting (gathered records included). */
   get queued(): number {
-    return this.items.length - this.head;
+    return this.recordsQueued - this.recordsSent;
   }
 
-  /**
-   * The messages that may go now; the caller sends them and calls acked() for each ack.
-   * A batch that is not full waits while others are in flight (as Nagle's algorithm does), so
-   * a node that forwards part of each batch it receives still sends full batches.
-   */
+  /** The messages that may go now; the caller sends them and calls acked() for each ack. */
   take(): Outgoing[] {
     const out: Outgoing[] = [];
     while (this.inflight < this.window && this.head < this.items.length) {
-      const first = this.items[this.head];
+      const first = this.items[this.head]!;
       if (isEnd(first)) {
         if (this.inflight > 0 || out.length > 0) break;
         this.head += 1;
-        this.endQueued = false;
         out.push({ t: 'store-end', counts: first.end });
         this.inflight += 1;
         break;
       }
-      if (this.queuedBytes < this.budget && !this.endQueued && this.inflight > 0) break;
-      out.push({ t: 'store', recs: this.cutBatch() });
+      this.head += 1;
+      out.push({ t: 'store', to: first.to, recs: first.recs });
       this.inflight += 1;
+      this.batchesSent += 1;
+      this.recordsSent += first.count;
     }
     this.compact();
     return out;
@@ -75,36 +105,15 @@ export class Pipeline {
     this.inflight -= 1;
   }
 
-  private cutBatch(): string[] {
-    const recs: string[] = [];
-    let bytes = 0;
-    while (this.head < this.items.length) {
-      const item = this.items[this.head];
-      if (isEnd(item)) break;
-      const size = this.sizes[this.head];
-      if (recs.length > 0 && bytes + size > this.budget) break;
-      // A single record larger than the budget still travels, alone, rather than being lost.
-      if (recs.length === 0 && size > this.budget) this.oversized += 1;
-      recs.push(item);
-      bytes += size;
-      this.queuedBytes -= size;
-      this.head += 1;
-    }
-    this.batchesSent += 1;
-    this.recordsSent += recs.length;
-    return recs;
-  }
-
-  /** Drop consumed items now and then so a long stream does not hold every record twice. */
+  /** Drop consumed items now and then so a long stream does not hold every batch twice. */
   private compact(): void {
-    if (this.head > 4096 && this.head * 2 > this.items.length) {
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
-      this.sizes = this.sizes.slice(this.head);
       this.head = 0;
     }
   }
 }
 
-function isEnd(item: string | End): item is End {
-  return typeof item !== 'string';
+function isEnd(item: Batch | End): item is End {
+  return !('to' in item);
 }

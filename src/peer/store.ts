@@ -2,7 +2,7 @@
 // batch (or, at the leader, of the whole file) are split into those this node keeps and those it
 // passes on, and the passed-on ones travel through a flow-controlled Pipeline. The leader's stream
 // belongs to its setup, admit or rebuild operation; a member's belongs to its ring state.
-import { eventIdOfLine } from '../data/line.js';
+import { eventIdOfLine, forEachFrameLine, frameCount } from '../data/line.js';
 import { nodeOf, positionOf } from '../data/hash.js';
 import { assert } from '../runtime/assert.js';
 import type { PeerContext } from './context.js';
@@ -27,11 +27,37 @@ export class StoreStream {
     this.pipe = new Pipeline(ctx.config.window, ctx.config.maxPayload);
   }
 
-  /** A store batch from the left neighbour: keep this node's records, queue the rest. */
-  receive(ring: Ring, table: LocalTable, recs: string[]): void {
+  /**
+   * A store batch from the left neighbour: kept here if it is addressed to this node, else passed
+   * on as it came (its records are not looked at). A record that does not hash to this node is
+   * a sender's bug: counted and dropped, like a batch for a node left of this one.
+   */
+  receive(ring: Ring, table: LocalTable, batch: { to: number; recs: string }): void {
     this.batches += 1;
-    this.received += recs.length;
-    this.route(ring, table, recs);
+    if (batch.to === ring.id) {
+      let count = 0;
+      forEachFrameLine(batch.recs, (rec) => {
+        count += 1;
+        const pos = positionOf(eventIdOfLine(rec), ring.s);
+        if (nodeOf(pos, ring.n) === ring.id) {
+          table.add(pos, rec);
+          this.kept += 1;
+        } else {
+          this.misrouted += 1;
+        }
+      });
+      this.received += count;
+    } else {
+      const count = frameCount(batch.recs);
+      this.received += count;
+      if (batch.to > ring.id && batch.to < ring.n) {
+        this.pipe.pushBatch({ to: batch.to, recs: batch.recs, count });
+        this.queued += count;
+      } else {
+        this.misrouted += count;
+      }
+    }
+    assert(this.pipe.queued <= MAX_QUEUED_RECORDS, `store stream holds ${this.pipe.queued} records`);
     assert(this.kept + this.queued + this.misrouted === this.received, 'kept + forwarded = received');
   }
 
@@ -44,7 +70,7 @@ export class StoreStream {
         table.add(pos, rec);
         this.kept += 1;
       } else if (id > ring.id) {
-        this.pipe.push(rec);
+        this.pipe.push(id, rec);
         this.queued += 1;
       } else {
         this.misrouted += 1;
@@ -68,7 +94,7 @@ export class StoreStream {
     const right = rightOf(ring);
     for (const item of this.pipe.take()) {
       if (item.t === 'store') {
-        ctx.sendPeer(right, { t: 'store', epoch: this.epoch, recs: item.recs }, this);
+        ctx.sendPeer(right, { t: 'store', epoch: this.epoch, to: item.to, recs: item.recs }, this);
         continue;
       }
       assert(this.pipe.recordsSent === this.queued, 'every queued record went before store-end');

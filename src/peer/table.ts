@@ -1,20 +1,25 @@
-// A node's local hash table: position → bucket of records (as CSV lines, see data/line.ts). Positions collide (1950: 50 of 223
-// records land on an occupied position), so a position holds a list and nothing is overwritten.
+// A node's local hash table: position → the record (as a CSV line, see data/line.ts) or, where
+// positions collide (1950: 50 of 223 records land on an occupied position), a list of them, so
+// nothing is overwritten. One line per position needs no array: the common case allocates nothing.
 import { eventIdOfLine } from '../data/line.js';
 
 export class LocalTable {
-  private readonly buckets = new Map<number, string[]>();
+  private readonly buckets = new Map<number, string | string[]>();
   private size = 0;
 
   add(pos: number, line: string): void {
     const bucket = this.buckets.get(pos);
-    if (bucket) bucket.push(line);
-    else this.buckets.set(pos, [line]);
+    if (bucket === undefined) this.buckets.set(pos, line);
+    else if (typeof bucket === 'string') this.buckets.set(pos, [bucket, line]);
+    else bucket.push(line);
     this.size += 1;
   }
 
   find(pos: number, eventId: number): string | undefined {
-    return this.buckets.get(pos)?.find((l) => eventIdOfLine(l) === eventId);
+    const bucket = this.buckets.get(pos);
+    if (bucket === undefined) return undefined;
+    if (typeof bucket === 'string') return eventIdOfLine(bucket) === eventId ? bucket : undefined;
+    return bucket.find((l) => eventIdOfLine(l) === eventId);
   }
 
   clear(): void {
@@ -28,6 +33,9 @@ export class LocalTable {
 
   /** Every (position, record) held, for invariant checks in tests and the simulation. */
   *entries(): Generator<[number, string]> {
-    for (const [pos, bucket] of this.buckets) for (const r of bucket) yield [pos, r];
+    for (const [pos, bucket] of this.buckets) {
+      if (typeof bucket === 'string') yield [pos, bucket];
+      else for (const r of bucket) yield [pos, r];
+    }
   }
 }

@@ -16,17 +16,28 @@ const CHECKS = Object.fromEntries(
 export type Decoded = { ok: true; msg: Message } | { ok: false; reason: string };
 export type DecodedDatagram = { ok: true; msg: Datagram } | { ok: false; reason: string };
 
+/**
+ * A `store` datagram is a JSON header line and its records as the body, one line each:
+ *   {"t":"store","rid":…,"epoch":…,"to":…}\n<record line>\n<record line>…
+ * so a node that passes a batch on never parses its records, and a capture still reads as text.
+ * Every other message is one JSON object (which JSON.stringify never breaks over lines).
+ */
 export function encode(msg: Datagram): Buffer {
+  if (msg.t === 'store') return Buffer.from(`{"t":"store","rid":${msg.rid},"epoch":${msg.epoch},"to":${msg.to}}\n${msg.recs}`, 'utf8');
   return Buffer.from(JSON.stringify(msg), 'utf8');
 }
+
+const NEWLINE = 0x0a;
 
 /** Decode one datagram; fragments come back as they are (wire.ts puts them together). */
 export function decode(bytes: Uint8Array, maxPayload = HARD_MAX_PAYLOAD): DecodedDatagram {
   if (bytes.length === 0) return { ok: false, reason: 'empty datagram' };
   if (bytes.length > maxPayload) return { ok: false, reason: `oversized datagram (${bytes.length} bytes > ${maxPayload})` };
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8'));
+    const nl = buf.indexOf(NEWLINE);
+    value = nl < 0 ? JSON.parse(buf.toString('utf8')) : framed(buf, nl);
   } catch {
     return { ok: false, reason: 'not JSON' };
   }
@@ -38,6 +49,21 @@ export function decode(bytes: Uint8Array, maxPayload = HARD_MAX_PAYLOAD): Decode
   const check = CHECKS[t as MessageType];
   if (!check.Check(value)) return { ok: false, reason: `bad ${t}: ${firstError(check, value)}` };
   return { ok: true, msg: value as Datagram };
+}
+
+/** A header line and a body: a store frame if the header says so, else the whole must be JSON. */
+function framed(buf: Buffer, nl: number): unknown {
+  let header: unknown;
+  try {
+    header = JSON.parse(buf.toString('utf8', 0, nl));
+  } catch {
+    return JSON.parse(buf.toString('utf8'));
+  }
+  if (typeof header !== 'object' || header === null || (header as { t?: unknown }).t !== 'store' || Object.hasOwn(header, 'recs')) {
+    return JSON.parse(buf.toString('utf8'));
+  }
+  (header as { recs: string }).recs = buf.toString('utf8', nl + 1);
+  return header;
 }
 
 function firstError(check: TypeCheck<TSchema>, value: unknown): string {

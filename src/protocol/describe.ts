@@ -2,6 +2,7 @@
 // Every numbered message shows its rid, so that `--trace full` can match each `ack rid N` to the
 // datagram it acknowledges.
 import type { Message } from './messages.js';
+import { frameCount } from '../data/line.js';
 
 export function describe(msg: Message): string {
   if (msg.t === 'ack') return msg.more ? `ack rids ${msg.rid}, ${msg.more.join(', ')}` : `ack rid ${msg.rid}`;
@@ -16,7 +17,7 @@ function body(msg: Exclude<Message, { t: 'ack' }>): string {
       (msg.peer ? ` peer=${msg.peer.name} ${msg.peer.ip}:${msg.peer.port}` : '');
     case 'dissolved': return `dissolved: ${msg.text}`;
     case 'set-id': return `set-id id=${msg.id} n=${msg.n} year=${msg.year} s=${msg.s} ring=[${msg.peers.map((p) => p.name).join(', ')}]`;
-    case 'store': return `store ${msg.recs.length} records`;
+    case 'store': return `store ${frameCount(msg.recs)} records for node ${msg.to}`;
     case 'store-end': return `store-end counts=[${msg.counts.join(', ')}]`;
     case 'store-failed': return `store-failed: ${msg.text}`;
     case 'teardown': return `teardown origin=${msg.origin}${msg.dissolve ? ' (dissolve)' : ''}`;

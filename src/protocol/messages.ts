@@ -67,10 +67,24 @@ export const Dissolved = msg('dissolved', { dht: Count, text: Text });
 export const SetId = msg('set-id', {
   id: NodeId, n: RingSize, peers: Tuples, year: Year, s: Count, epoch: Count, dht: Count,
 });
-/** One record as a CSV line of its 14 fields (data/line.ts); it must start with its event id. */
-const RecordLine = Type.String({ minLength: 2, maxLength: MAX_LINE, pattern: '^[0-9]{1,16},' });
-/** A batch of records travelling around the ring toward their nodes. */
-export const Store = msg('store', { epoch: Count, recs: Type.Array(RecordLine, { maxItems: 400 }) });
+/**
+ * A frame of record lines (data/line.ts): CSV lines of 14 fields, each starting with its event id,
+ * joined by '\n'; a line holding a line break travels as a JSON string literal. One compiled
+ * expression checks the whole frame, linear in its length (no nested choice can backtrack).
+ * Each line (unescaped) is at most MAX_LINE characters.
+ */
+const RAW_LINE = `[0-9]{1,16},[^\\n]{0,${MAX_LINE - 2}}`;
+const JSON_LINE = `"[0-9]{1,16},(?:[^"\\\\\\x00-\\x1f]|\\\\(?:["\\\\/bfnrt]|u[0-9a-fA-F]{4})){0,${MAX_LINE - 2}}"`;
+const FRAME_LINE = `(?:${JSON_LINE}|${RAW_LINE})`;
+export const FRAME_PATTERN = `^(?:${FRAME_LINE}(?:\\n${FRAME_LINE})*)?$`;
+/** Largest frame: a whole reassembled message (protocol/wire.ts). */
+export const MAX_FRAME = 64 * 8192;
+/**
+ * A batch of records for node `to`, travelling around the ring toward it: the nodes between pass
+ * it on as it is. On the wire its records are the datagram's body, after a JSON header line
+ * (protocol/codec.ts); here `recs` is that frame.
+ */
+export const Store = msg('store', { epoch: Count, to: NodeId, recs: Type.String({ maxLength: MAX_FRAME, pattern: FRAME_PATTERN }) });
 /** Follows the last store batch around the ring; each node appends the number of records it holds. */
 export const StoreEnd = msg('store-end', { epoch: Count, counts: Type.Array(Count, { maxItems: 256 }) });
 /** Node → leader: the store stream could not reach my right neighbour; the build cannot finish. */

@@ -26,6 +26,10 @@ export class DrivenProcess {
   readonly exited: Promise<number>;
   exitCode: number | null = null;
   private cursor = 0;
+  /** The process id (the benchmark reads its peak RSS from /proc). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
   private waiter: { re: RegExp; resolve: (index: number) => void; reject: (err: Error) => void } | null = null;
   private readonly watchers = new Set<{ re: RegExp; resolve: (line: string) => void; reject: (err: Error) => void }>();
 

@@ -82,7 +82,7 @@ export function forgedPeerMessage(ctx: FuzzContext): fc.Arbitrary<Record<string,
   return fc.oneof(
     setIdFromMember,
     setIdInconsistent,
-    fc.record({ t: fc.constant('store'), rid: rid(), epoch: count, recs: fc.array(recordLine(), { maxLength: 12 }) }),
+    fc.record({ t: fc.constant('store'), rid: rid(), epoch: count, to: fc.integer({ min: 0, max: 255 }), recs: fc.array(recordLine(), { maxLength: 12 }).map((ls) => ls.join('\n')) }),
     fc.record({ t: fc.constant('store-end'), rid: rid(), epoch: count, counts: fc.array(count, { maxLength: 8 }) }),
     fc.record({ t: fc.constant('teardown'), rid: rid(), origin: memberName, dissolve: fc.boolean(), epoch: count }),
     fc.record({

@@ -28,7 +28,7 @@ describe('traceLine', () => {
       { t: 'dissolved', rid: 19, dht: 1, text: 'the manager gave up' },
       { t: 'find-event', rid: 20, qid: 1, eventId: 5536849, sender: tuple('peer6', 31012), remaining: null, idSeq: [] },
       { t: 'event-result', rid: 21, qid: 1, eventId: 5536849, found: false, idSeq: [3, 1] } as Message,
-      { t: 'store', rid: 22, epoch: 1, recs: ['5536849,ALABAMA'] },
+      { t: 'store', rid: 22, epoch: 1, to: 1, recs: '5536849,ALABAMA' },
       { t: 'cmd', rid: 23, cmd: 'register', args: ['peer1', '127.0.0.1', '31001', '31002'] },
     ];
     for (const msg of messages) {

@@ -79,7 +79,7 @@ describe('peer: console', () => {
     expect(fx.core.statusLines()[0]).toMatch(/; 0 records held$/);
     // The member is node 1 of 3 with s = 7: a record at a position of node 1 stays there.
     const rec = lines(200).find((l) => nodeOf(positionOf(eventIdOfLine(l), 7), 3) === 1)!;
-    fromPeer(fx.core, P1, { t: 'store', epoch: fx.epoch, recs: [rec] });
+    fromPeer(fx.core, P1, { t: 'store', epoch: fx.epoch, to: 1, recs: rec });
     expect(fx.core.statusLines()[0]).toMatch(/; 1 record held$/);
   });
 });

@@ -90,7 +90,7 @@ export function sample(t: string, fx: Fixture): { from: Tuple; msg: Omit<Message
   const { other, epoch } = fx;
   switch (t) {
     case 'set-id': return { from: other, msg: { t, id: 1, n: 2, peers: [other, P2], year: 1996, s: S, epoch: 21, dht: 2 } };
-    case 'store': return { from: other, msg: { t, epoch, recs: [] } };
+    case 'store': return { from: other, msg: { t, epoch, to: 1, recs: '' } };
     case 'store-end': return { from: other, msg: { t, epoch, counts: [] } };
     case 'store-failed': return { from: other, msg: { t, epoch, text: 'broken' } };
     case 'teardown': return { from: other, msg: { t, origin: other.name, dissolve: false, epoch } };
