@@ -27,15 +27,16 @@ const SETUP_CPU_MS = 530;
 /** A store batch filled with record lines up to PAYLOAD bytes, as the leader sends them. */
 function storeDatagram(): Buffer {
   const lines = generateSynthetic(1996, 200).map(toLine);
-  const msg: MessageOf<'store'> = { t: 'store', rid: 123456789, epoch: 1, recs: [] };
+  const kept: string[] = [];
+  const msg = (): MessageOf<'store'> => ({ t: 'store', rid: 123456789, epoch: 1, to: 1, recs: kept.join('\n') });
   for (const line of lines) {
-    msg.recs.push(line);
-    if (encode(msg).length > PAYLOAD) {
-      msg.recs.pop();
+    kept.push(line);
+    if (encode(msg()).length > PAYLOAD) {
+      kept.pop();
       break;
     }
   }
-  return encode(msg);
+  return encode(msg());
 }
 
 function aeadRoundTrip(cipher: string, key: KeyObject, aad: Buffer, plain: Buffer, i: number): void {
