@@ -53,6 +53,7 @@ export const PAGE = `<!doctype html>
   ul#free { list-style: none; padding: 0; margin: 0; display: flex; flex-direction: column; gap: 6px; }
   ul#free li { border: 1px solid var(--free); color: var(--free); border-radius: 14px; padding: 2px 10px; font-weight: 600; }
   ul#free li[data-initiator="true"] { border-color: var(--init); color: var(--init); border-style: dashed; }
+  ul#free li.empty { border: none; color: var(--muted); padding-left: 0; font-weight: 400; }
   ul#free li .addr { display: block; font-weight: 400; font-size: 11px; color: var(--muted); }
   .empty { color: var(--muted); font-style: italic; }
   table { border-collapse: collapse; width: 100%; font-size: 13px; }
@@ -86,7 +87,7 @@ export const PAGE = `<!doctype html>
     <h2>The ring</h2>
     <div id="phase" data-phase="none"><span class="badge">no DHT</span></div>
     <div id="operation"></div>
-    <svg id="ring" viewBox="0 0 440 440" role="img" aria-label="the DHT ring"></svg>
+    <svg id="ring" viewBox="0 0 460 480" role="img" aria-label="the DHT ring"></svg>
     <div id="total"></div>
   </section>
   <section id="free-section">
@@ -109,7 +110,7 @@ export const PAGE = `<!doctype html>
 "use strict";
 (function () {
   var SVG = "http://www.w3.org/2000/svg";
-  var MAX_ROWS = 200, MAX_DOTS = 30, C = 220, R = 150;
+  var MAX_ROWS = 200, MAX_DOTS = 30, CX = 230, CY = 245, R = 145;
   var state = null, positions = {}, dots = 0;
   function $(id) { return document.getElementById(id); }
   function el(tag, attrs, text) {
@@ -174,14 +175,14 @@ export const PAGE = `<!doctype html>
       var nodeR = Math.max(6, Math.min(22, 300 / n)), labels = n <= 24;
       var pts = d.members.map(function (name, i) {
         var a = -Math.PI / 2 + 2 * Math.PI * i / n;
-        return { name: name, x: C + R * Math.cos(a), y: C + R * Math.sin(a), a: a };
+        return { name: name, x: CX + R * Math.cos(a), y: CY + R * Math.sin(a), a: a };
       });
       var defs = sv("defs", {});
       var marker = sv("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" });
       marker.append(sv("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#a0aec0" }));
       defs.append(marker);
       svg.append(defs);
-      if (n === 1) svg.append(sv("circle", { "class": "edge", cx: C, cy: C, r: R }));
+      if (n === 1) svg.append(sv("circle", { "class": "edge", cx: CX, cy: CY, r: R }));
       else pts.forEach(function (p, i) {
         var q = pts[(i + 1) % n], dx = q.x - p.x, dy = q.y - p.y, len = Math.sqrt(dx * dx + dy * dy) || 1;
         var k = (nodeR + 3) / len;
@@ -195,7 +196,7 @@ export const PAGE = `<!doctype html>
         g.append(title, sv("circle", { "class": "body", cx: p.x, cy: p.y, r: nodeR }));
         if (labels) {
           g.append(sv("text", { "class": "id", x: p.x, y: p.y }, String(i)));
-          var out = nodeR + 8, lx = C + (R + out) * Math.cos(p.a), ly = C + (R + out) * Math.sin(p.a);
+          var out = nodeR + 8, lx = CX + (R + out) * Math.cos(p.a), ly = CY + (R + out) * Math.sin(p.a);
           var anchor = Math.abs(Math.cos(p.a)) < 0.3 ? "middle" : Math.cos(p.a) > 0 ? "start" : "end";
           var base = Math.sin(p.a) < -0.3 ? ly - 20 : Math.sin(p.a) > 0.3 ? ly + 10 : ly - 4;
           g.append(sv("text", { "class": "name", x: lx, y: base, "text-anchor": anchor }, p.name));
@@ -205,11 +206,11 @@ export const PAGE = `<!doctype html>
         svg.append(g);
       });
     } else {
-      svg.append(sv("circle", { cx: C, cy: C, r: R, fill: "none", stroke: "#e2e8f0", "stroke-dasharray": "6 6" }));
-      svg.append(sv("text", { x: C, y: C + 50, "text-anchor": "middle", fill: "#667085" }, "no DHT: every peer is Free"));
+      svg.append(sv("circle", { cx: CX, cy: CY, r: R, fill: "none", stroke: "#e2e8f0", "stroke-dasharray": "6 6" }));
+      svg.append(sv("text", { x: CX, y: CY + 50, "text-anchor": "middle", fill: "#667085" }, "no DHT: every peer is Free"));
     }
     var centre = sv("g", { "class": "centre" });
-    centre.append(sv("rect", { x: C - 34, y: C - 13, width: 68, height: 26, rx: 5 }), sv("text", { x: C, y: C }, "manager"));
+    centre.append(sv("rect", { x: CX - 34, y: CY - 13, width: 68, height: 26, rx: 5 }), sv("text", { x: CX, y: CY }, "manager"));
     svg.append(centre);
   }
 
@@ -227,7 +228,7 @@ export const PAGE = `<!doctype html>
   function animate(m) {
     var p = m.peer && positions[m.peer];
     if (!p || dots >= MAX_DOTS || document.hidden) return;
-    var from = m.dir === "out" ? { x: C, y: C } : p, to = m.dir === "out" ? p : { x: C, y: C };
+    var centre = { x: CX, y: CY }, from = m.dir === "out" ? centre : p, to = m.dir === "out" ? p : centre;
     var bad = m.code === "FAILURE" || m.note === "ignored";
     var dot = sv("circle", { "class": "dot " + m.dir + (bad ? " bad" : ""), cx: 0, cy: 0, r: 5 });
     $("ring").append(dot);
