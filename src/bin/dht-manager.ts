@@ -78,7 +78,7 @@ async function main(): Promise<void> {
       const addr = await live.server.listen(httpPort!, httpBind);
       process.stdout.write(`manager: live view at http://${addr.address}:${addr.port}/\n`);
     } catch (err) {
-      process.stderr.write(`dht-manager: cannot serve the live view (--http): ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`dht-manager: cannot serve the live view (--http): ${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n`);
       process.exit(1);
     }
   }

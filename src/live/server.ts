@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MessageView, Snapshot } from './snapshot.js';
 import { PAGE } from './page.js';
+import { bindErrorText } from '../net/udp.js';
 
 export const DEFAULT_MAX_CLIENTS = 16;
 export const DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024;
@@ -65,9 +66,7 @@ export class LiveServer {
   /** Listen; resolves with the address (port 0 picks a free one), rejects with a one-line Error. */
   listen(port: number, host: string): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void => {
-        reject(new Error(`${host}:${port}: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EADDRNOTAVAIL' ? 'address not available' : err.code === 'EACCES' ? 'permission denied' : err.message.split('\n')[0]}`));
-      };
+      const onError = (err: NodeJS.ErrnoException): void => reject(new Error(bindErrorText(host, port, err)));
       this.server.once('error', onError);
       this.server.listen(port, host, () => {
         this.server.off('error', onError);

@@ -156,7 +156,7 @@ describe('live view: HTTP', () => {
     const { base } = await serve();
     const port = Number(new URL(base).port);
     const other = new LiveView();
-    await expect(other.server.listen(port, '127.0.0.1')).rejects.toThrow(/^127\.0\.0\.1:\d+: address already in use$/);
+    await expect(other.server.listen(port, '127.0.0.1')).rejects.toThrow(/^127\.0\.0\.1:\d+ is already in use \(EADDRINUSE\)$/);
     await other.close();
   });
 });
