@@ -1,7 +1,8 @@
 // The manager's live view (`dht-manager --http`) in a real headless Chromium (Debian's chromium,
 // driven by playwright-core): a real manager and 3 real peers, typed at through their consoles;
 // the page must show the 3 registered peers, then the ring of 3 with its leader and the counts the
-// leader printed (72, 75, 76 on the course's 1950 file). Skipped, with the reason, without Chromium.
+// leader printed (72, 75, 76 on the course's 1950 file), then the rings after a member leaves and
+// joins again with the counts of each rebuild. Skipped, with the reason, without Chromium.
 import { afterEach, describe, expect, it } from 'vitest';
 import { BULK_MS, System, ask, parseCounts } from '../../src/scenario/system.js';
 import { chromiumPath, launchBrowser, liveUrl, noChromiumReason, type Browser } from '../../src/live/browser.js';
@@ -23,7 +24,7 @@ afterEach(async () => {
 interface RingNode { id: number; name: string; count: string; leader: boolean }
 
 describe.skipIf(skipped !== null)(`live view in headless Chromium (real processes, 1950, n = 3, ${DATA_LABEL})${skipped ? ` — skipped: ${skipped}` : ''}`, () => {
-  it('shows the registered peers, then the ring of 3 with its leader and per-node counts, and the messages', async () => {
+  it('shows the registered peers, then the ring of 3 with its leader and per-node counts and the messages; follows a leave and a join', async () => {
     system = await System.start({ dataDir: DATA_DIR, trace: 'summary', echo: false, managerArgs: ['--http', '0'] });
     const url = liveUrl(system.manager);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
@@ -71,5 +72,23 @@ describe.skipIf(skipped !== null)(`live view in headless Chromium (real processe
     system.manager.send('status');
     await system.manager.waitFor(/^DHT: ready, year 1950, leader peer1, 3 members/);
     expect(await system.manager.waitFor(/^ {2}records: /)).toBe(`  records: ${printed.map((n) => `${n.name} ${n.count}`).join(', ')} (${printed.reduce((a, n) => a + n.count, 0)} in all)`);
+
+    // A member leaves, then joins again: each dht-rebuilt carries the rebuilt ring's counts.
+    const leaver = printed[1]!.name;
+    for (const [what, n] of [['leave', 2], ['join', 3]] as const) {
+      const rebuilt = await ask(system.peer(leaver), `${what}-dht ${leaver}`, /^dht-rebuilt: SUCCESS/, BULK_MS);
+      const m = new RegExp(`^${what}: (\\S+) rebuilt the DHT \\(([\\d, ]+) records\\)$`).exec(rebuilt.find((l) => l.startsWith(`${what}: `) && l.includes('rebuilt the DHT')) ?? '');
+      expect(m, `${leaver} printed the rebuilt counts`).not.toBeNull();
+      const [leader, counts] = [m![1]!, m![2]!.split(', ')];
+      expect(counts).toHaveLength(n);
+      await page.waitForFunction((want) => {
+        const nodes = [...document.querySelectorAll('#ring g.node')];
+        return nodes.map((g) => g.getAttribute('data-count')).join(',') === want;
+      }, counts.join(','));
+      const after = await page.$$eval('#ring g.node', (gs) => gs.map((g) => [g.getAttribute('data-name'), g.getAttribute('data-leader')]));
+      expect(after[0]).toEqual([leader, 'true']);
+      expect(after.map((a) => a[0]).includes(leaver)).toBe(what === 'join');
+      expect(await page.locator('#phase').getAttribute('data-phase')).toBe('ready');
+    }
   });
 });
