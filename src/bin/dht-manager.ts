@@ -10,6 +10,7 @@ import { UsageError, intOption, runProgram, traceOption, usageErrors } from '../
 import { LOG_OPTIONS, LOG_USAGE, eventLogFromOptions } from '../net/log-option.js';
 import { KEY_FILE_OPTIONS, KEY_FILE_USAGE } from '../crypto/options.js';
 import { keyedFromOptions } from '../net/key-option.js';
+import { LiveView } from '../live/view.js';
 
 const USAGE = `usage: dht-manager <port> [options]
   --bind IPv4             address to listen on (default 0.0.0.0, every interface)
@@ -21,6 +22,10 @@ const USAGE = `usage: dht-manager <port> [options]
   --tries N               timeouts without any answer before a peer is declared silent (default ${DEFAULT_RETRY.maxTries})
 ${LOG_USAGE}
 ${KEY_FILE_USAGE}
+  --http PORT             serve the live view (a web page of the peers, the ring and the messages) on this
+                          TCP port; 0 picks a free one. The address is printed
+  --http-bind IPv4        address the live view listens on (default 127.0.0.1: this machine only; it has no
+                          login, so give another address only on a network you trust)
   --help                  show this text
 Console commands: status, help, quit.`;
 
@@ -33,6 +38,8 @@ const OPTIONS = {
   tries: { type: 'string' },
   ...LOG_OPTIONS,
   ...KEY_FILE_OPTIONS,
+  http: { type: 'string' },
+  'http-bind': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -52,8 +59,14 @@ async function main(): Promise<void> {
   const chaos = chaosFromOptions(values.chaos);
   const log = eventLogFromOptions(values, 'manager');
   const keyed = keyedFromOptions(values, (line) => process.stdout.write(`manager: ${line}\n`));
+  const httpPort = intOption('http', values.http, 0, 65535);
+  const httpBind = values['http-bind'] === undefined ? '127.0.0.1' : parseIpv4(values['http-bind']);
+  if (httpBind === null) throw new UsageError(`--http-bind '${values['http-bind']!.slice(0, 30)}' is not a dotted-decimal IPv4 address`);
+  if (values['http-bind'] !== undefined && httpPort === undefined) throw new UsageError('--http-bind needs --http PORT');
+  const live = httpPort === undefined ? undefined : new LiveView();
   const shell = new ManagerShell({
     ...(log ? { observer: log } : {}),
+    ...(live ? { observers: [live] } : {}),
     keyed,
     bind,
     port,
@@ -66,6 +79,16 @@ async function main(): Promise<void> {
   });
   if (chaos) process.stdout.write(`manager: chaos ${describeChaos(chaos)}\n`);
   if (keyed) process.stdout.write(`manager: ${keyed.describe()}\n`);
+  if (live) {
+    live.attach(shell.core);
+    try {
+      const addr = await live.server.listen(httpPort!, httpBind);
+      process.stdout.write(`manager: live view at http://${addr.address}:${addr.port}/\n`);
+    } catch (err) {
+      process.stderr.write(`dht-manager: cannot serve the live view (--http): ${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n`);
+      process.exit(1);
+    }
+  }
   try {
     await shell.start();
   } catch (err) {

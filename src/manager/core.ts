@@ -118,7 +118,7 @@ export class ManagerCore extends ManagerState {
       this.out.push({ kind: 'send', to: from, msg: cached, attempt: 1 });
       return;
     }
-    const outcome = this.execute(from, msg.cmd, msg.args);
+    const outcome = this.execute(from, msg.cmd, msg.args, msg.counts);
     const text = clip(outcome.text);
     const res: Res = outcome.ok
       ? { t: 'res', rid: msg.rid, cmd: msg.cmd.slice(0, 20), code: 'SUCCESS', text,
@@ -139,7 +139,7 @@ export class ManagerCore extends ManagerState {
   }
 
   /** The order of checks of PROTOCOL §3.2: the first failing one answers. */
-  private execute(from: Addr, cmd: string, args: string[]): Outcome {
+  private execute(from: Addr, cmd: string, args: string[], counts?: readonly number[]): Outcome {
     if (!isManagerRequest(cmd)) return fail('UNKNOWN_COMMAND', `'${cmd.slice(0, 20)}' is not a manager command`);
     const request = cmd;
     const arity = arityOf(request);
@@ -163,7 +163,7 @@ export class ManagerCore extends ManagerState {
     const parsed = handler.parse(args);
     if (!parsed.ok) return fail('BAD_ARGUMENTS', parsed.text);
     if (!v.ok) return refuse(v.reason);
-    const outcome = handler.run(this.ctx, { name, from }, parsed.value);
+    const outcome = handler.run(this.ctx, { name, from, ...(counts ? { counts } : {}) }, parsed.value);
     if (outcome.ok) this.enter(before, v.next, name);
     return outcome;
   }

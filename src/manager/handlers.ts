@@ -26,8 +26,11 @@ export interface Ctx {
   dissolve(d: Dht, except: string | null, why: string): void;
 }
 
-/** The peer named in the request (its first argument) and the address the request came from. */
-export interface Who { name: string; from: Addr }
+/**
+ * The peer named in the request (its first argument), the address the request came from, and
+ * the per-node record counts a dht-complete or dht-rebuilt may carry.
+ */
+export interface Who { name: string; from: Addr; counts?: readonly number[] }
 
 type Parsed<A> = { ok: true; value: A } | { ok: false; text: string };
 
@@ -100,10 +103,10 @@ export const HANDLERS: { readonly [R in ManagerRequest]: Handler<unknown> } = {
 
   'dht-complete': handler({
     parse: noArgs,
-    run(ctx) {
+    run(ctx, { counts }) {
       const d = dhtOf(ctx);
       if (d.phase === 'ready') return { ok: true, text: 'the DHT was already ready' };
-      return { ok: true, text: `the DHT of ${d.members.length} led by ${d.leader} is ready` };
+      return { ok: true, text: `the DHT of ${d.members.length} led by ${d.leader} is ready${keepCounts(d, counts)}` };
     },
   }),
 
@@ -139,7 +142,7 @@ export const HANDLERS: { readonly [R in ManagerRequest]: Handler<unknown> } = {
 
   'dht-rebuilt': handler({
     parse: (args) => ({ ok: true, value: args[1]! }),
-    run(ctx, { name }, newLeader) {
+    run(ctx, { name, counts }, newLeader) {
       const d = dhtOf(ctx);
       const leaving = d.phase === 'leaving';
       const members = leaving ? d.members.filter((m) => m !== name) : [...d.members, name];
@@ -148,7 +151,7 @@ export const HANDLERS: { readonly [R in ManagerRequest]: Handler<unknown> } = {
       const first = members.indexOf(newLeader);
       d.members = [...members.slice(first), ...members.slice(0, first)];
       d.leader = newLeader;
-      return { ok: true, text: `${name} ${leaving ? 'left' : 'joined'}; the DHT has ${count(members.length, 'member')} led by ${newLeader}` };
+      return { ok: true, text: `${name} ${leaving ? 'left' : 'joined'}; the DHT has ${count(members.length, 'member')} led by ${newLeader}${keepCounts(d, counts)}` };
     },
   }),
 
@@ -180,6 +183,20 @@ export const HANDLERS: { readonly [R in ManagerRequest]: Handler<unknown> } = {
     },
   }),
 };
+
+/**
+ * Keep the per-node counts a dht-complete or dht-rebuilt carries when there is one per member
+ * (ring order from the leader); otherwise forget any earlier ones. Returns a note for the
+ * response when counts came but did not fit.
+ */
+function keepCounts(d: Dht, counts: readonly number[] | undefined): string {
+  if (counts && counts.length === d.members.length) {
+    d.counts = [...counts];
+    return '';
+  }
+  delete d.counts;
+  return counts ? `; its ${count(counts.length, 'count')} for ${count(d.members.length, 'member')} are ignored` : '';
+}
 
 /** The pending operation, in words. */
 const operation = (d: Dht): string => (d.phase === 'building' ? 'setup' : d.phase === 'leaving' ? 'leave' : d.phase === 'joining' ? 'join' : 'teardown');

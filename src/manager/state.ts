@@ -28,6 +28,11 @@ export interface Dht {
   id: number;
   /** When the manager stops waiting for the pending operation. */
   deadline?: number;
+  /**
+   * Records each member holds, in `members` order, as the leader counted them at the last setup
+   * or rebuild (the optional `counts` of dht-complete / dht-rebuilt); absent when not reported.
+   */
+  counts?: number[];
 }
 
 export const tupleOf = (p: PeerEntry): Tuple => ({ name: p.name, ip: p.ip, port: p.pport });
@@ -109,6 +114,7 @@ export class ManagerState {
       ? `DHT: ${d.phase}, year ${d.year}, leader ${d.leader}, ${count(d.members.length, 'member')} (${d.members.join(', ')})` +
         (d.initiator ? `, pending ${d.phase} of ${d.initiator}` : '')
       : 'DHT: none'];
+    if (d?.counts) lines.push(`  records: ${d.members.map((m, i) => `${m} ${d.counts![i]}`).join(', ')} (${d.counts.reduce((a, b) => a + b, 0)} in all)`);
     lines.push(`peers: ${this.peers.size} registered`);
     for (const p of this.peers.values()) lines.push(`  ${p.name.padEnd(15)} ${p.ip}  m-port ${p.mport}  p-port ${p.pport}  ${p.state}`);
     return lines;
@@ -121,6 +127,7 @@ export class ManagerState {
     assert(d.members.length >= 1 && d.members.length <= MAX_RING, `member count ${d.members.length} within 1..${MAX_RING}`);
     assert(new Set(d.members).size === d.members.length, 'no peer is a member twice');
     assert(d.members[0] === d.leader, `the leader ${d.leader} is a member, listed first`);
+    assert(d.counts === undefined || d.counts.length === d.members.length, 'one count per member, when counts are known');
     for (const m of d.members) assert(this.peers.has(m), `member ${m} is registered`);
     assert(isWaiting(d.phase) === (d.deadline !== undefined), `phase ${d.phase} has a deadline exactly when it waits`);
     const pending = d.phase === 'leaving' || d.phase === 'joining';

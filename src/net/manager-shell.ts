@@ -7,11 +7,14 @@ import { ShellIo, type IoOptions } from './shell.js';
 import { DeadlineTimer } from './timer.js';
 import { bindUdp } from './udp.js';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/codec.js';
+import { fanOut, type Observer } from '../runtime/observer.js';
 
 export interface ManagerShellOptions extends IoOptions {
   bind: string;
   port: number;
   config: ManagerConfig;
+  /** More observers besides `observer` (the live view, live/): each is told of every event. */
+  observers?: readonly Observer[];
 }
 
 export class ManagerShell {
@@ -20,9 +23,11 @@ export class ManagerShell {
   private readonly timer: DeadlineTimer;
   private readonly interp: Interpreter<ManagerInput>;
   private sock: dgram.Socket | null = null;
+  private readonly observer: Observer | undefined;
 
   constructor(private readonly options: ManagerShellOptions) {
     this.core = new ManagerCore(options.config, { random: Math.random });
+    this.observer = fanOut([options.observer, ...(options.observers ?? [])]);
     this.io = new ShellIo(options);
     this.timer = new DeadlineTimer(() => this.io.now(), () => this.interp.timeout());
     this.interp = new Interpreter<ManagerInput>(this.core, {
@@ -37,7 +42,7 @@ export class ManagerShell {
       exit: (code) => this.io.exit(code),
       arm: (deadline) => this.timer.arm(deadline),
     }, {
-      trace: options.trace, maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD, guard: true, ...(options.observer ? { observer: options.observer } : {}),
+      trace: options.trace, maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD, guard: true, ...(this.observer ? { observer: this.observer } : {}),
     });
   }
 
@@ -45,7 +50,7 @@ export class ManagerShell {
   async start(): Promise<void> {
     const { bind, port } = this.options;
     this.sock = await bindUdp(bind, port);
-    this.options.observer?.bound(this.io.now(), { manager: { ip: bind, port } });
+    this.observer?.bound(this.io.now(), { manager: { ip: bind, port } });
     const at = { ip: bind, port };
     this.sock.on('message', (bytes, rinfo) => {
       const from = { ip: rinfo.address, port: rinfo.port };

@@ -344,8 +344,8 @@ export class PeerCore implements Host {
     if ('stream' in op && op.stream) this.ctx.drop(op.stream);
   }
 
-  request(req: ManagerRequest, args: string[]): void {
-    this.link.send(req, args);
+  request(req: ManagerRequest, args: string[], counts?: readonly number[]): void {
+    this.link.send(req, args, counts);
   }
 
   abort(why: string): void {

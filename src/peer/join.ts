@@ -54,6 +54,6 @@ export function acceptRebuildDone(host: Host, expected: Tuple | null, from: Addr
     return null;
   }
   host.ctx.print(`${what}: ${m.leader} rebuilt the DHT (${m.counts.join(', ')} records)`);
-  host.request('dht-rebuilt', [host.self().name, m.leader]);
+  host.request('dht-rebuilt', [host.self().name, m.leader], m.counts);
   return null;
 }

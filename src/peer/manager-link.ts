@@ -16,10 +16,10 @@ export class ManagerLink {
     return this.pending !== null;
   }
 
-  send(req: ManagerRequest, args: string[]): void {
+  send(req: ManagerRequest, args: string[], counts?: readonly number[]): void {
     assert(this.pending === null, `one request at a time (${this.pending?.req} is outstanding, ${req} asked)`);
     const manager = this.ctx.manager;
-    const msg = this.ctx.outbox.send(this.ctx.now, manager, { t: 'cmd', cmd: req, args }, { kind: 'cmd', req });
+    const msg = this.ctx.outbox.send(this.ctx.now, manager, { t: 'cmd', cmd: req, args, ...(counts ? { counts: [...counts] } : {}) }, { kind: 'cmd', req });
     this.pending = { rid: msg.rid, req };
     this.ctx.send('m', manager, msg, 1);
   }

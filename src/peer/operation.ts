@@ -28,8 +28,8 @@ export interface Host {
   start(op: Operation): void;
   /** `op` is over: drop it and everything it owns. */
   finish(op: Operation): void;
-  /** Send a request to the manager; its response comes back through RESPONSES (commands.ts). */
-  request(req: ManagerRequest, args: string[]): void;
+  /** Send a request to the manager (dht-complete, dht-rebuilt: with the per-node counts); its response comes back through RESPONSES (commands.ts). */
+  request(req: ManagerRequest, args: string[], counts?: readonly number[]): void;
   /** A setup, leave or join cannot finish: say so, drop it, leave the ring, send dht-abort. */
   abort(why: string): void;
   registered(me: Me): void;

@@ -76,7 +76,7 @@ export class SetupOp {
     this.stream = null;
     printCounts(host, host.member().ring, counts, 'setup');
     this.phase = 'completing';
-    host.request('dht-complete', [host.self().name]);
+    host.request('dht-complete', [host.self().name], counts);
   }
 
   onCompleted(host: Host, res: Res): void {

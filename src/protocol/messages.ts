@@ -46,6 +46,8 @@ export const Command = msg('cmd', {
   cmd: Type.String({ minLength: 1, maxLength: 20, pattern: '^[a-z-]+$' }),
   /** Console words: printable ASCII without spaces, as typed words are. */
   args: Type.Array(Type.String({ maxLength: 64, pattern: '^[!-~]*$' }), { maxItems: 8 }),
+  /** dht-complete and dht-rebuilt: the records each node holds, in ring order from the leader (for `status` and the live view). */
+  counts: Type.Optional(Type.Array(Count, { maxItems: MAX_RING })),
 });
 /** The manager's one response to a command, with the tuples a command returns (`peers`, `peer`). */
 export const Response = msg('res', {

@@ -17,3 +17,18 @@ export interface Observer {
   /** The process's sockets are bound (a peer's `m` and `p`); `name` is its name, once known. */
   bound(now: number, sockets: Record<string, Addr>, name?: string): void;
 }
+
+/** One observer that tells each of several (the event log and the live view), in order; undefined for none. */
+export function fanOut(observers: readonly (Observer | undefined)[]): Observer | undefined {
+  const all = observers.filter((o): o is Observer => o !== undefined);
+  if (all.length <= 1) return all[0];
+  return {
+    send: (...a) => { for (const o of all) o.send(...a); },
+    receive: (...a) => { for (const o of all) o.receive(...a); },
+    console: (...a) => { for (const o of all) o.console(...a); },
+    print: (...a) => { for (const o of all) o.print(...a); },
+    state: (...a) => { for (const o of all) o.state(...a); },
+    timer: (...a) => { for (const o of all) o.timer(...a); },
+    bound: (...a) => { for (const o of all) o.bound(...a); },
+  };
+}

@@ -51,6 +51,9 @@ describe('wrong arguments: one line, the usage, exit 2, no stack trace', () => {
     ['dht-manager', ['5000', '--bind', 'nowhere'], /^dht-manager: --bind 'nowhere'/],
     ['dht-manager', ['5000', '--frobnicate'], /^dht-manager: Unknown option '--frobnicate'/],
     ['dht-manager', ['5000', '--wait-timeout', 'soon'], /^dht-manager: --wait-timeout must be/],
+    ['dht-manager', ['5000', '--http', '70000'], /^dht-manager: --http must be a whole number from 0 to 65535/],
+    ['dht-manager', ['5000', '--http', '8080', '--http-bind', 'everywhere'], /^dht-manager: --http-bind 'everywhere' is not a dotted-decimal IPv4/],
+    ['dht-manager', ['5000', '--http-bind', '127.0.0.1'], /^dht-manager: --http-bind needs --http PORT/],
     ['dht-peer', ['localhost'], /^dht-peer: expected 2 arguments/],
     ['dht-peer', ['300.1.2.3', '5000'], /^dht-peer: '300\.1\.2\.3' is not a dotted-decimal IPv4/],
     ['dht-peer', ['localhost', '5000', '--trace', 'loud'], /^dht-peer: --trace must be one of/],
@@ -84,6 +87,21 @@ describe('the manager', () => {
       expect(await p.exited).toBe(1);
       expect(p.lines).toHaveLength(1);
       expect(p.lines[0]).toMatch(/^dht-manager: cannot listen: 0\.0\.0\.0:\d+ is already in use/);
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('reports a live-view port in use (--http) in one line and exits 1', async () => {
+    const http = await import('node:http');
+    const holder = http.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const [port] = await freePorts(1);
+      const httpPort = (holder.address() as { port: number }).port;
+      const p = start('dht-manager', [String(port), '--http', String(httpPort)]);
+      expect(await p.exited).toBe(1);
+      expect(p.lines).toEqual([`dht-manager: cannot serve the live view (--http): 127.0.0.1:${httpPort} is already in use (EADDRINUSE)`]);
     } finally {
       holder.close();
     }

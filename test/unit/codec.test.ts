@@ -40,6 +40,7 @@ const EXAMPLES: Datagram[] = [
   { t: 'ack', rid: 19 },
   { t: 'frag', f: 1, i: 0, of: 2, d: 'eyJ0IjoiYWNrIiwicmlkIjoxfQ==' },
   { t: 'store-failed', rid: 21, epoch: 1, text: 'peer3 (127.0.0.1:5005) did not acknowledge store after 10 tries' },
+  { t: 'cmd', rid: 22, cmd: 'dht-complete', args: ['peer1'], counts: [72, 75, 76] },
 ];
 
 const bytesOf = (s: string): Uint8Array => Buffer.from(s, 'utf8');
@@ -240,7 +241,8 @@ const rec = fc.array(field, { minLength: 14, maxLength: 14 });
 const nodeIds = fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 20 });
 
 const validMessage: fc.Arbitrary<Datagram> = fc.oneof(
-  fc.record({ t: fc.constant('cmd' as const), rid, cmd: fc.stringMatching(/^[a-z-]{1,20}$/), args: fc.array(fc.stringMatching(/^[!-~]{0,64}$/), { maxLength: 8 }) }),
+  fc.record({ t: fc.constant('cmd' as const), rid, cmd: fc.stringMatching(/^[a-z-]{1,20}$/), args: fc.array(fc.stringMatching(/^[!-~]{0,64}$/), { maxLength: 8 }),
+    counts: fc.array(fc.nat(1e9), { maxLength: 256 }) }, { requiredKeys: ['t', 'rid', 'cmd', 'args'] }),
   fc.record({ t: fc.constant('res' as const), rid, cmd: fc.string({ maxLength: 20 }), code: fc.constantFrom('SUCCESS' as const, 'FAILURE' as const),
     reason: fc.string({ maxLength: 30 }), text: fc.string({ unit: 'binary', maxLength: 300 }).map((t) => t.replace(/[\x00-\x1f\x7f]/g, ' ')), peers: fc.array(tuple, { minLength: 1, maxLength: 5 }), peer: tuple },
   { requiredKeys: ['t', 'rid', 'cmd', 'code', 'text'] }),
