@@ -1,0 +1,208 @@
+// The lines of an event log (format.ts) as an Observer of the interpreter, whatever they are
+// written to: a file (writer.ts, `--log`) or memory (MemoryLog, the simulation, where many
+// worlds share one process and time is virtual). A subclass says where a line goes (`write`),
+// and whether it still records (`active`); the header, the lines before a process has a name,
+// and the shape of every event are built here, once.
+import type { Message } from '../protocol/messages.js';
+import { describe } from '../protocol/describe.js';
+import type { Addr } from '../reliable/index.js';
+import type { Observer } from '../runtime/observer.js';
+import { LOG_VERSION, type Header, type LogEvent, type MessageEvent } from './format.js';
+
+export interface EventLinesOptions {
+  /**
+   * Process name in the diagram: `manager`, or the peer's name. A peer learns its name only at
+   * `register`: without one, the header waits (with the lines before it) until `bound` names
+   * the process, or is written with `fallbackProc` if that never happens.
+   */
+  proc?: string;
+  fallbackProc?: string;
+  /** Local clock at the moment of construction: the same clock as every later `now`. */
+  now: number;
+  /** The process's sockets by name (the peer's `m` and `p`, the manager's one), if bound already. */
+  sockets?: Record<string, Addr>;
+}
+
+/** Who writes, for the header: the host name, process id and wall-clock time read with `now`. */
+export interface Writer { host: string; pid: number; wall: string }
+
+/** A description longer than this is cut: the log is for arrows' labels, not for payloads. */
+const MAX_DESCRIPTION = 240;
+/** Lines kept while a process has no name yet. */
+const EARLY_LINES = 1000;
+
+/** The bytes a message is sent or received as: a count, one datagram, or its fragments. */
+export type WireBytes = number | Uint8Array | readonly Uint8Array[];
+
+export abstract class EventLines implements Observer {
+  protected sockets: Record<string, Addr>;
+  /** Lines recorded before the process had a name (bounded: EARLY_LINES). */
+  private early: (Header | LogEvent)[] | null = null;
+  private readonly startT: number;
+
+  constructor(private readonly lineOpts: EventLinesOptions, private readonly writer: Writer) {
+    this.sockets = { ...(lineOpts.sockets ?? {}) };
+    this.startT = lineOpts.now;
+  }
+
+  /** Where a finished line goes (the header first). */
+  protected abstract write(line: Header | LogEvent): void;
+
+  /** False once nothing more is recorded (closed, or the size bound reached). */
+  protected get active(): boolean {
+    return true;
+  }
+
+  /** Called by the subclass once it can write: the header now, or once the process is named. */
+  protected begin(): void {
+    if (this.lineOpts.proc !== undefined) this.header(this.lineOpts.proc);
+    else this.early = [];
+  }
+
+  /** A process that never got its name: the header is written with the fallback name now. */
+  protected nameless(): void {
+    if (this.early !== null) this.header(this.fallback());
+  }
+
+  private header(proc: string): void {
+    const early = this.early ?? [];
+    this.early = null;
+    const w = this.writer;
+    this.write({ k: 'header', v: LOG_VERSION, proc, host: w.host, pid: w.pid, wall: w.wall, t: ms(this.startT) });
+    for (const l of early) this.write(l);
+  }
+
+  /** The process bound its sockets (`m`/`p` for a peer): later sends and receives name them. */
+  bound(now: number, sockets: Record<string, Addr>, name?: string): void {
+    if (this.early !== null) this.header(name ?? this.fallback());
+    this.sockets = { ...sockets };
+    const list = Object.entries(sockets).map(([via, a]) => `${via}=${a.ip}:${a.port}`).join(' ');
+    this.state(now, `bound ${list}`);
+  }
+
+  /** A message handed to the network; `via` names the socket, when the process has several. */
+  send(now: number, to: Addr, msg: Message, bytes: WireBytes, attempt = 1, via?: string): void {
+    if (!this.active) return;
+    const e = this.message('send', now, this.local(via), endpoint(to), msg, bytes) as Extract<MessageEvent, { k: 'send' }>;
+    if (attempt > 1) e.try = attempt;
+    this.line(e);
+  }
+
+  /** A message decoded (after reassembly), before the core's effects are carried out. */
+  receive(now: number, from: Addr, msg: Message, bytes: WireBytes, note?: string, via?: string): void {
+    if (!this.active) return;
+    const e = this.message('recv', now, endpoint(from), this.local(via), msg, bytes) as Extract<MessageEvent, { k: 'recv' }>;
+    if (note) e.note = note;
+    this.line(e);
+  }
+
+  /** A line typed at the console. */
+  console(now: number, line: string): void {
+    if (this.active) this.line({ k: 'console', t: ms(now), text: line.slice(0, 4096) });
+  }
+
+  /** A line the process printed. */
+  print(now: number, text: string): void {
+    if (this.active) this.line({ k: 'print', t: ms(now), text: text.slice(0, 4096) });
+  }
+
+  /** A change worth marking on the lifeline (bound, unbound, exit, …). */
+  state(now: number, what: string): void {
+    if (this.active) this.line({ k: 'state', t: ms(now), text: what.slice(0, 4096) });
+  }
+
+  /** The core's timer fired. */
+  timer(now: number): void {
+    if (this.active) this.line({ k: 'timer', t: ms(now) });
+  }
+
+  private message(k: 'send' | 'recv', now: number, src: string, dst: string, msg: Message, bytes: WireBytes): MessageEvent {
+    const e: MessageEvent = { k, t: ms(now), type: msg.t, src, dst, h: hashMessage(msg), len: byteCount(bytes), d: describe(msg).slice(0, MAX_DESCRIPTION) };
+    if ('rid' in msg) e.rid = msg.rid;
+    if (msg.t === 'find-event' || msg.t === 'event-result') e.qid = msg.qid;
+    if (msg.t === 'cmd' || msg.t === 'res') e.cmd = msg.cmd;
+    if (k === 'send' && Array.isArray(bytes) && bytes.length > 1) (e as { dg?: number }).dg = bytes.length;
+    return e;
+  }
+
+  /** `ip:port` of the named socket, or of the only one; empty if the process has not bound any. */
+  private local(via?: string): string {
+    const addr = via !== undefined ? this.sockets[via] : Object.values(this.sockets)[0];
+    return addr ? endpoint(addr) : '';
+  }
+
+  private fallback(): string {
+    return this.lineOpts.fallbackProc ?? `process-${this.writer.pid}`;
+  }
+
+  private line(value: LogEvent): void {
+    if (this.early !== null) {
+      // No name yet: keep the line for after the header; a process that never registers is
+      // named by its fallback once this many lines wait.
+      this.early.push(value);
+      if (this.early.length >= EARLY_LINES) this.header(this.fallback());
+      return;
+    }
+    this.write(value);
+  }
+}
+
+/**
+ * An event log kept in memory, one JSON text per line (without the newline), appended to `out`:
+ * the simulation gives each process one array, and a restarted process's new life appends its
+ * own header to it, as a restarted program appends to its file.
+ */
+export class MemoryLog extends EventLines {
+  private closed = false;
+
+  constructor(opts: EventLinesOptions, writer: Writer, readonly out: string[]) {
+    super(opts, writer);
+    this.begin();
+  }
+
+  protected override get active(): boolean {
+    return !this.closed;
+  }
+
+  protected write(line: Header | LogEvent): void {
+    this.out.push(JSON.stringify(line));
+  }
+
+  /** Nothing more is recorded; a process still without a name gets its fallback header. */
+  close(): void {
+    if (this.closed) return;
+    this.nameless();
+    this.closed = true;
+  }
+}
+
+export function ms(now: number): number {
+  return Math.round(now * 1000) / 1000;
+}
+
+export function endpoint(a: Addr): string {
+  return `${a.ip}:${a.port}`;
+}
+
+function byteCount(bytes: WireBytes): number {
+  if (typeof bytes === 'number') return bytes;
+  if (bytes instanceof Uint8Array) return bytes.length;
+  let n = 0;
+  for (const b of bytes) n += b.length;
+  return n;
+}
+
+/**
+ * FNV-1a over the message's JSON encoding (what protocol/codec.ts sends). The receiver decodes
+ * the same JSON and encodes it again identically, so both ends get the same hash without either
+ * keeping the bytes, and a message cut into fragments hashes as the whole.
+ */
+export function hashMessage(msg: Message): string {
+  const s = JSON.stringify(msg);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
