@@ -36,9 +36,17 @@ export interface SystemOptions extends DriverOptions, Hosts {
   /** Extra arguments for every peer (e.g. --chaos). */
   peerArgs?: string[];
   managerArgs?: string[];
+  /** Every process keeps an event log `<logDir>/<name>.jsonl` (`--log`), for the diagram. */
+  logDir?: string;
+}
+
+/** The event log file of a process of the system (appended to: a restart adds a header). */
+export function logFile(logDir: string, name: string): string {
+  return join(logDir, `${name}.jsonl`);
 }
 
 function launch(name: string, args: string[], options: SystemOptions): DrivenProcess {
+  if (options.logDir !== undefined) args = [...args, '--log', logFile(options.logDir, name)];
   const command = { cmd: process.execPath, args };
   const { cmd, args: argv } = options.launcher ? options.launcher(name, command) : command;
   return startProcess(name, cmd, argv, process.env, options);
