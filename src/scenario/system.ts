@@ -1,6 +1,7 @@
 // A manager and named peers as real processes (on loopback unless told otherwise), plus the few
 // things a person does with them: type a command and read the answer, read counts and query
 // answers off the console.
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { COLUMNS } from '../data/record.js';
 import { checkoutRoot } from '../data/dirs.js';
@@ -68,6 +69,7 @@ export class System {
   private constructor(readonly manager: DrivenProcess, readonly managerPort: number, private readonly options: SystemOptions) {}
 
   static async start(options: SystemOptions): Promise<System> {
+    if (options.logDir !== undefined) mkdirSync(options.logDir, { recursive: true });
     const [port] = await freePorts(1);
     const manager = launch('manager', [binPath('dht-manager'), String(port), '--trace', options.trace, ...(options.managerArgs ?? [])], options);
     const system = new System(manager, port!, options);
