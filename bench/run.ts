@@ -15,6 +15,7 @@ import { findDatasetFile } from '../src/data/csv.js';
 import { DATA_DIR_RULE, resolveDataDir } from '../src/data/dirs.js';
 import { loopbackFloor, median, parseFloorMs, percentile } from './floor.js';
 import { setupPlot } from './plot.js';
+import { measureLogCost } from './log-cost.js';
 
 const USAGE = `usage: npm run bench [-- --quick] [--data-dir DIR]
   Measures setup, rebuild and query figures of the real programs over loopback UDP, with floors.
@@ -85,11 +86,12 @@ async function main(): Promise<number> {
     console.log(`queries: ${q.dataset}, n ${q.n}, ${q.queriers} querying peers, ${q.queries} queries: p50 ${q.p50ms.toFixed(2)} ms, p99 ${q.p99ms.toFixed(2)} ms, ` +
       `${Math.round(q.perSec).toLocaleString()} queries/s, mean id-seq length ${q.meanIdSeq.toFixed(2)}`);
   }
+  const logCost = sets.length > 0 ? await measureLogCost(sets[0]!, quick) : null; // 1996 when present: what --log costs
   const loadAfter = os.loadavg()[0]!;
   const results = {
     when: new Date().toISOString(), quick, warnings,
     machine: { cpus, model: os.cpus()[0]?.model, node: process.version, loadavg1mBefore: loadBefore, loadavg1mAfter: loadAfter },
-    floors: { loopback: net }, setups, rebuilds, queries,
+    floors: { loopback: net }, setups, rebuilds, queries, logCost,
   };
   const out = path.join(root, 'bench', 'out');
   mkdirSync(out, { recursive: true });
