@@ -117,7 +117,7 @@ export abstract class EventLines implements Observer {
   }
 
   private message(k: 'send' | 'recv', now: number, src: string, dst: string, msg: Message, bytes: WireBytes): MessageEvent {
-    const e: MessageEvent = { k, t: ms(now), type: msg.t, src, dst, h: hashMessage(msg), len: byteCount(bytes), d: describe(msg).slice(0, MAX_DESCRIPTION) };
+    const e: MessageEvent = { k, t: ms(now), type: msg.t, src, dst, h: hashOf(msg, bytes), len: byteCount(bytes), d: describe(msg).slice(0, MAX_DESCRIPTION) };
     if ('rid' in msg) e.rid = msg.rid;
     if (msg.t === 'find-event' || msg.t === 'event-result') e.qid = msg.qid;
     if (msg.t === 'cmd' || msg.t === 'res') e.cmd = msg.cmd;
@@ -193,15 +193,39 @@ function byteCount(bytes: WireBytes): number {
 }
 
 /**
- * FNV-1a over the message's JSON encoding (what protocol/codec.ts sends). The receiver decodes
- * the same JSON and encodes it again identically, so both ends get the same hash without either
+ * The message's hash from the bytes at hand: a message that went as one datagram is hashed as
+ * that datagram (its bytes are the encoding, at both ends: no second JSON.stringify per event);
+ * a fragmented one, or one known by its size only, is encoded again.
+ */
+function hashOf(msg: Message, bytes: WireBytes): string {
+  if (bytes instanceof Uint8Array) return isFragment(bytes) ? hashMessage(msg) : hashBytes(bytes);
+  if (typeof bytes !== 'number' && bytes.length === 1) return hashBytes(bytes[0]!);
+  return hashMessage(msg);
+}
+
+/** `{"t":"frag"…`: a fragment (protocol/wire.ts), whose bytes are not the message's encoding. */
+const FRAG_PREFIX = Buffer.from('{"t":"frag"');
+function isFragment(b: Uint8Array): boolean {
+  if (b.length < FRAG_PREFIX.length) return false;
+  for (let i = 0; i < FRAG_PREFIX.length; i++) if (b[i] !== FRAG_PREFIX[i]) return false;
+  return true;
+}
+
+/**
+ * FNV-1a over the message's encoding (the UTF-8 JSON that protocol/codec.ts sends). The receiver
+ * of a single datagram hashes the very bytes the sender hashed; a receiver of fragments decodes
+ * the same JSON and encodes it again identically. So both ends get the same hash without either
  * keeping the bytes, and a message cut into fragments hashes as the whole.
  */
 export function hashMessage(msg: Message): string {
-  const s = JSON.stringify(msg);
+  return hashBytes(Buffer.from(JSON.stringify(msg), 'utf8'));
+}
+
+/** FNV-1a (32 bits) of bytes, as 8 hex digits. */
+export function hashBytes(b: Uint8Array): string {
   let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
+  for (let i = 0; i < b.length; i++) {
+    h ^= b[i]!;
     h = Math.imul(h, 0x01000193);
   }
   return (h >>> 0).toString(16).padStart(8, '0');
