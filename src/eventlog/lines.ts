@@ -7,7 +7,7 @@ import type { Message } from '../protocol/messages.js';
 import { describe } from '../protocol/describe.js';
 import type { Addr } from '../reliable/index.js';
 import type { Observer } from '../runtime/observer.js';
-import { LOG_VERSION, type Header, type LogEvent, type MessageEvent } from './format.js';
+import { LOG_VERSION, type LogLine } from './format.js';
 
 export interface EventLinesOptions {
   /**
@@ -34,10 +34,17 @@ const EARLY_LINES = 1000;
 /** The bytes a message is sent or received as: a count, one datagram, or its fragments. */
 export type WireBytes = number | Uint8Array | readonly Uint8Array[];
 
+/**
+ * One finished line: its JSON text (no newline), kind and time. Message lines, the bulk of a
+ * log, are written as text directly (no object, no generic JSON.stringify per event: that was
+ * most of the cost of logging a store batch); other lines go through JSON.stringify.
+ */
+export interface Line { text: string; k: LogLine['k']; t: number }
+
 export abstract class EventLines implements Observer {
   protected sockets: Record<string, Addr>;
   /** Lines recorded before the process had a name (bounded: EARLY_LINES). */
-  private early: (Header | LogEvent)[] | null = null;
+  private early: Line[] | null = null;
   private readonly startT: number;
 
   constructor(private readonly lineOpts: EventLinesOptions, private readonly writer: Writer) {
@@ -46,7 +53,7 @@ export abstract class EventLines implements Observer {
   }
 
   /** Where a finished line goes (the header first). */
-  protected abstract write(line: Header | LogEvent): void;
+  protected abstract write(line: Line): void;
 
   /** False once nothing more is recorded (closed, or the size bound reached). */
   protected get active(): boolean {
@@ -68,7 +75,8 @@ export abstract class EventLines implements Observer {
     const early = this.early ?? [];
     this.early = null;
     const w = this.writer;
-    this.write({ k: 'header', v: LOG_VERSION, proc, host: w.host, pid: w.pid, wall: w.wall, t: ms(this.startT) });
+    const t = ms(this.startT);
+    this.write({ text: JSON.stringify({ k: 'header', v: LOG_VERSION, proc, host: w.host, pid: w.pid, wall: w.wall, t }), k: 'header', t });
     for (const l of early) this.write(l);
   }
 
@@ -83,46 +91,54 @@ export abstract class EventLines implements Observer {
   /** A message handed to the network; `via` names the socket, when the process has several. */
   send(now: number, to: Addr, msg: Message, bytes: WireBytes, attempt = 1, via?: string): void {
     if (!this.active) return;
-    const e = this.message('send', now, this.local(via), endpoint(to), msg, bytes) as Extract<MessageEvent, { k: 'send' }>;
-    if (attempt > 1) e.try = attempt;
-    this.line(e);
+    let extra = '';
+    if (typeof bytes !== 'number' && !(bytes instanceof Uint8Array) && bytes.length > 1) extra += `,"dg":${bytes.length}`;
+    if (attempt > 1) extra += `,"try":${attempt}`;
+    this.message('send', now, this.local(via), endpoint(to), msg, bytes, extra);
   }
 
   /** A message decoded (after reassembly), before the core's effects are carried out. */
   receive(now: number, from: Addr, msg: Message, bytes: WireBytes, note?: string, via?: string): void {
     if (!this.active) return;
-    const e = this.message('recv', now, endpoint(from), this.local(via), msg, bytes) as Extract<MessageEvent, { k: 'recv' }>;
-    if (note) e.note = note;
-    this.line(e);
+    this.message('recv', now, endpoint(from), this.local(via), msg, bytes, note ? `,"note":${JSON.stringify(note)}` : '');
   }
 
   /** A line typed at the console. */
   console(now: number, line: string): void {
-    if (this.active) this.line({ k: 'console', t: ms(now), text: line.slice(0, 4096) });
+    if (this.active) this.plain('console', now, line);
   }
 
   /** A line the process printed. */
   print(now: number, text: string): void {
-    if (this.active) this.line({ k: 'print', t: ms(now), text: text.slice(0, 4096) });
+    if (this.active) this.plain('print', now, text);
   }
 
   /** A change worth marking on the lifeline (bound, unbound, exit, …). */
   state(now: number, what: string): void {
-    if (this.active) this.line({ k: 'state', t: ms(now), text: what.slice(0, 4096) });
+    if (this.active) this.plain('state', now, what);
   }
 
   /** The core's timer fired. */
   timer(now: number): void {
-    if (this.active) this.line({ k: 'timer', t: ms(now) });
+    if (!this.active) return;
+    const t = ms(now);
+    this.line({ text: `{"k":"timer","t":${t}}`, k: 'timer', t });
   }
 
-  private message(k: 'send' | 'recv', now: number, src: string, dst: string, msg: Message, bytes: WireBytes): MessageEvent {
-    const e: MessageEvent = { k, t: ms(now), type: msg.t, src, dst, h: hashOf(msg, bytes), len: byteCount(bytes), d: describe(msg).slice(0, MAX_DESCRIPTION) };
-    if ('rid' in msg) e.rid = msg.rid;
-    if (msg.t === 'find-event' || msg.t === 'event-result') e.qid = msg.qid;
-    if (msg.t === 'cmd' || msg.t === 'res') e.cmd = msg.cmd;
-    if (k === 'send' && Array.isArray(bytes) && bytes.length > 1) (e as { dg?: number }).dg = bytes.length;
-    return e;
+  private plain(k: 'console' | 'print' | 'state', now: number, text: string): void {
+    const t = ms(now);
+    this.line({ text: `{"k":"${k}","t":${t},"text":${JSON.stringify(text.slice(0, 4096))}}`, k, t });
+  }
+
+  /** A send or receive line (format.ts: Send, Receive), built as text. */
+  private message(k: 'send' | 'recv', now: number, src: string, dst: string, msg: Message, bytes: WireBytes, extra: string): void {
+    const t = ms(now);
+    let text = `{"k":"${k}","t":${t},"type":${JSON.stringify(msg.t)},"src":${JSON.stringify(src)},"dst":${JSON.stringify(dst)},` +
+      `"h":"${hashOf(msg, bytes)}","len":${byteCount(bytes)},"d":${JSON.stringify(describe(msg).slice(0, MAX_DESCRIPTION))}`;
+    if ('rid' in msg) text += `,"rid":${msg.rid}`;
+    if (msg.t === 'find-event' || msg.t === 'event-result') text += `,"qid":${msg.qid}`;
+    if (msg.t === 'cmd' || msg.t === 'res') text += `,"cmd":${JSON.stringify(msg.cmd)}`;
+    this.line({ text: `${text}${extra}}`, k, t });
   }
 
   /** `ip:port` of the named socket, or of the only one; empty if the process has not bound any. */
@@ -135,7 +151,7 @@ export abstract class EventLines implements Observer {
     return this.lineOpts.fallbackProc ?? `process-${this.writer.pid}`;
   }
 
-  private line(value: LogEvent): void {
+  private line(value: Line): void {
     if (this.early !== null) {
       // No name yet: keep the line for after the header; a process that never registers is
       // named by its fallback once this many lines wait.
@@ -164,8 +180,8 @@ export class MemoryLog extends EventLines {
     return !this.closed;
   }
 
-  protected write(line: Header | LogEvent): void {
-    this.out.push(JSON.stringify(line));
+  protected write(line: Line): void {
+    this.out.push(line.text);
   }
 
   /** Nothing more is recorded; a process still without a name gets its fallback header. */
@@ -212,7 +228,7 @@ function isFragment(b: Uint8Array): boolean {
 }
 
 /**
- * FNV-1a over the message's encoding (the UTF-8 JSON that protocol/codec.ts sends). The receiver
+ * The hash of a message's encoding (the UTF-8 JSON that protocol/codec.ts sends). The receiver
  * of a single datagram hashes the very bytes the sender hashed; a receiver of fragments decodes
  * the same JSON and encodes it again identically. So both ends get the same hash without either
  * keeping the bytes, and a message cut into fragments hashes as the whole.
@@ -221,12 +237,23 @@ export function hashMessage(msg: Message): string {
   return hashBytes(Buffer.from(JSON.stringify(msg), 'utf8'));
 }
 
-/** FNV-1a (32 bits) of bytes, as 8 hex digits. */
+/** Bytes hashed at each end of a long encoding. */
+const HASH_EDGE = 256;
+
+/**
+ * FNV-1a (32 bits, as 8 hex digits) of the length and of the bytes, or for an encoding longer
+ * than 2 × HASH_EDGE of its first and last HASH_EDGE bytes: the type, request id and epoch are
+ * at the start of every message, and a store batch's 1,400 bytes need not all be read to tell
+ * it from the others between the same two ports.
+ */
 export function hashBytes(b: Uint8Array): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < b.length; i++) {
-    h ^= b[i]!;
-    h = Math.imul(h, 0x01000193);
+  let h = Math.imul(0x811c9dc5 ^ b.length, 0x01000193);
+  const n = b.length;
+  if (n <= 2 * HASH_EDGE) {
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  } else {
+    for (let i = 0; i < HASH_EDGE; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+    for (let i = n - HASH_EDGE; i < n; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
   }
   return (h >>> 0).toString(16).padStart(8, '0');
 }

@@ -1,12 +1,14 @@
 // Writes a process's event log (format.ts) to a file. Called by the interpreter once per event,
-// so it does as little as it can per call: one JSON line (built by lines.ts) into a string
-// buffer; the buffer goes to a write stream when it is large or a moment has passed, never with
-// a synchronous write on the way.
+// so it does as little as it can per call: one JSON line (built by lines.ts) copied into a byte
+// buffer outside the JavaScript heap; the buffer goes to a write stream when it is full or a
+// moment has passed, never with a synchronous write on the way. Each line's string dies young;
+// strings kept until a flush (up to 200 ms) would outlive young-generation collections and be
+// promoted into the old generation, which in a peer holding a year's records is costly to collect.
 import { createWriteStream, openSync, writeSync, type WriteStream } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Addr } from '../reliable/index.js';
-import { DEFAULT_LOG_MAX_MB, type Header, type LogEvent } from './format.js';
-import { EventLines, type EventLinesOptions } from './lines.js';
+import { DEFAULT_LOG_MAX_MB } from './format.js';
+import { EventLines, type EventLinesOptions, type Line } from './lines.js';
 
 
 export interface EventLogOptions extends EventLinesOptions {
@@ -20,12 +22,14 @@ export interface EventLogOptions extends EventLinesOptions {
 /** Bytes buffered before they are handed to the stream, and the longest a line waits. */
 const FLUSH_BYTES = 64 * 1024;
 const FLUSH_MS = 200;
+/** A line is at most a few KB (texts are cut at 4,096 characters): a chunk holds many. */
+const CHUNK_BYTES = FLUSH_BYTES + 16 * 1024;
 
 export class EventLog extends EventLines {
   private readonly fd: number;
   private readonly stream: WriteStream;
   private readonly maxBytes: number;
-  private buffer: string[] = [];
+  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
   private buffered = 0;
   private written = 0;
   private full = false;
@@ -63,22 +67,32 @@ export class EventLog extends EventLines {
     return !this.full && !this.closed;
   }
 
-  protected write(value: Header | LogEvent): void {
-    const text = JSON.stringify(value) + '\n';
-    const size = Buffer.byteLength(text);
-    if (this.written + size > this.maxBytes && value.k !== 'header') {
+  protected write(line: Line): void {
+    // Copied into the chunk first (its byte count is what chunk.write returns), counted only if
+    // it stays within the bound.
+    const size = this.push(`${line.text}\n`);
+    if (this.written + size > this.maxBytes && line.k !== 'header') {
       // One last line says why the log ends here; it fits, as the bound leaves room for it.
       this.full = true;
-      const end = JSON.stringify({ k: 'full', t: value.t, text: `log size bound of ${this.maxBytes} bytes reached; later events are not recorded` }) + '\n';
-      this.push(end, Buffer.byteLength(end));
+      const end = JSON.stringify({ k: 'full', t: line.t, text: `log size bound of ${this.maxBytes} bytes reached; later events are not recorded` }) + '\n';
+      this.commit(this.push(end));
       this.flush();
       return;
     }
-    this.push(text, size);
+    this.commit(size);
   }
 
-  private push(text: string, size: number): void {
-    this.buffer.push(text);
+  /** Copies the text after the chunk's committed bytes (a fresh chunk if it might not fit); returns its size. */
+  private push(text: string): number {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: room for that means the copy is whole.
+    const room = 3 * text.length;
+    if (this.buffered + room > this.chunk.length) this.flush();
+    if (room > this.chunk.length) this.chunk = Buffer.allocUnsafe(room); // beyond the format's bounds: never cut
+    return this.chunk.write(text, this.buffered);
+  }
+
+  /** The bytes just copied belong to the log. */
+  private commit(size: number): void {
     this.buffered += size;
     this.written += size;
     if (this.buffered >= FLUSH_BYTES) this.flush();
@@ -91,9 +105,10 @@ export class EventLog extends EventLines {
   private flush(): void {
     if (this.flushTimer !== null) clearTimeout(this.flushTimer);
     this.flushTimer = null;
-    if (this.buffer.length === 0) return;
-    const chunk = this.buffer.join('');
-    this.buffer = [];
+    if (this.buffered === 0) return;
+    const chunk = this.chunk.subarray(0, this.buffered);
+    // The stream keeps the filled chunk until it is written; lines go to a fresh one.
+    this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, this.chunk.length));
     this.buffered = 0;
     if (!this.stream.destroyed && !this.stream.writableEnded) this.stream.write(chunk);
   }
@@ -105,12 +120,12 @@ export class EventLog extends EventLines {
    */
   private flushSync(): void {
     if (!this.closed) this.nameless();
-    if (this.closed || this.buffer.length === 0 || this.stream.writableLength > 0) return;
+    if (this.closed || this.buffered === 0 || this.stream.writableLength > 0) return;
     try {
-      writeSync(this.fd, this.buffer.join(''));
+      writeSync(this.fd, this.chunk, 0, this.buffered);
     } catch {
       // Exiting anyway: a log that cannot be written is not worth a crash report.
     }
-    this.buffer = [];
+    this.buffered = 0;
   }
 }
