@@ -17,6 +17,7 @@ import { loopbackFloor, median, parseFloorMs, percentile } from './floor.js';
 import { costPlot, setupPlot } from './plot.js';
 import { traffic } from './status.js';
 import { standardVariants, variantCosts, type VariantCost } from './variants.js';
+import { measureLogCost } from './log-cost.js';
 
 const USAGE = `usage: npm run bench [-- --quick] [--data-dir DIR]
   Measures setup, rebuild and query figures of the real programs over loopback UDP, with floors.
@@ -95,11 +96,12 @@ async function main(): Promise<number> {
     console.log(`queries: ${q.dataset}, n ${q.n}, ${q.queriers} querying peers, ${q.queries} queries: p50 ${q.p50ms.toFixed(2)} ms, p99 ${q.p99ms.toFixed(2)} ms, ` +
       `${Math.round(q.perSec).toLocaleString()} queries/s = 1/${q.floorRatio.toFixed(1)} of the loopback floor, mean id-seq length ${q.meanIdSeq.toFixed(2)}`);
   }
+  const logCost = sets.length > 0 ? await measureLogCost(sets[0]!, quick) : null; // 1996 when present: what --log costs
   const loadAfter = os.loadavg()[0]!;
   const results = {
     when: new Date().toISOString(), quick, warnings,
     machine: { cpus, model: os.cpus()[0]?.model, node: process.version, loadavg1mBefore: loadBefore, loadavg1mAfter: loadAfter },
-    floors: { loopback: net }, setups, rebuilds, queries, variants,
+    floors: { loopback: net }, setups, rebuilds, queries, variants, logCost,
   };
   const out = path.join(root, 'bench', 'out');
   mkdirSync(out, { recursive: true });

@@ -1,6 +1,6 @@
 // What an option costs a setup: the same setup run with and without it, alternated round by round
 // so that the machine's load hits every variant alike, and compared as medians within one run.
-// Used for keyed mode (--key-file: issue goal ≤ +15 %) and the event log (--log).
+// Used for keyed mode (--key-file: goal ≤ +15 %).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,7 @@ export interface VariantCost {
   rounds: number;
 }
 
-/** Variants for the benchmark: plain, keyed mode with a fresh key, and every process logging. */
+/** Variants for the benchmark: plain and keyed mode with a fresh key (the log's cost: bench/log-cost.ts). */
 export function standardVariants(): Variant[] {
   return [
     { name: 'default', args: () => [] },
@@ -39,7 +39,6 @@ export function standardVariants(): Variant[] {
         return ['--key-file', file];
       },
     },
-    { name: 'event log (--log)', args: (dir, proc) => ['--log', path.join(dir, `${proc}.jsonl`)] },
   ];
 }
 

@@ -11,6 +11,7 @@ import { addrKey, type Addr } from '../reliable/index.js';
 import { Interpreter, type Port, type Socket } from '../runtime/interpreter.js';
 import type { Loaded } from '../runtime/effects.js';
 import type { TraceMode } from '../net/usage.js';
+import type { Observer } from '../runtime/observer.js';
 import { EventHeap } from './heap.js';
 import { forkRandom } from './rng.js';
 import { Network, type Faults, type Latency } from './network.js';
@@ -33,6 +34,16 @@ export interface WorldOptions {
   echo?: (line: string) => void;
   /** Keep a digest of every print and delivered datagram (digest()): costs a hash per datagram. */
   digest?: boolean;
+  /**
+   * An observer for each process life (its interpreter tells it of every event, in virtual
+   * time): the event logs of the simulation (sim/logs.ts). Called at every start and restart.
+   */
+  observe?: (proc: string, now: number) => Observer | undefined;
+  /**
+   * Largest datagram of every process's wire (default: the peers' maxPayload, which also sizes
+   * their store batches): smaller, messages are cut into fragments, as on a path of small MTU.
+   */
+  wirePayload?: number;
   /** How a peer's core is made: a test may plug in a deliberately broken one. */
   makePeerCore?: (manager: Addr, config: PeerConfig, env: PeerEnv) => PeerCore;
 }
@@ -53,6 +64,8 @@ interface Proc {
   /** Incremented by each crash and restart: events of an earlier life are dropped. */
   life: number;
   interp: Interpreter<PeerInput> | Interpreter<ManagerInput>;
+  /** The observer of the current life, if any. */
+  observer: Observer | undefined;
 }
 
 export interface SimPeer extends Proc {
@@ -130,6 +143,7 @@ export class World {
     proc.exitCode = -9;
     proc.life += 1;
     proc.armed = undefined;
+    void proc.observer?.close?.();
     this.unbind(name);
   }
 
@@ -205,23 +219,26 @@ export class World {
   private startManager(): void {
     const m = this.mgr;
     m.core = new ManagerCore(this.opts.manager, { random: forkRandom(this.opts.seed, `manager#${m.life}`) });
-    m.interp = new Interpreter<ManagerInput>(m.core, this.port(m), this.interpreterOptions());
+    m.interp = new Interpreter<ManagerInput>(m.core, this.port(m), this.interpreterOptions(m));
     const key = addrKey(MANAGER_ADDR);
     const holder = this.endpoints.get(key);
     // A peer that registered the manager's own port (a typo) keeps it: the manager cannot bind.
     if (holder && holder.node !== 'manager') throw new Error(`sim: the manager cannot bind ${key}: ${holder.node} holds it`);
     this.endpoints.set(key, { node: 'manager', socket: 'manager' });
+    // As the manager's shell does once its socket is bound.
+    m.observer?.bound(this.now, { manager: MANAGER_ADDR });
   }
 
   private startPeer(peer: SimPeer): void {
     const env: PeerEnv = { random: forkRandom(this.opts.seed, `peer:${peer.name}#${peer.life}`) };
     peer.core = this.opts.makePeerCore ? this.opts.makePeerCore(MANAGER_ADDR, this.opts.peer, env) : new PeerCore(MANAGER_ADDR, this.opts.peer, env);
-    peer.interp = new Interpreter<PeerInput>(peer.core, this.port(peer), this.interpreterOptions());
+    peer.interp = new Interpreter<PeerInput>(peer.core, this.port(peer), this.interpreterOptions(peer));
   }
 
-  private interpreterOptions(): { trace: TraceMode; maxPayload: number; guard: false } {
+  private interpreterOptions(proc: Proc): { trace: TraceMode; maxPayload: number; guard: false; observer?: Observer } {
+    proc.observer = this.opts.observe?.(proc.name, this.now);
     // No guard: in the simulation a core exception fails the seed.
-    return { trace: this.opts.trace ?? 'off', maxPayload: this.opts.peer.maxPayload, guard: false };
+    return { trace: this.opts.trace ?? 'off', maxPayload: this.opts.wirePayload ?? this.opts.peer.maxPayload, guard: false, ...(proc.observer ? { observer: proc.observer } : {}) };
   }
 
   /** The simulated I/O of one process life. */
@@ -246,6 +263,7 @@ export class World {
       exit: (code) => {
         proc.exitCode = code;
         proc.life += 1;
+        void proc.observer?.close?.();
         this.unbind(proc.name);
       },
       arm: (deadline) => {
