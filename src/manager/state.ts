@@ -12,6 +12,10 @@ export interface PeerEntry {
   readonly ip: string;
   readonly mport: number;
   readonly pport: number;
+  /** Issued at register (PROTOCOL §8): every later command must carry it, every datagram to the peer does. */
+  readonly token: string;
+  /** The highest request id taken from this peer: an older one is a replay and is refused. */
+  lastRid: number;
   /** Derived from the DHT on every read (`ManagerState.stateOf`): a getter, not a stored field. */
   readonly state: PeerState;
 }
@@ -26,6 +30,8 @@ export interface Dht {
   year: number;
   /** This DHT's number, unique within the manager's life: stale `dissolved` messages name an older one. */
   id: number;
+  /** The DHT's secret (PROTOCOL §8): given to its members, carried by every ring message. */
+  secret: string;
   /** When the manager stops waiting for the pending operation. */
   deadline?: number;
 }
@@ -37,6 +43,8 @@ export const count = (n: number, noun: string, plural = `${noun}s`): string => `
 
 export class ManagerState {
   readonly peers = new Map<string, PeerEntry>();
+  /** Registered peers by m-port address (`ip:port`): who a datagram comes from. */
+  private readonly byAddr = new Map<string, string>();
   dht: Dht | null = null;
 
   get phase(): Phase {
@@ -60,11 +68,25 @@ export class ManagerState {
     return state === 'Leader' ? 'leader' : state === 'InDHT' ? 'member' : 'free';
   }
 
-  addPeer(name: string, ip: string, mport: number, pport: number): PeerEntry {
+  addPeer(name: string, ip: string, mport: number, pport: number, token: string, rid: number): PeerEntry {
     const self = this;
-    const entry: PeerEntry = { name, ip, mport, pport, get state() { return self.stateOf(name); } };
+    const entry: PeerEntry = { name, ip, mport, pport, token, lastRid: rid, get state() { return self.stateOf(name); } };
     this.peers.set(name, entry);
+    this.byAddr.set(`${ip}:${mport}`, name);
     return entry;
+  }
+
+  removePeer(name: string): void {
+    const p = this.peers.get(name);
+    if (!p) return;
+    this.peers.delete(name);
+    this.byAddr.delete(`${p.ip}:${p.mport}`);
+  }
+
+  /** The peer registered at this m-port address, if any. */
+  peerAt(addr: { ip: string; port: number }): PeerEntry | undefined {
+    const name = this.byAddr.get(`${addr.ip}:${addr.port}`);
+    return name === undefined ? undefined : this.peers.get(name);
   }
 
   /** The peer the manager waits for: the initiator of a leave or join, else the leader. */

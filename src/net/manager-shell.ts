@@ -7,6 +7,7 @@ import { ShellIo, type IoOptions } from './shell.js';
 import { DeadlineTimer } from './timer.js';
 import { bindUdp } from './udp.js';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/codec.js';
+import { cryptoSecret } from '../protocol/secrets.js';
 
 export interface ManagerShellOptions extends IoOptions {
   bind: string;
@@ -22,7 +23,7 @@ export class ManagerShell {
   private sock: dgram.Socket | null = null;
 
   constructor(private readonly options: ManagerShellOptions) {
-    this.core = new ManagerCore(options.config, { random: Math.random });
+    this.core = new ManagerCore(options.config, { random: Math.random, secret: cryptoSecret });
     this.io = new ShellIo(options);
     this.timer = new DeadlineTimer(() => this.io.now(), () => this.interp.timeout());
     this.interp = new Interpreter<ManagerInput>(this.core, {
