@@ -216,6 +216,7 @@ export class PeerCore implements Host {
     }
     // Default mode (PROTOCOL §8): a ring message counts only with the DHT's secret, and only once:
     // its request id must be new in the sender's replay window (reliable/replay.ts).
+    if (refused !== null) return this.ctx.complain(from, msg.t, refused);
     const sec = this.expectedSecret(msg.t);
     if (sec === null || !sameSecret(msg.sec, sec)) return this.ctx.complain(from, msg.t, 'without the secret of this peer\'s DHT');
     const ids = this.ctx.replayWindows(sec);
@@ -227,7 +228,7 @@ export class PeerCore implements Host {
       return this.ctx.ack('p', from, msg.rid);
     }
     if (fresh === 'old') return this.ctx.complain(from, msg.t, 'an old request id (a replay, or too late)');
-    const why = refused ?? (HANDLERS[msg.t] as Handler<typeof msg.t>)(this, from, msg);
+    const why = (HANDLERS[msg.t] as Handler<typeof msg.t>)(this, from, msg);
     if (why !== null) return this.ctx.complain(from, msg.t, why);
     // The handler may have entered a ring with a new secret: mark under the one the message carried.
     this.ctx.replayWindows(msg.sec).mark(sender, msg.rid);

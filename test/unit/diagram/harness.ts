@@ -11,6 +11,7 @@ import { DEFAULT_MAX_PAYLOAD } from '../../../src/protocol/codec.js';
 import { addrKey, type Addr, type RetryPolicy } from '../../../src/reliable/index.js';
 import type { LineDataset } from '../../../src/data/record.js';
 import { EventLog } from '../../../src/eventlog/index.js';
+import { seededSecret } from '../../../src/protocol/secrets.js';
 
 export interface HarnessOptions {
   dir: string;
@@ -60,7 +61,7 @@ export class Harness {
   }
 
   constructor(private readonly opts: HarnessOptions) {
-    const manager = new ManagerCore({ waitTimeoutMs: 60_000, retry: RETRY }, { random: seeded(1) });
+    const manager = new ManagerCore({ waitTimeoutMs: 60_000, retry: RETRY }, { random: seeded(1), secret: seededSecret(seeded(2)) });
     this.add('manager', { manager }, { manager: MANAGER_ADDR }, opts.managerLogAddr && { manager: opts.managerLogAddr });
   }
 
@@ -68,6 +69,7 @@ export class Harness {
     const data = this.opts.data;
     const peer = new PeerCore(MANAGER_ADDR, { retry: RETRY, maxPayload: DEFAULT_MAX_PAYLOAD, window: 16, queryTimeoutMs: 30_000 }, {
       random: seeded(name.length * 7919 + name.charCodeAt(name.length - 1)),
+      secret: seededSecret(seeded(name.length * 7919 + name.charCodeAt(name.length - 1) + 1)),
       checkData: (year) => (year === data.year ? null : `details-${year}.csv is not in the data directory`),
       loadData: (year) => (year === data.year ? data : `details-${year}.csv is not in the data directory`),
     });
