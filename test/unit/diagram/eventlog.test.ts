@@ -48,7 +48,7 @@ describe('EventLog', () => {
   });
 
   it('hashes a message the same at both ends, whatever the datagrams', () => {
-    const msg: Message = { t: 'store', rid: 3, epoch: 1, recs: ['123,a,"b, c"', '456,é,x'] };
+    const msg: Message = { t: 'store', rid: 3, epoch: 1, sec: 'eventlogSecretAAAAAAAA', recs: ['123,a,"b, c"', '456,é,x'] };
     const decoded = decode(encode(msg));
     expect(decoded.ok).toBe(true);
     if (decoded.ok) expect(hashMessage(decoded.msg as Message)).toBe(hashMessage(msg));
