@@ -28,7 +28,7 @@ const SETUP_CPU_MS = 530;
 function storeDatagram(): Buffer {
   const lines = generateSynthetic(1996, 200).map(toLine);
   const kept: string[] = [];
-  const msg = (): MessageOf<'store'> => ({ t: 'store', rid: 123456789, epoch: 1, to: 1, recs: kept.join('\n') });
+  const msg = (): MessageOf<'store'> => ({ t: 'store', rid: 123456789, epoch: 1, to: 1, sec: 'AAAAAAAAAAAAAAAAAAAAAA', recs: kept.join('\n') });
   for (const line of lines) {
     kept.push(line);
     if (encode(msg()).length > PAYLOAD) {

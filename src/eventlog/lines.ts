@@ -4,6 +4,7 @@
 // and whether it still records (`active`); the header, the lines before a process has a name,
 // and the shape of every event are built here, once.
 import type { Message } from '../protocol/messages.js';
+import { encode } from '../protocol/codec.js';
 import { describe } from '../protocol/describe.js';
 import type { Addr } from '../reliable/index.js';
 import type { Observer } from '../runtime/observer.js';
@@ -234,7 +235,7 @@ function isFragment(b: Uint8Array): boolean {
  * keeping the bytes, and a message cut into fragments hashes as the whole.
  */
 export function hashMessage(msg: Message): string {
-  return hashBytes(Buffer.from(JSON.stringify(msg), 'utf8'));
+  return hashBytes(encode(msg));
 }
 
 /** Bytes hashed at each end of a long encoding. */

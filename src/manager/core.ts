@@ -6,7 +6,8 @@
 // which phase follows) and its handler (handlers.ts: argument syntax, value checks, effect);
 // this file holds the transport around them (answer cache, acks, dissolved notices), the
 // console, the wait deadline and the phase transitions.
-import type { Message, MessageOf } from '../protocol/messages.js';
+import type { Message, MessageOf, Notice, Unnumbered } from '../protocol/messages.js';
+import { numberOf, sameSecret } from '../protocol/secrets.js';
 import { Outbox, requestKey, type Addr, type RetryPolicy } from '../reliable/index.js';
 import { MANAGER_COMMANDS, helpText, isPeerName, parseLine } from '../console/commands.js';
 import { Complaints } from '../console/ratelimit.js';
@@ -21,7 +22,11 @@ import { ManagerState, count, type Dht } from './state.js';
 export { tupleOf, type Dht, type PeerEntry, type PeerState } from './state.js';
 
 export interface ManagerConfig { waitTimeoutMs: number; retry: RetryPolicy }
-export interface ManagerEnv { random(): number }
+export interface ManagerEnv {
+  random(): number;
+  /** An unguessable value: `crypto.randomBytes` in the program, seeded in the simulation (protocol/secrets.ts). */
+  secret(): string;
+}
 
 /** The manager's effects: a subset of the shared ones (one socket, so no `via`). */
 export type ManagerEffect = Extract<Effect, { kind: 'send' | 'print' | 'note' | 'exit' }>;
@@ -34,21 +39,27 @@ type Res = MessageOf<'res'>;
 
 export class ManagerCore extends ManagerState {
   private readonly answers = new AnswerCache();
-  private readonly outbox: Outbox<MessageOf<'dissolved'>, string>;
+  private readonly outbox: Outbox<Notice, string>;
   private out: ManagerEffect[] = [];
   private dhtCount = 0;
   private readonly complaints = new Complaints();
   /** Time of the event being handled (the cores never read a clock). */
   private now = 0;
+  /** Request id of the command being handled. */
+  private rid = 0;
   private readonly ctx: Ctx;
 
   constructor(private readonly config: ManagerConfig, private readonly env: ManagerEnv) {
     super();
-    this.outbox = new Outbox(config.retry, Math.floor(env.random() * 2 ** 40));
+    this.outbox = new Outbox(config.retry, numberOf(env.secret()));
+    const self = this;
     this.ctx = {
       state: this,
       random: () => this.env.random(),
+      secret: () => this.env.secret(),
+      get rid() { return self.rid; },
       nextDhtId: () => ++this.dhtCount,
+      notify: (name, body) => this.notify(name, body),
       dissolve: (d, except, why) => this.dissolve(d, except, why),
     };
   }
@@ -118,13 +129,36 @@ export class ManagerCore extends ManagerState {
       this.out.push({ kind: 'send', to: from, msg: cached, attempt: 1 });
       return;
     }
+    // A registered address speaks only with its token and with ever higher request ids: anything
+    // else is forged or replayed, and gets no answer at all (an answer would go to the real peer,
+    // with its token). Exact retransmissions were answered from the cache above.
+    // (`register` from a registered address always fails, PORT_IN_USE at least, and changes nothing:
+    // it is answered, without the token, so a peer restarted on its old ports hears why.)
+    const owner = msg.cmd === 'register' ? undefined : this.peerAt(from);
+    if (owner) {
+      const why = !sameSecret(msg.tok, owner.token) ? `without ${owner.name}'s token`
+        : msg.rid <= owner.lastRid ? `with an old request id (a replay)` : null;
+      if (why !== null) {
+        this.out.push({ kind: 'note', verdict: 'ignored' });
+        const line = this.complaints.note(this.now, `refused:BAD_TOKEN`, `ignored ${msg.cmd.slice(0, 20)} from ${from.ip}:${from.port} (BAD_TOKEN): ${why}`);
+        if (line) this.print(line);
+        return;
+      }
+      owner.lastRid = msg.rid;
+    }
+    this.rid = msg.rid;
     const outcome = this.execute(from, msg.cmd, msg.args, msg.counts);
     const text = clip(outcome.text);
+    // Every response to a registered peer carries its token (a deregistered one's for the last time).
+    const tok = owner ? (this.peerAt(from) ?? owner).token
+      : msg.cmd === 'register' && outcome.ok ? this.peerAt(from)?.token : undefined;
     const res: Res = outcome.ok
       ? { t: 'res', rid: msg.rid, cmd: msg.cmd.slice(0, 20), code: 'SUCCESS', text,
           ...(outcome.peers ? { peers: outcome.peers } : {}), ...(outcome.peer ? { peer: outcome.peer } : {}),
-          ...(outcome.dht !== undefined ? { dht: outcome.dht } : {}) }
-      : { t: 'res', rid: msg.rid, cmd: msg.cmd.slice(0, 20), code: 'FAILURE', reason: outcome.reason, text };
+          ...(outcome.dht !== undefined ? { dht: outcome.dht } : {}),
+          ...(outcome.sec !== undefined ? { sec: outcome.sec } : {}), ...(outcome.cap !== undefined ? { cap: outcome.cap } : {}),
+          ...(tok !== undefined ? { tok } : {}) }
+      : { t: 'res', rid: msg.rid, cmd: msg.cmd.slice(0, 20), code: 'FAILURE', reason: outcome.reason, text, ...(tok !== undefined ? { tok } : {}) };
     this.answers.remember(from, key, res);
     const summary = outcome.ok ? 'SUCCESS' : `FAILURE ${outcome.reason}`;
     const line = `${msg.cmd.slice(0, 20)} ${msg.args.join(' ')}: ${summary} — ${outcome.text}`;
@@ -202,15 +236,25 @@ export class ManagerCore extends ManagerState {
     for (const name of involved) {
       const p = this.peers.get(name);
       if (!p || name === except) continue;
-      const msg = this.outbox.send(this.now, { ip: p.ip, port: p.mport }, { t: 'dissolved', dht: d.id, text: why.slice(0, 300) }, p.name);
-      this.out.push({ kind: 'send', to: { ip: p.ip, port: p.mport }, msg, attempt: 1 });
+      this.notify(p.name, { t: 'dissolved', dht: d.id, text: why.slice(0, 300) });
     }
+  }
+
+  /** A notice to a registered peer's m-port, with its token; retransmitted until acknowledged. */
+  private notify(name: string, body: DistributiveOmit<Notice, 'rid' | 'tok'>): void {
+    const p = this.peers.get(name);
+    if (!p) return;
+    const to = { ip: p.ip, port: p.mport };
+    const msg = this.outbox.send(this.now, to, { ...body, tok: p.token } as Unnumbered<Notice>, p.name);
+    this.out.push({ kind: 'send', to, msg, attempt: 1 });
   }
 
   private print(text: string): void {
     this.out.push({ kind: 'print', text });
   }
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** Response sentences fit the schema's 300 characters however large the ring. */
 function clip(text: string): string {

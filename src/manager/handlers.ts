@@ -3,7 +3,8 @@
 // on the peers and the DHT. The phase, the initiator and the deadline are then set by the core
 // from the table's next phase. One entry per request: a request added to REQUESTS
 // (protocol/requests.ts) does not compile until it has a rule in every phase and a handler here.
-import { MAX_RING, type Tuple } from '../protocol/messages.js';
+import { MAX_RING, type Notice, type Tuple } from '../protocol/messages.js';
+import { queryCapability } from '../protocol/secrets.js';
 import type { Addr } from '../reliable/index.js';
 import { parseCount, parseIpv4, parsePort, parseYear } from '../console/commands.js';
 import { assert } from '../runtime/assert.js';
@@ -11,8 +12,11 @@ import { REASONS, WAITING_FOR, type ManagerRequest, type Reason } from './rules.
 import { count, tupleOf, type Dht, type ManagerState } from './state.js';
 
 export type Outcome =
-  | { ok: true; text: string; peers?: Tuple[]; peer?: Tuple; dht?: number }
+  | { ok: true; text: string; peers?: Tuple[]; peer?: Tuple; dht?: number; sec?: string; cap?: string }
   | { ok: false; reason: Reason; text: string };
+
+/** A notice before the manager numbers it and adds the addressee's token. */
+export type NoticeBody = Notice extends infer N ? N extends unknown ? Omit<N, 'rid' | 'tok'> : never : never;
 
 export const fail = (reason: Reason, text: string): Outcome => ({ ok: false, reason, text });
 
@@ -22,6 +26,12 @@ export interface Ctx {
   random(): number;
   /** The number of a new DHT (1, 2, … over the manager's life). */
   nextDhtId(): number;
+  /** A fresh unguessable value (a token, a DHT's secret): cryptographic in the programs. */
+  secret(): string;
+  /** The request id of the command being handled (a new peer's first). */
+  readonly rid: number;
+  /** Send a notice to a registered peer's m-port, with its token, retransmitted until acknowledged. */
+  notify(name: string, body: NoticeBody): void;
   /** Drop the DHT and tell everyone involved but `except` (§4.8). */
   dissolve(d: Dht, except: string | null, why: string): void;
 }
@@ -74,7 +84,7 @@ export const HANDLERS: { readonly [R in ManagerRequest]: Handler<unknown> } = {
       if (ip !== from.ip || mport !== from.port) {
         return fail('NOT_OWNER', `a peer registers itself: this request came from ${from.ip}:${from.port}, not ${ip}:${mport}`);
       }
-      s.addPeer(name, ip, mport, pport);
+      s.addPeer(name, ip, mport, pport, ctx.secret(), ctx.rid);
       return { ok: true, text: `${name} registered at ${ip}, m-port ${mport}, p-port ${pport}; ${count(s.peers.size, 'peer')} registered` };
     },
   }),
@@ -96,8 +106,11 @@ export const HANDLERS: { readonly [R in ManagerRequest]: Handler<unknown> } = {
       const leader = s.peers.get(name)!;
       const members = [leader, ...shuffle(ctx, free.filter((p) => p !== leader)).slice(0, n - 1)];
       const id = ctx.nextDhtId();
-      s.dht = { phase: 'building', leader: name, members: members.map((p) => p.name), year, id };
-      return { ok: true, text: `${name} leads a DHT of ${n}: ${members.map((p) => p.name).join(', ')}`, peers: members.map(tupleOf), dht: id };
+      const secret = ctx.secret();
+      s.dht = { phase: 'building', leader: name, members: members.map((p) => p.name), year, id, secret };
+      // Each chosen member learns of the DHT from the manager, so it takes set-id only for it.
+      for (const m of members.slice(1)) ctx.notify(m.name, { t: 'dht-notice', dht: id, leader: tupleOf(leader), sec: secret });
+      return { ok: true, text: `${name} leads a DHT of ${n}: ${members.map((p) => p.name).join(', ')}`, peers: members.map(tupleOf), dht: id, sec: secret };
     },
   }),
 
@@ -112,10 +125,11 @@ export const HANDLERS: { readonly [R in ManagerRequest]: Handler<unknown> } = {
 
   'query-dht': handler({
     parse: noArgs,
-    run(ctx) {
+    run(ctx, { name }) {
       const d = dhtOf(ctx);
       const entry = ctx.state.peers.get(d.members[Math.floor(ctx.random() * d.members.length)]!)!;
-      return { ok: true, text: `ask ${entry.name}`, peer: tupleOf(entry) };
+      const querier = ctx.state.peers.get(name)!;
+      return { ok: true, text: `ask ${entry.name}`, peer: tupleOf(entry), cap: queryCapability(d.secret, tupleOf(querier)) };
     },
   }),
 
@@ -136,7 +150,9 @@ export const HANDLERS: { readonly [R in ManagerRequest]: Handler<unknown> } = {
       if (d.members.length >= MAX_RING) return fail('RING_FULL', `the DHT already has ${MAX_RING} members`);
       const leader = peers.get(d.leader)!;
       const others = d.members.filter((m) => m !== d.leader).map((m) => tupleOf(peers.get(m)!));
-      return { ok: true, text: `${name} may join; ask the leader ${leader.name}`, peer: tupleOf(leader), peers: [tupleOf(leader), ...others], dht: d.id };
+      // The leader admits only a joiner the manager vouched for.
+      ctx.notify(leader.name, { t: 'join-notice', dht: d.id, joiner: tupleOf(peers.get(name)!) });
+      return { ok: true, text: `${name} may join; ask the leader ${leader.name}`, peer: tupleOf(leader), peers: [tupleOf(leader), ...others], dht: d.id, sec: d.secret };
     },
   }),
 

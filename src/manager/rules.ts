@@ -38,6 +38,7 @@ export const REASONS = {
   PORT_IN_USE: 'register: a registered peer already uses that port',
   NOT_REGISTERED: 'the named peer is not registered',
   NOT_OWNER: 'the request did not come from the named peer\'s registered address and m-port',
+  BAD_TOKEN: 'never answered: a command from a registered peer\'s address without its token, or with an old request id (forged or replayed); dropped with a rate-limited line',
   DHT_EXISTS: 'setup-dht: a DHT already exists',
   N_TOO_SMALL: 'setup-dht: n must be at least 3',
   N_TOO_LARGE: 'setup-dht: n is larger than the largest ring (256)',

@@ -12,6 +12,10 @@ export interface PeerEntry {
   readonly ip: string;
   readonly mport: number;
   readonly pport: number;
+  /** Issued at register (PROTOCOL §8): every later command must carry it, every datagram to the peer does. */
+  readonly token: string;
+  /** The highest request id taken from this peer: an older one is a replay and is refused. */
+  lastRid: number;
   /** Derived from the DHT on every read (`ManagerState.stateOf`): a getter, not a stored field. */
   readonly state: PeerState;
 }
@@ -26,6 +30,8 @@ export interface Dht {
   year: number;
   /** This DHT's number, unique within the manager's life: stale `dissolved` messages name an older one. */
   id: number;
+  /** The DHT's secret (PROTOCOL §8): given to its members, carried by every ring message. */
+  secret: string;
   /** When the manager stops waiting for the pending operation. */
   deadline?: number;
   /**
@@ -43,6 +49,7 @@ export const count = (n: number, noun: string, plural = `${noun}s`): string => `
 export class ManagerState {
   /** Change only through addPeer and removePeer, which keep the indexes below in step. */
   readonly peers = new Map<string, PeerEntry>();
+  /** Registered peers by m-port address (`ip:port`): who a datagram comes from. */
   dht: Dht | null = null;
   /** Port → name of the peer using it (m-port or p-port): PORT_IN_USE in O(1), not a scan of every peer. */
   private readonly portUsers = new Map<number, string>();
@@ -70,9 +77,9 @@ export class ManagerState {
     return state === 'Leader' ? 'leader' : state === 'InDHT' ? 'member' : 'free';
   }
 
-  addPeer(name: string, ip: string, mport: number, pport: number): PeerEntry {
+  addPeer(name: string, ip: string, mport: number, pport: number, token: string, rid: number): PeerEntry {
     const self = this;
-    const entry: PeerEntry = { name, ip, mport, pport, get state() { return self.stateOf(name); } };
+    const entry: PeerEntry = { name, ip, mport, pport, token, lastRid: rid, get state() { return self.stateOf(name); } };
     this.peers.set(name, entry);
     for (const port of [mport, pport]) {
       this.portUsers.set(port, name);
@@ -99,6 +106,13 @@ export class ManagerState {
   /** Name of the peer at an address (m-port or p-port). */
   nameAt(ip: string, port: number): string | undefined {
     return this.addrNames.get(`${ip}:${port}`);
+  }
+
+  /** The peer registered at this m-port address, if any. */
+  peerAt(addr: { ip: string; port: number }): PeerEntry | undefined {
+    const name = this.addrNames.get(`${addr.ip}:${addr.port}`);
+    const p = name === undefined ? undefined : this.peers.get(name);
+    return p && p.mport === addr.port ? p : undefined;
   }
 
   /** The peer the manager waits for: the initiator of a leave or join, else the leader. */

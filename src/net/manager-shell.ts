@@ -8,6 +8,7 @@ import { DeadlineTimer } from './timer.js';
 import { bindUdp } from './udp.js';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/codec.js';
 import { fanOut, type Observer } from '../runtime/observer.js';
+import { cryptoSecret } from '../protocol/secrets.js';
 
 export interface ManagerShellOptions extends IoOptions {
   bind: string;
@@ -26,7 +27,7 @@ export class ManagerShell {
   private readonly observer: Observer | undefined;
 
   constructor(private readonly options: ManagerShellOptions) {
-    this.core = new ManagerCore(options.config, { random: Math.random });
+    this.core = new ManagerCore(options.config, { random: Math.random, secret: cryptoSecret });
     this.observer = fanOut([options.observer, ...(options.observers ?? [])]);
     this.io = new ShellIo(options);
     this.timer = new DeadlineTimer(() => this.io.now(), () => this.interp.timeout());

@@ -9,6 +9,7 @@ import { Interpreter, type Port } from '../runtime/interpreter.js';
 import { ShellIo, type IoOptions } from './shell.js';
 import { DeadlineTimer } from './timer.js';
 import { bindUdp, closeQuietly } from './udp.js';
+import { cryptoSecret } from '../protocol/secrets.js';
 
 export interface PeerShellOptions extends IoOptions {
   manager: Addr;
@@ -25,7 +26,7 @@ export class PeerShell {
 
   constructor(options: PeerShellOptions) {
     const data = new DatasetCache(options.dataDir);
-    this.core = new PeerCore(options.manager, options.config, { random: Math.random });
+    this.core = new PeerCore(options.manager, options.config, { random: Math.random, secret: cryptoSecret });
     this.io = new ShellIo(options);
     this.timer = new DeadlineTimer(() => this.io.now(), () => this.interp.timeout());
     const port: Port = {

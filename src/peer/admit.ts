@@ -28,7 +28,7 @@ export class AdmitOp {
     const peers = [...ring.peers, this.joiner];
     const next = host.enterRing({ ...ring, n: peers.length, peers, epoch: host.ctx.newEpoch() }, null).ring;
     this.phase = 'renumbering';
-    host.ctx.sendPeer(peerAt(next, 1), { t: 'reset-id', origin: tupleOf(host.self()), id: 1, n: next.n, peers, year: next.year, s: next.s, epoch: next.epoch, dht: next.dht }, this);
+    host.ctx.sendPeer(peerAt(next, 1), { t: 'reset-id', sec: next.sec, origin: tupleOf(host.self()), id: 1, n: next.n, peers, year: next.year, s: next.s, epoch: next.epoch, dht: next.dht }, this);
   }
 
   onResetReturned(host: Host): void {

@@ -3,7 +3,8 @@
 // drops its retransmissions), the delayed acks, the names of known addresses and the console.
 import type { Message, PeerMessage, Tuple, Unnumbered } from '../protocol/messages.js';
 import type { ManagerRequest } from '../protocol/requests.js';
-import { AckBatcher, Outbox, Recent, addrKey, type Addr, type RetryPolicy, type WithoutRid } from '../reliable/index.js';
+import { AckBatcher, Outbox, Recent, ReplayGuard, addrKey, type Addr, type RetryPolicy, type WithoutRid } from '../reliable/index.js';
+import { numberOf } from '../protocol/secrets.js';
 import { Complaints } from '../console/ratelimit.js';
 import type { Effect, Via } from '../runtime/effects.js';
 import { assert } from '../runtime/assert.js';
@@ -21,6 +22,18 @@ export interface PeerConfig {
 /** The only thing the world lends the core: randomness (data comes as `load` effects). */
 export interface PeerEnv {
   random(): number;
+  /** An unguessable value: `crypto.randomBytes` in the program, seeded in the simulation (protocol/secrets.ts). */
+  secret(): string;
+}
+
+/** What the manager told this peer (PROTOCOL §8): its token, a DHT it was chosen for, a joiner it vouched for. */
+export interface Credentials {
+  /** Issued by register's SUCCESS; on every command, and on every datagram the manager sends here. */
+  token: string | null;
+  /** dht-notice: this Free peer was chosen for DHT `dht` led by `leader`; its set-id carries `sec`. */
+  announced: { dht: number; leader: Tuple; sec: string } | null;
+  /** join-notice (at a leader): `joiner` may join DHT `dht`, once. */
+  vouched: { dht: number; joiner: Tuple } | null;
 }
 
 /** The peer's effects: the shared ones (runtime/effects.ts), sends always naming their socket. */
@@ -31,8 +44,7 @@ export type Owner = object | null;
 export type Tag = { kind: 'cmd'; req: ManagerRequest } | { kind: 'p2p'; t: PeerMessage['t']; to: string; owner: Owner };
 export type Numbered = Message & { rid: number };
 
-/** Bounds (TigerBeetle habit): ids remembered for duplicate suppression, names of addresses. */
-const DEDUP_CAPACITY = 200_000;
+/** Bounds (TigerBeetle habit): names of addresses (duplicates and replays: reliable/replay.ts). */
 const KNOWN_CAPACITY = 1024;
 /** Effects of one input: a store burst is a few hundred; more means a runaway loop. */
 const MAX_EFFECTS = 1_000_000;
@@ -46,13 +58,18 @@ export class PeerContext {
   now = 0;
   out: PeerEffect[] = [];
   readonly outbox: Outbox<Numbered, Tag>;
-  readonly seen = new Recent<true>(DEDUP_CAPACITY);
   readonly known = new Recent<string>(KNOWN_CAPACITY);
+  readonly creds: Credentials = { token: null, announced: null, vouched: null };
+  /** Request ids taken from each ring sender, under one DHT secret (reliable/replay.ts). */
+  private readonly ringIds = new ReplayGuard();
+  private ringIdsFor: string | null = null;
+  /** Request ids of the manager's notices, under one token. */
+  readonly managerIds = new ReplayGuard(1);
   private readonly acks = new AckBatcher<Via>(ACK_DELAY_MS);
   private readonly complaints = new Complaints();
 
   constructor(readonly manager: Addr, readonly config: PeerConfig, readonly env: PeerEnv) {
-    this.outbox = new Outbox(config.retry, Math.floor(env.random() * 2 ** 40));
+    this.outbox = new Outbox(config.retry, numberOf(env.secret()));
     this.known.set(addrKey(manager), 'manager');
   }
 
@@ -128,6 +145,20 @@ export class PeerContext {
 
   random(): number {
     return this.env.random();
+  }
+
+  /** The replay windows of ring senders under DHT secret `sec` (a new secret starts them afresh). */
+  replayWindows(sec: string): ReplayGuard {
+    if (this.ringIdsFor !== sec) {
+      this.ringIds.clear();
+      this.ringIdsFor = sec;
+    }
+    return this.ringIds;
+  }
+
+  /** A number nobody off the path can guess (a query id). */
+  unguessable(): number {
+    return numberOf(this.env.secret());
   }
 
   newEpoch(): number {

@@ -8,7 +8,8 @@
 // object with phases in its own file; accepts.ts says which message each state takes.
 import type { Message, MessageOf, PeerMessage, Tuple } from '../protocol/messages.js';
 import { isManagerRequest, type ManagerRequest } from '../protocol/requests.js';
-import { requestKey, type Addr, type Pending } from '../reliable/index.js';
+import { addrKey, type Addr, type Pending } from '../reliable/index.js';
+import { sameSecret } from '../protocol/secrets.js';
 import { PEER_COMMANDS, helpText, parseLine, type PeerCommand } from '../console/commands.js';
 import type { Loaded, Via } from '../runtime/effects.js';
 import { assert } from '../runtime/assert.js';
@@ -53,7 +54,7 @@ const HANDLERS: { [T in Exclude<PeerMessage['t'], 'find-event' | 'event-result'>
     const op = host.op;
     return op?.kind === 'leave' || op?.kind === 'join' ? op.onRebuildDone(host, from, m) : 'no leave or join of this peer is pending';
   },
-  join: (host, _from, m) => onJoin(host, m),
+  join: onJoin,
 };
 
 export class PeerCore implements Host {
@@ -202,7 +203,9 @@ export class PeerCore implements Host {
       return;
     }
     if (via === 'm') return this.onManagerDatagram(from, msg);
-    if (msg.t === 'cmd' || msg.t === 'res' || msg.t === 'dissolved') return this.ctx.complain(from, msg.t, 'manager messages belong on the m-port');
+    if (msg.t === 'cmd' || msg.t === 'res' || msg.t === 'dissolved' || msg.t === 'dht-notice' || msg.t === 'join-notice') {
+      return this.ctx.complain(from, msg.t, 'manager messages belong on the m-port');
+    }
     const refused = refusal(msg.t, stateName(this.state, this.op));
     if (msg.t === 'find-event' || msg.t === 'event-result') {
       // Queries are retried end to end by the querying peer, not hop by hop: no ack, no dedup
@@ -211,16 +214,37 @@ export class PeerCore implements Host {
       if (why !== null) this.ctx.complain(from, msg.t, why);
       return;
     }
-    const key = requestKey(from.ip, from.port, msg.rid);
-    if (this.ctx.seen.has(key)) {
+    // Default mode (PROTOCOL §8): a ring message counts only with the DHT's secret, and only once:
+    // its request id must be new in the sender's replay window (reliable/replay.ts).
+    if (refused !== null) return this.ctx.complain(from, msg.t, refused);
+    const sec = this.expectedSecret(msg.t);
+    if (sec === null || !sameSecret(msg.sec, sec)) return this.ctx.complain(from, msg.t, 'without the secret of this peer\'s DHT');
+    const ids = this.ctx.replayWindows(sec);
+    const sender = addrKey(from);
+    const fresh = ids.check(sender, msg.rid);
+    if (fresh === 'duplicate') {
       // A retransmission: acknowledge, never apply twice.
       this.ctx.emit({ kind: 'note', verdict: 'duplicate' });
       return this.ctx.ack('p', from, msg.rid);
     }
-    const why = refused ?? (HANDLERS[msg.t] as Handler<typeof msg.t>)(this, from, msg);
+    if (fresh === 'old') return this.ctx.complain(from, msg.t, 'an old request id (a replay, or too late)');
+    const why = (HANDLERS[msg.t] as Handler<typeof msg.t>)(this, from, msg);
     if (why !== null) return this.ctx.complain(from, msg.t, why);
-    this.ctx.seen.set(key, true);
+    // The handler may have entered a ring with a new secret: mark under the one the message carried.
+    this.ctx.replayWindows(msg.sec).mark(sender, msg.rid);
     this.ctx.ack('p', from, msg.rid);
+  }
+
+  /**
+   * The secret a ring message must carry here: the ring's; a joiner's or leaver's from its
+   * operation; for set-id at a Free peer, the one the manager announced (dht-notice). Null: none.
+   */
+  private expectedSecret(t: PeerMessage['t']): string | null {
+    if (this.state.kind === 'member') return this.state.ring.sec;
+    const op = this.op;
+    if ((op?.kind === 'join' || op?.kind === 'leave') && op.sec !== null) return op.sec;
+    if (t === 'set-id' && this.state.kind === 'free') return this.ctx.creds.announced?.sec ?? null;
+    return null;
   }
 
   private onEventResult(from: Addr, m: MessageOf<'event-result'>): null {
@@ -233,25 +257,51 @@ export class PeerCore implements Host {
 
   private onManagerDatagram(from: Addr, msg: Message): void {
     if (from.ip !== this.manager.ip || from.port !== this.manager.port) return this.ctx.complain(from, msg.t, 'not from the manager');
+    const token = this.ctx.creds.token;
     if (msg.t === 'res') {
+      // Once registered, only responses with this peer's token (before: register's own, by its rid).
+      // A manager restarted since knows nobody: its NOT_REGISTERED comes without a token (and
+      // still only settles the request with the unguessable id it answers).
+      const forgotten = msg.code === 'FAILURE' && msg.reason === 'NOT_REGISTERED' && msg.tok === undefined;
+      if (token !== null && !forgotten && !sameSecret(msg.tok, token)) return this.ctx.complain(from, msg.t, 'without this peer\'s token');
       const req = this.link.settle(from, msg);
       if (req !== null) this.onResponse(req, msg);
       return;
     }
-    if (msg.t === 'dissolved') {
-      const key = requestKey(from.ip, from.port, msg.rid);
-      if (!this.ctx.seen.has(key)) {
-        this.ctx.seen.set(key, true);
+    if (msg.t !== 'dissolved' && msg.t !== 'dht-notice' && msg.t !== 'join-notice') return this.ctx.complain(from, msg.t, 'peer messages belong on the p-port');
+    if (token === null || !sameSecret(msg.tok, token)) return this.ctx.complain(from, msg.t, 'without this peer\'s token');
+    const fresh = this.ctx.managerIds.check('manager', msg.rid);
+    if (fresh === 'old') return this.ctx.complain(from, msg.t, 'an old request id (a replay, or too late)');
+    if (fresh === 'new') {
+      this.ctx.managerIds.mark('manager', msg.rid);
+      this.onNotice(msg);
+    }
+    this.ctx.ack('m', from, msg.rid);
+  }
+
+  private onNotice(msg: MessageOf<'dissolved'> | MessageOf<'dht-notice'> | MessageOf<'join-notice'>): void {
+    switch (msg.t) {
+      case 'dissolved': {
         // Only the DHT this peer is in (or is joining) may be dissolved here, never a newer one.
         const mine = this.ring?.dht ?? (this.op?.kind === 'join' ? this.op.dht : null);
         if (mine === null || mine === msg.dht) this.onDissolved(msg.text);
+        if (this.ctx.creds.announced?.dht === msg.dht) this.ctx.creds.announced = null;
+        return;
       }
-      return this.ctx.ack('m', from, msg.rid);
+      case 'dht-notice':
+        this.ctx.creds.announced = { dht: msg.dht, leader: msg.leader, sec: msg.sec };
+        return;
+      case 'join-notice':
+        this.ctx.creds.vouched = { dht: msg.dht, joiner: msg.joiner };
+        return;
     }
-    this.ctx.complain(from, msg.t, 'peer messages belong on the p-port');
   }
 
   private onResponse(req: ManagerRequest, res: Res): void {
+    if (req === 'register' && res.code === 'SUCCESS' && res.tok !== undefined) {
+      this.ctx.creds.token = res.tok;
+      this.ctx.managerIds.clear();
+    }
     this.ctx.print(responseLine(req, res));
     RESPONSES[req](this, res);
   }
@@ -313,7 +363,7 @@ export class PeerCore implements Host {
         const leader = s.ring.peers[0];
         assert(leader !== undefined, 'a ring has a leader');
         this.ctx.print(`store: ${why}; telling the leader ${leader.name}`);
-        this.ctx.sendPeer(leader, { t: 'store-failed', epoch: s.ring.epoch, text: sentence(why) }, null);
+        this.ctx.sendPeer(leader, { t: 'store-failed', epoch: s.ring.epoch, sec: s.ring.sec, text: sentence(why) }, null);
         return;
       }
     }
@@ -364,6 +414,7 @@ export class PeerCore implements Host {
 
   unregister(): void {
     if (this.state.kind === 'member') this.leaveRing();
+    Object.assign(this.ctx.creds, { token: null, announced: null, vouched: null });
     this.state = { kind: 'unregistered' };
     this.ctx.emit({ kind: 'unbind' });
   }

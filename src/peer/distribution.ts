@@ -51,12 +51,13 @@ export function rebuildRecords(ring: Ring, data: LineDataset | string): string |
 /** A rebuild cannot finish: tell the peer that asked for it, so it aborts at once. */
 export function rebuildFailed(host: Host, notify: Tuple, why: string): void {
   host.ctx.print(`rebuild: ${why}`);
-  host.ctx.sendPeer(notify, { t: 'rebuild-done', leader: host.self().name, ok: false, counts: [], text: sentence(why) }, null);
+  if (host.state.kind !== 'member') return; // no ring, no secret: the initiator's abort or the manager's timeout ends it
+  host.ctx.sendPeer(notify, { t: 'rebuild-done', sec: host.state.ring.sec, leader: host.self().name, ok: false, counts: [], text: sentence(why) }, null);
 }
 
 /** The rebuild is done: tell the peer that asked (not owned: it outlives the operation). */
 export function rebuildDone(host: Host, notify: Tuple, counts: number[]): void {
   const { ring } = host.member();
   printCounts(host, ring, counts, 'rebuild');
-  host.ctx.sendPeer(notify, { t: 'rebuild-done', leader: host.self().name, ok: true, counts, text: `rebuilt on ${plural(ring.n, 'node')}` }, null);
+  host.ctx.sendPeer(notify, { t: 'rebuild-done', sec: ring.sec, leader: host.self().name, ok: true, counts, text: `rebuilt on ${plural(ring.n, 'node')}` }, null);
 }

@@ -13,6 +13,8 @@ export class JoinOp {
   leader: Tuple | null = null;
   /** The DHT the manager named: only its `dissolved` applies before this peer holds a ring. */
   dht: number | null = null;
+  /** The DHT's secret, from the manager's answer: join, reset-id and rebuild-done carry it. */
+  sec: string | null = null;
 
   constructor(private readonly args: string[], readonly startedAt: number) {}
 
@@ -21,12 +23,13 @@ export class JoinOp {
   }
 
   onResponse(host: Host, res: Res): void {
-    if (res.code !== 'SUCCESS' || !res.peer) return host.finish(this);
+    if (res.code !== 'SUCCESS' || !res.peer || res.sec === undefined) return host.finish(this);
     this.leader = res.peer;
     this.dht = res.dht ?? 0;
+    this.sec = res.sec;
     this.phase = 'admitting';
     host.ctx.remember([res.peer]);
-    host.ctx.sendPeer(res.peer, { t: 'join', joiner: tupleOf(host.self()) }, this);
+    host.ctx.sendPeer(res.peer, { t: 'join', sec: res.sec, joiner: tupleOf(host.self()) }, this);
   }
 
   onRebuildDone(host: Host, from: Addr, m: MessageOf<'rebuild-done'>): string | null {

@@ -14,6 +14,8 @@ export class LeaveOp {
   phase: 'requesting' | 'tearing-down' | 'renumbering' | 'rebuilding' | 'reporting' = 'requesting';
   /** The old right neighbour, leader of the renumbered ring. */
   newLeader: Tuple | null = null;
+  /** The DHT's secret, kept after this peer leaves the ring (rebuild-dht and rebuild-done carry it). */
+  sec: string | null = null;
 
   constructor(private readonly args: string[], readonly startedAt: number) {}
 
@@ -24,6 +26,7 @@ export class LeaveOp {
   onResponse(host: Host, res: Res): void {
     if (res.code !== 'SUCCESS') return host.finish(this);
     if (host.state.kind !== 'member') return host.abort('leave-dht: this peer holds no ring');
+    this.sec = host.state.ring.sec;
     this.phase = 'tearing-down';
     sendTeardown(host, false, this);
   }
@@ -36,17 +39,17 @@ export class LeaveOp {
     this.phase = 'renumbering';
     this.newLeader = first;
     host.ctx.print(`leave: renumbering ${plural(others.length, 'node')}; ${first.name} becomes the leader`);
-    host.ctx.sendPeer(first, { t: 'reset-id', origin: tupleOf(host.self()), id: 0, n: others.length, peers: others, year: ring.year, s: ring.s, epoch: host.ctx.newEpoch(), dht: ring.dht }, this);
+    host.ctx.sendPeer(first, { t: 'reset-id', sec: ring.sec, origin: tupleOf(host.self()), id: 0, n: others.length, peers: others, year: ring.year, s: ring.s, epoch: host.ctx.newEpoch(), dht: ring.dht }, this);
   }
 
   onResetReturned(host: Host): void {
     const newLeader = this.newLeader;
     assert(newLeader !== null && this.phase === 'renumbering', 'reset-id returns after renumbering');
-    const year = host.member().ring.year;
+    const { year, sec } = host.member().ring;
     host.leaveRing();
     this.phase = 'rebuilding';
     host.ctx.print(`leave: renumbered; asking ${newLeader.name} to rebuild the DHT`);
-    host.ctx.sendPeer(newLeader, { t: 'rebuild-dht', year, origin: tupleOf(host.self()) }, this);
+    host.ctx.sendPeer(newLeader, { t: 'rebuild-dht', sec, year, origin: tupleOf(host.self()) }, this);
   }
 
   onRebuildDone(host: Host, from: Addr, m: MessageOf<'rebuild-done'>): string | null {

@@ -19,7 +19,8 @@ export class ManagerLink {
   send(req: ManagerRequest, args: string[], counts?: readonly number[]): void {
     assert(this.pending === null, `one request at a time (${this.pending?.req} is outstanding, ${req} asked)`);
     const manager = this.ctx.manager;
-    const msg = this.ctx.outbox.send(this.ctx.now, manager, { t: 'cmd', cmd: req, args, ...(counts ? { counts: [...counts] } : {}) }, { kind: 'cmd', req });
+    const tok = this.ctx.creds.token;
+    const msg = this.ctx.outbox.send(this.ctx.now, manager, { t: 'cmd', cmd: req, args, ...(counts ? { counts: [...counts] } : {}), ...(tok !== null ? { tok } : {}) }, { kind: 'cmd', req });
     this.pending = { rid: msg.rid, req };
     this.ctx.send('m', manager, msg, 1);
   }

@@ -33,8 +33,15 @@ export function onSetId(host: Host, from: Addr, m: MessageOf<'set-id'>): string 
   const mine = m.peers[m.id];
   if (!mine || mine.name !== me.name || mine.port !== me.pport) return 'set-id names another peer at this id';
   if (host.state.kind === 'member' && !ringOf(host, from)) return 'this peer is in another ring';
+  // A Free peer takes set-id only for the DHT the manager told it about (dht-notice): its number,
+  // leader and secret (the secret itself was checked before the handler, core.ts).
+  const announced = host.ctx.creds.announced;
+  if (host.state.kind === 'free' && (!announced || announced.dht !== m.dht || !sameAddr(announced.leader, leader) || announced.leader.name !== leader.name)) {
+    return 'set-id for a DHT the manager did not announce to this peer';
+  }
   if (ringOp(host)) return 'this peer is busy with another ring operation';
-  const { ring } = host.enterRing({ id: m.id, n: m.n, peers: m.peers, year: m.year, s: m.s, epoch: m.epoch, dht: m.dht }, null);
+  const { ring } = host.enterRing({ id: m.id, n: m.n, peers: m.peers, year: m.year, s: m.s, epoch: m.epoch, dht: m.dht, sec: m.sec }, null);
+  host.ctx.creds.announced = null;
   host.ctx.remember(m.peers);
   host.ctx.print(`set-id: I am node ${m.id} of ${m.n} (leader ${leader.name}); right neighbour ${rightOf(ring).name}; year ${m.year}, s = ${m.s}`);
   return null;
@@ -94,7 +101,7 @@ export function onTeardown(host: Host, from: Addr, m: MessageOf<'teardown'>): st
   const held = host.table.count;
   host.table.clear();
   dropRelay(host, member);
-  host.ctx.sendPeer(rightOf(ring), { t: 'teardown', origin: m.origin, dissolve: m.dissolve, epoch: m.epoch }, null);
+  host.ctx.sendPeer(rightOf(ring), { t: 'teardown', sec: ring.sec, origin: m.origin, dissolve: m.dissolve, epoch: m.epoch }, null);
   if (m.dissolve) host.leaveRing();
   host.ctx.print(`teardown: deleted ${plural(held, 'record')}${m.dissolve ? '; left the ring' : ''}`);
   return null;
@@ -127,12 +134,12 @@ export function onResetId(host: Host, from: Addr, m: MessageOf<'reset-id'>): str
   if (bad) return `bad reset-id: ${bad}`;
   const mine = m.peers[m.id];
   if (!mine || mine.name !== me.name) return 'reset-id gives this peer\'s id to another';
-  const { ring } = host.enterRing({ id: m.id, n: m.n, peers: m.peers, year: m.year, s: m.s, epoch: m.epoch, dht: m.dht }, m.origin);
+  const { ring } = host.enterRing({ id: m.id, n: m.n, peers: m.peers, year: m.year, s: m.s, epoch: m.epoch, dht: m.dht, sec: m.sec }, m.origin);
   host.ctx.remember(m.peers);
   host.ctx.print(`reset-id: I am node ${m.id} of ${m.n}; right neighbour ${rightOf(ring).name}`);
   const next = m.id === m.n - 1 ? m.origin : m.peers[m.id + 1];
   if (!next) return null; // unreachable: ringProblem checked id < n = peers.length
-  host.ctx.sendPeer(next, { t: 'reset-id', origin: m.origin, id: m.id + 1, n: m.n, peers: m.peers, year: m.year, s: m.s, epoch: m.epoch, dht: m.dht }, null);
+  host.ctx.sendPeer(next, { t: 'reset-id', sec: m.sec, origin: m.origin, id: m.id + 1, n: m.n, peers: m.peers, year: m.year, s: m.s, epoch: m.epoch, dht: m.dht }, null);
   return null;
 }
 
@@ -148,12 +155,18 @@ export function onRebuildDht(host: Host, from: Addr, m: MessageOf<'rebuild-dht'>
   return null;
 }
 
-export function onJoin(host: Host, m: MessageOf<'join'>): string | null {
+export function onJoin(host: Host, from: Addr, m: MessageOf<'join'>): string | null {
   const s = host.state;
   if (s.kind !== 'member' || s.ring.id !== 0) return 'this peer is not the leader of a ring';
   if (host.op !== null) return 'the leader is busy with another ring operation';
   if (s.ring.peers.some((p) => p.name === m.joiner.name)) return `${m.joiner.name} is already in the ring`;
   if (s.ring.n >= MAX_RING) return `the ring already has ${MAX_RING} members`;
+  // Only a joiner the manager vouched for (join-notice), and only once.
+  const v = host.ctx.creds.vouched;
+  if (!v || v.dht !== s.ring.dht || v.joiner.name !== m.joiner.name || !sameAddr(v.joiner, m.joiner) || !sameAddr(v.joiner, from)) {
+    return `the manager did not vouch for ${m.joiner.name} joining this DHT`;
+  }
+  host.ctx.creds.vouched = null;
   host.start(new AdmitOp(m.joiner, s.ring.year));
   return null;
 }

@@ -9,12 +9,13 @@ import type { MessageOf, Tuple, Unnumbered } from '../protocol/messages.js';
 import type { Addr } from '../reliable/index.js';
 import { addrKey } from '../reliable/index.js';
 import { assert } from '../runtime/assert.js';
+import { queryCapability, sameSecret } from '../protocol/secrets.js';
 import { parseEventId } from '../console/commands.js';
 import { walkProblem } from './checks.js';
 import { elapsed, type Host, type Res } from './operation.js';
 import { peerAt, tupleOf } from './state.js';
 
-interface Walk { qid: number; target: Tuple; deadline: number; tries: number; retryAt: number }
+interface Walk { qid: number; cap: string; target: Tuple; deadline: number; tries: number; retryAt: number }
 
 export class QueryOp {
   readonly kind = 'query';
@@ -49,8 +50,12 @@ export class QueryOp {
 
   onResponse(host: Host, res: Res): void {
     if (res.code !== 'SUCCESS' || !res.peer || this.eventId === null) return host.finish(this);
+    if (res.cap === undefined) {
+      host.ctx.print('query-dht: the manager\'s answer carries no query capability; query not sent');
+      return host.finish(this);
+    }
     const ctx = host.ctx;
-    const walk = { qid: Math.floor(ctx.random() * 2 ** 40), target: res.peer, deadline: ctx.now + ctx.config.queryTimeoutMs, tries: 1, retryAt: ctx.now + ctx.outbox.rto(res.peer) };
+    const walk = { qid: ctx.unguessable(), cap: res.cap, target: res.peer, deadline: ctx.now + ctx.config.queryTimeoutMs, tries: 1, retryAt: ctx.now + ctx.outbox.rto(res.peer) };
     this.walk = walk;
     this.phase = 'walking';
     ctx.remember([res.peer]);
@@ -59,7 +64,7 @@ export class QueryOp {
 
   private findEvent(host: Host, walk: Walk): Unnumbered<MessageOf<'find-event'>> {
     assert(this.eventId !== null, 'an event id before the walk');
-    return { t: 'find-event', qid: walk.qid, eventId: this.eventId, sender: tupleOf(host.self()), remaining: null, idSeq: [] };
+    return { t: 'find-event', qid: walk.qid, eventId: this.eventId, sender: tupleOf(host.self()), remaining: null, idSeq: [], cap: walk.cap };
   }
 
   get retryAt(): number | undefined {
@@ -99,6 +104,11 @@ export class QueryOp {
 export function onFindEvent(host: Host, m: MessageOf<'find-event'>): string | null {
   if (host.state.kind !== 'member') return 'this peer is not in a DHT';
   const { ring, me } = host.state;
+  // The first hop comes from a Free querier, with the manager's capability for its tuple; every
+  // later hop from a member, with the DHT's secret (PROTOCOL §8).
+  if (m.remaining === null ? !sameSecret(m.cap, queryCapability(ring.sec, m.sender)) : !sameSecret(m.sec, ring.sec)) {
+    return m.remaining === null ? 'a first hop without the manager\'s capability for its sender' : 'without the secret of this peer\'s DHT';
+  }
   const bad = walkProblem(m, ring);
   if (bad) return `bad find-event: ${bad}`;
   const ctx = host.ctx;
@@ -116,7 +126,7 @@ export function onFindEvent(host: Host, m: MessageOf<'find-event'>): string | nu
   const next = remaining[pick];
   assert(next !== undefined, 'a pick within remaining');
   ctx.sendLoose(peerAt(ring, next), {
-    t: 'find-event', qid: m.qid, eventId: m.eventId, sender: m.sender,
+    t: 'find-event', sec: ring.sec, qid: m.qid, eventId: m.eventId, sender: m.sender,
     remaining: remaining.filter((_, i) => i !== pick), idSeq: [...idSeq, next],
   });
   return null;

@@ -40,20 +40,21 @@ export class SetupOp {
 
   onResponse(host: Host, res: Res): void {
     if (res.code !== 'SUCCESS') return host.finish(this);
-    this.assign(host, res.peers ?? [], res.dht ?? 0);
+    if (res.sec === undefined) return host.abort('setup-dht: the manager\'s answer carries no DHT secret');
+    this.assign(host, res.peers ?? [], res.dht ?? 0, res.sec);
   }
 
-  private assign(host: Host, peers: Tuple[], dht: number): void {
+  private assign(host: Host, peers: Tuple[], dht: number, sec: string): void {
     const data = this.data;
     assert(data !== null, 'setup data kept from the load');
     const s = tableSize(data.lines.length);
-    const ring = host.enterRing({ id: 0, n: peers.length, peers, year: this.year, s, epoch: host.ctx.newEpoch(), dht }, null).ring;
+    const ring = host.enterRing({ id: 0, n: peers.length, peers, year: this.year, s, epoch: host.ctx.newEpoch(), dht, sec }, null).ring;
     this.phase = 'assigning';
     host.ctx.print(`setup: ${plural(data.lines.length, 'record')} of ${this.year} (${data.source}); s = ${s}; assigning ids to ${plural(peers.length - 1, 'peer')}`);
     for (let i = 1; i < peers.length; i++) {
       const to = peers[i];
       assert(to !== undefined, 'peers[i] below n');
-      const msg = host.ctx.sendPeer(to, { t: 'set-id', id: i, n: peers.length, peers, year: this.year, s, epoch: ring.epoch, dht }, this);
+      const msg = host.ctx.sendPeer(to, { t: 'set-id', sec, id: i, n: peers.length, peers, year: this.year, s, epoch: ring.epoch, dht }, this);
       this.setIds.add(msg.rid);
     }
     if (this.setIds.size === 0) this.distribute(host);

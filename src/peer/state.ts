@@ -6,7 +6,11 @@ import { assert } from '../runtime/assert.js';
 import type { StoreStream } from './store.js';
 
 export interface Me { name: string; ip: string; mport: number; pport: number }
-export interface Ring { id: number; n: number; peers: Tuple[]; year: number; s: number; epoch: number; dht: number }
+export interface Ring {
+  id: number; n: number; peers: Tuple[]; year: number; s: number; epoch: number; dht: number;
+  /** The DHT's secret from the manager (PROTOCOL §8): every ring message carries it. */
+  sec: string;
+}
 
 export type PeerState =
   | { kind: 'unregistered' }

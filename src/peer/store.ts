@@ -94,12 +94,12 @@ export class StoreStream {
     const right = rightOf(ring);
     for (const item of this.pipe.take()) {
       if (item.t === 'store') {
-        ctx.sendPeer(right, { t: 'store', epoch: this.epoch, to: item.to, recs: item.recs }, this);
+        ctx.sendPeer(right, { t: 'store', epoch: this.epoch, to: item.to, sec: ring.sec, recs: item.recs }, this);
         continue;
       }
       assert(this.pipe.recordsSent === this.queued, 'every queued record went before store-end');
       if (this.pipe.batchesSent > 0 || this.batches > 0) ctx.print(this.summary(right.name));
-      ctx.sendPeer(right, { t: 'store-end', epoch: this.epoch, counts: item.counts }, this);
+      ctx.sendPeer(right, { t: 'store-end', epoch: this.epoch, sec: ring.sec, counts: item.counts }, this);
     }
   }
 

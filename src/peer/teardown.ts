@@ -44,5 +44,5 @@ export class TeardownOp {
 /** Start a teardown around the ring from this node, owned by the operation that waits for it. */
 export function sendTeardown(host: Host, dissolve: boolean, owner: object): void {
   const { ring } = host.member();
-  host.ctx.sendPeer(rightOf(ring), { t: 'teardown', origin: host.self().name, dissolve, epoch: ring.epoch }, owner);
+  host.ctx.sendPeer(rightOf(ring), { t: 'teardown', sec: ring.sec, origin: host.self().name, dissolve, epoch: ring.epoch }, owner);
 }

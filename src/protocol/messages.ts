@@ -22,6 +22,11 @@ const RingSize = Type.Integer({ minimum: 1, maximum: 256 });
 const Count = Type.Integer({ minimum: 0, maximum: 1e9 });
 const EventId = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 const Year = Type.Integer({ minimum: 1000, maximum: 9999 });
+/**
+ * An unguessable value from a cryptographic source (16 random bytes, base64url: 22 characters):
+ * a peer's token (issued at register), a DHT's secret, a query capability (PROTOCOL §3, §8).
+ */
+const Secret = Type.String({ minLength: 16, maxLength: 44, pattern: '^[A-Za-z0-9_-]+$' });
 /** Sentences for people: no control characters, so nobody can print extra lines on a console. */
 const Text = Type.String({ maxLength: 300, pattern: '^[^\\x00-\\x1f\\x7f]*$' });
 
@@ -48,6 +53,8 @@ export const Command = msg('cmd', {
   args: Type.Array(Type.String({ maxLength: 64, pattern: '^[!-~]*$' }), { maxItems: 8 }),
   /** dht-complete and dht-rebuilt: the records each node holds, in ring order from the leader (for `status` and the live view). */
   counts: Type.Optional(Type.Array(Count, { maxItems: MAX_RING })),
+  /** The token the manager gave this peer at register: on every command after it. */
+  tok: Type.Optional(Secret),
 });
 /** The manager's one response to a command, with the tuples a command returns (`peers`, `peer`). */
 export const Response = msg('res', {
@@ -59,15 +66,25 @@ export const Response = msg('res', {
   peer: Type.Optional(Tuple),
   /** setup-dht: the number the manager gave this DHT; members carry it so a late `dissolved` of an older DHT is not applied. */
   dht: Type.Optional(Count),
+  /** The receiver's token: issued by register's SUCCESS, then on every response to it (a peer ignores a response without it). */
+  tok: Type.Optional(Secret),
+  /** setup-dht and join-dht SUCCESS: the DHT's secret, which every ring message carries. */
+  sec: Type.Optional(Secret),
+  /** query-dht SUCCESS: the capability the first find-event carries (bound to the querier's tuple). */
+  cap: Type.Optional(Secret),
 });
 /** Manager → member: the DHT you were in no longer exists (the manager gave up waiting, or it was aborted). */
-export const Dissolved = msg('dissolved', { dht: Count, text: Text });
+export const Dissolved = msg('dissolved', { dht: Count, text: Text, tok: Secret });
+/** Manager → a peer chosen for a new DHT: expect set-id from `leader` for DHT `dht`, carrying `sec`. */
+export const DhtNotice = msg('dht-notice', { dht: Count, leader: Tuple, sec: Secret, tok: Secret });
+/** Manager → the leader: `joiner` was allowed to join DHT `dht`; take its `join`, once. */
+export const JoinNotice = msg('join-notice', { dht: Count, joiner: Tuple, tok: Secret });
 
 // ---- peer ↔ peer (p-ports) ----
 
 /** Leader → node i: your identifier, the ring, and what every member must know to answer queries. */
 export const SetId = msg('set-id', {
-  id: NodeId, n: RingSize, peers: Tuples, year: Year, s: Count, epoch: Count, dht: Count,
+  sec: Secret, id: NodeId, n: RingSize, peers: Tuples, year: Year, s: Count, epoch: Count, dht: Count,
 });
 /**
  * A frame of record lines (data/line.ts): CSV lines of 14 fields, each starting with its event id,
@@ -86,25 +103,25 @@ export const MAX_FRAME = 64 * 8192;
  * it on as it is. On the wire its records are the datagram's body, after a JSON header line
  * (protocol/codec.ts); here `recs` is that frame.
  */
-export const Store = msg('store', { epoch: Count, to: NodeId, recs: Type.String({ maxLength: MAX_FRAME, pattern: FRAME_PATTERN }) });
+export const Store = msg('store', { epoch: Count, to: NodeId, sec: Secret, recs: Type.String({ maxLength: MAX_FRAME, pattern: FRAME_PATTERN }) });
 /** Follows the last store batch around the ring; each node appends the number of records it holds. */
-export const StoreEnd = msg('store-end', { epoch: Count, counts: Type.Array(Count, { maxItems: 256 }) });
+export const StoreEnd = msg('store-end', { epoch: Count, sec: Secret, counts: Type.Array(Count, { maxItems: 256 }) });
 /** Node → leader: the store stream could not reach my right neighbour; the build cannot finish. */
-export const StoreFailed = msg('store-failed', { epoch: Count, text: Text });
+export const StoreFailed = msg('store-failed', { epoch: Count, sec: Secret, text: Text });
 /** Delete your local table and pass it on; `dissolve` also forgets the ring (teardown-dht). */
-export const Teardown = msg('teardown', { origin: Name, dissolve: Type.Boolean(), epoch: Count });
+export const Teardown = msg('teardown', { sec: Secret, origin: Name, dissolve: Type.Boolean(), epoch: Count });
 /** Renumbering: take identifier `id` in the ring `peers` of size n, pass on with id+1. */
 export const ResetId = msg('reset-id', {
-  origin: Tuple, id: Type.Integer({ minimum: 0, maximum: 256 }), n: RingSize, peers: Tuples, year: Year, s: Count, epoch: Count, dht: Count,
+  sec: Secret, origin: Tuple, id: Type.Integer({ minimum: 0, maximum: 256 }), n: RingSize, peers: Tuples, year: Year, s: Count, epoch: Count, dht: Count,
 });
 /** Leaver → new leader: rebuild the tables of the renumbered ring from the year's file. */
-export const RebuildDht = msg('rebuild-dht', { year: Year, origin: Tuple });
+export const RebuildDht = msg('rebuild-dht', { sec: Secret, year: Year, origin: Tuple });
 /** Leader → the peer that started a leave or join: the tables are rebuilt (or could not be). */
 export const RebuildDone = msg('rebuild-done', {
-  leader: Name, ok: Type.Boolean(), counts: Type.Array(Count, { maxItems: 256 }), text: Text,
+  sec: Secret, leader: Name, ok: Type.Boolean(), counts: Type.Array(Count, { maxItems: 256 }), text: Text,
 });
 /** Joiner → leader: admit me (after the manager said SUCCESS to join-dht). */
-export const Join = msg('join', { joiner: Tuple });
+export const Join = msg('join', { sec: Secret, joiner: Tuple });
 /** A query walking the ring hot-potato style. `remaining` is null until the first node starts the walk. */
 export const FindEvent = msg('find-event', {
   qid: Rid,
@@ -112,6 +129,9 @@ export const FindEvent = msg('find-event', {
   sender: Tuple,
   remaining: Type.Union([Type.Null(), Type.Array(NodeId, { maxItems: 256 })]),
   idSeq: Type.Array(NodeId, { maxItems: 256 }),
+  /** First hop (remaining null): the manager's capability for `sender`; later hops: the DHT's secret. */
+  cap: Type.Optional(Secret),
+  sec: Type.Optional(Secret),
 });
 /** The answer to a query, sent straight to the querying peer. */
 export const EventResult = msg('event-result', {
@@ -136,7 +156,7 @@ export const Ack = Type.Object({ t: Type.Literal('ack'), rid: Rid, more: Type.Op
 export const MAX_ACKS_PER_DATAGRAM = 65;
 
 export const SCHEMAS = {
-  cmd: Command, res: Response, dissolved: Dissolved, 'set-id': SetId, store: Store,
+  cmd: Command, res: Response, dissolved: Dissolved, 'dht-notice': DhtNotice, 'join-notice': JoinNotice, 'set-id': SetId, store: Store,
   'store-end': StoreEnd, 'store-failed': StoreFailed, teardown: Teardown, 'reset-id': ResetId, 'rebuild-dht': RebuildDht,
   'rebuild-done': RebuildDone, join: Join, 'find-event': FindEvent, 'event-result': EventResult,
   ack: Ack, frag: Frag,
@@ -149,7 +169,11 @@ export type Datagram = { [K in MessageType]: Static<(typeof SCHEMAS)[K]> }[Messa
 export type Message = Exclude<Datagram, { t: 'frag' }>;
 export type MessageOf<K extends MessageType> = Static<(typeof SCHEMAS)[K]>;
 /** Peer-to-peer messages that are delivered reliably (acknowledged hop by hop). */
-export type PeerMessage = Exclude<Message, { t: 'cmd' | 'res' | 'ack' | 'dissolved' }>;
+export type PeerMessage = Exclude<Message, { t: 'cmd' | 'res' | 'ack' | 'dissolved' | 'dht-notice' | 'join-notice' }>;
+/** What the manager sends to a peer's m-port. */
+export type ManagerMessage = Extract<Message, { t: 'res' | 'dissolved' | 'dht-notice' | 'join-notice' }>;
+/** Manager → peer notices, acknowledged and retransmitted by the manager. */
+export type Notice = Extract<Message, { t: 'dissolved' | 'dht-notice' | 'join-notice' }>;
 
 /** A message before the reliable layer numbers it. */
 export type Unnumbered<M> = M extends unknown ? Omit<M, 'rid'> : never;

@@ -15,6 +15,7 @@ import type { Observer } from '../runtime/observer.js';
 import { EventHeap } from './heap.js';
 import { forkRandom } from './rng.js';
 import { Network, type Faults, type Latency } from './network.js';
+import { seededSecret } from '../protocol/secrets.js';
 
 export type { Faults, Latency } from './network.js';
 
@@ -218,7 +219,7 @@ export class World {
 
   private startManager(): void {
     const m = this.mgr;
-    m.core = new ManagerCore(this.opts.manager, { random: forkRandom(this.opts.seed, `manager#${m.life}`) });
+    m.core = new ManagerCore(this.opts.manager, { random: forkRandom(this.opts.seed, `manager#${m.life}`), secret: seededSecret(forkRandom(this.opts.seed, `manager-secrets#${m.life}`)) });
     m.interp = new Interpreter<ManagerInput>(m.core, this.port(m), this.interpreterOptions(m));
     const key = addrKey(MANAGER_ADDR);
     const holder = this.endpoints.get(key);
@@ -230,7 +231,7 @@ export class World {
   }
 
   private startPeer(peer: SimPeer): void {
-    const env: PeerEnv = { random: forkRandom(this.opts.seed, `peer:${peer.name}#${peer.life}`) };
+    const env: PeerEnv = { random: forkRandom(this.opts.seed, `peer:${peer.name}#${peer.life}`), secret: seededSecret(forkRandom(this.opts.seed, `peer-secrets:${peer.name}#${peer.life}`)) };
     peer.core = this.opts.makePeerCore ? this.opts.makePeerCore(MANAGER_ADDR, this.opts.peer, env) : new PeerCore(MANAGER_ADDR, this.opts.peer, env);
     peer.interp = new Interpreter<PeerInput>(peer.core, this.port(peer), this.interpreterOptions(peer));
   }

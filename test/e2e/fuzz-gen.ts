@@ -103,15 +103,21 @@ export function forgedPeerMessage(ctx: FuzzContext): fc.Arbitrary<Record<string,
     }),
     fc.record({ t: fc.constant('event-result'), rid: rid(), qid: rid(), eventId: fc.integer({ min: 0, max: 1e9 }), found: fc.constant(false), idSeq: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 6 }) }),
     fc.record({ t: fc.constant('ack'), rid: rid(), more: fc.array(rid(), { maxLength: 64 }) }),
-  );
+  // Default mode: an outsider guesses the DHT's secret (without one the codec refuses it at the edge).
+  ).map((m) => (m['t'] === 'event-result' || m['t'] === 'ack' ? m : { ...m, sec: GUESSED_SECRET }));
 }
+
+/** An outsider's guess at a token or a DHT's secret: well formed, never right. */
+const GUESSED_SECRET = 'guessedSecretAAAAAAAAA';
 
 /** Messages that belong to the manager's socket pair: responses and dissolved (forged: not from the manager). */
 export function forgedManagerTraffic(ctx: FuzzContext): fc.Arbitrary<Record<string, unknown>> {
   return fc.oneof(
     fc.record({ t: fc.constant('res'), rid: rid(), cmd: fc.constantFrom('setup-dht', 'query-dht', 'deregister', 'join-dht'), code: fc.constantFrom('SUCCESS', 'FAILURE'), text: fc.string({ maxLength: 40 }), peers: fc.array(tupleArb(ctx), { minLength: 1, maxLength: 6 }) }),
     fc.record({ t: fc.constant('dissolved'), rid: rid(), dht: fc.integer({ min: 0, max: 10 }), text: fc.string({ maxLength: 40 }) }),
-  );
+    fc.record({ t: fc.constant('dht-notice'), rid: rid(), dht: fc.integer({ min: 0, max: 10 }), leader: tupleArb(ctx), sec: fc.constant(GUESSED_SECRET) }),
+    fc.record({ t: fc.constant('join-notice'), rid: rid(), dht: fc.integer({ min: 0, max: 10 }), joiner: tupleArb(ctx) }),
+  ).map((m) => ({ ...m, tok: GUESSED_SECRET }));
 }
 
 const COMMANDS = ['register', 'setup-dht', 'dht-complete', 'query-dht', 'leave-dht', 'join-dht', 'dht-rebuilt', 'deregister', 'teardown-dht', 'teardown-complete', 'dht-abort'];

@@ -90,11 +90,26 @@ async function prepare(sys: System, members: string[]): Promise<void> {
   const cmd = Buffer.from(JSON.stringify({ t: 'cmd', rid: 4242, cmd: 'query-dht', args: [members[0]] }));
   await probe.send(managerPort, cmd);
   const res = await probe.next((r) => r.msg?.['t'] === 'res' && r.msg['rid'] === 4242);
-  // A genuine query answer from a member (find-event is taken from anyone: queriers are outsiders).
-  const member = ports.get(members[1]!)!;
-  await probe.send(member.pport, { t: 'find-event', rid: 4343, qid: 99, eventId: P1, sender: probe.tuple('fuzzer'), remaining: null, idSeq: [] });
-  const answer = await probe.next((r) => r.msg?.['t'] === 'event-result' && r.msg['qid'] === 99);
-  captured = [cmd, res.raw, answer.raw];
+  // A genuine query and its answer. In default mode only a registered Free peer gets a query
+  // capability, bound to its tuple: the probe registers as one (its p-port is a second socket,
+  // where the answer goes), asks the manager, and walks the query with the capability.
+  // (A socket of its own registers, so that the fuzzing socket stays a stranger that nobody names.)
+  const mSock = await Probe.open();
+  const pSock = await Probe.open();
+  await mSock.send(managerPort, { t: 'cmd', rid: 4300, cmd: 'register', args: ['fuzzer', '127.0.0.1', String(mSock.port), String(pSock.port)] });
+  const reg = await mSock.next((r) => r.msg?.['t'] === 'res' && r.msg['rid'] === 4300);
+  const ask = Buffer.from(JSON.stringify({ t: 'cmd', rid: 4301, cmd: 'query-dht', args: ['fuzzer'], tok: reg.msg!['tok'] }));
+  await mSock.send(managerPort, ask);
+  const granted = await mSock.next((r) => r.msg?.['t'] === 'res' && r.msg['rid'] === 4301);
+  const member = granted.msg!['peer'] as { port: number };
+  await mSock.send(member.port, { t: 'find-event', rid: 4343, qid: 99, eventId: P1, sender: { name: 'fuzzer', ip: '127.0.0.1', port: pSock.port }, remaining: null, idSeq: [], cap: granted.msg!['cap'] });
+  const answer = await pSock.next((r) => r.msg?.['t'] === 'event-result' && r.msg['qid'] === 99);
+  // And leaves again: during the rounds the probe replays what it captured, from elsewhere.
+  await mSock.send(managerPort, { t: 'cmd', rid: 4302, cmd: 'deregister', args: ['fuzzer'], tok: reg.msg!['tok'] });
+  await mSock.next((r) => r.msg?.['t'] === 'res' && r.msg['rid'] === 4302);
+  mSock.close();
+  pSock.close();
+  captured = [cmd, res.raw, ask, granted.raw, answer.raw];
 }
 
 function targets(sys: System): Target[] {

@@ -14,33 +14,38 @@ const TYPES = Object.keys(SCHEMAS) as MessageType[];
 const t1: Tuple = { name: 'peer1', ip: '127.0.0.1', port: 6001 };
 const t2: Tuple = { name: 'peer2', ip: '10.0.0.2', port: 6003 };
 const t3: Tuple = { name: 'Zed9', ip: '192.168.100.200', port: 65535 };
+/** A token or secret as the programs make them: 16 random bytes, base64url. */
+const SEC = 'q3JxV0n8rXo2b5m1c9KdAw';
+const TOK = 'Zb0kqT1x4yH7wP2eN6aLsg';
 const record = ['10096222', 'OKLAHOMA', '1950', 'April', 'Tornado', 'C', 'WASHITA', '0', '0', '0', '0', '250K', '0', 'F3'];
 
 /** A valid example of every message type, with optional fields both present and absent across the set. */
 const EXAMPLES: Datagram[] = [
   { t: 'cmd', rid: 1, cmd: 'register', args: ['peer1', '127.0.0.1', '6000', '6001'] },
-  { t: 'cmd', rid: MAX_RID, cmd: 'query-dht', args: [] },
-  { t: 'res', rid: 2, cmd: 'setup-dht', code: 'SUCCESS', text: 'peer1 leads a DHT of 3', peers: [t1, t2, t3] },
-  { t: 'res', rid: 3, cmd: 'query-dht', code: 'SUCCESS', text: 'ask peer2', peer: t2 },
+  { t: 'cmd', rid: MAX_RID, cmd: 'query-dht', args: [], tok: TOK },
+  { t: 'res', rid: 2, cmd: 'setup-dht', code: 'SUCCESS', text: 'peer1 leads a DHT of 3', peers: [t1, t2, t3], dht: 1, sec: SEC, tok: TOK },
+  { t: 'res', rid: 3, cmd: 'query-dht', code: 'SUCCESS', text: 'ask peer2', peer: t2, cap: SEC, tok: TOK },
   { t: 'res', rid: 4, cmd: 'register', code: 'FAILURE', reason: 'DUPLICATE_NAME', text: 'a peer named peer1 is already registered' },
-  { t: 'dissolved', rid: 5, dht: 1, text: 'the manager gave up waiting' },
-  { t: 'set-id', rid: 6, id: 1, n: 3, peers: [t1, t2, t3], year: 1950, s: 449, epoch: 1, dht: 1 },
-  { t: 'store', rid: 7, epoch: 1, to: 2, recs: [toLine(record), toLine(record.map((f) => f.toLowerCase()))].join('\n') },
-  { t: 'store', rid: 8, epoch: 2, to: 1, recs: '' },
-  { t: 'store-end', rid: 9, epoch: 1, counts: [72, 75, 76] },
-  { t: 'teardown', rid: 10, origin: 'peer1', dissolve: true, epoch: 3 },
-  { t: 'reset-id', rid: 11, origin: t2, id: 0, n: 2, peers: [t1, t3], year: 1996, s: 97073, epoch: 4, dht: 1 },
-  { t: 'rebuild-dht', rid: 12, year: 2019, origin: t2 },
-  { t: 'rebuild-done', rid: 13, leader: 'peer1', ok: true, counts: [9711, 9691], text: 'rebuilt' },
-  { t: 'join', rid: 14, joiner: t3 },
-  { t: 'find-event', rid: 15, qid: 99, eventId: 5536849, sender: t3, remaining: null, idSeq: [] },
-  { t: 'find-event', rid: 16, qid: 99, eventId: 5536849, sender: t3, remaining: [0, 2], idSeq: [1] },
+  { t: 'dissolved', rid: 5, dht: 1, text: 'the manager gave up waiting', tok: TOK },
+  { t: 'set-id', rid: 6, sec: SEC, id: 1, n: 3, peers: [t1, t2, t3], year: 1950, s: 449, epoch: 1, dht: 1 },
+  { t: 'store', rid: 7, epoch: 1, to: 2, sec: SEC, recs: [toLine(record), toLine(record.map((f) => f.toLowerCase()))].join('\n') },
+  { t: 'store', rid: 8, epoch: 2, to: 1, sec: SEC, recs: '' },
+  { t: 'store-end', rid: 9, epoch: 1, sec: SEC, counts: [72, 75, 76] },
+  { t: 'teardown', rid: 10, sec: SEC, origin: 'peer1', dissolve: true, epoch: 3 },
+  { t: 'reset-id', rid: 11, sec: SEC, origin: t2, id: 0, n: 2, peers: [t1, t3], year: 1996, s: 97073, epoch: 4, dht: 1 },
+  { t: 'rebuild-dht', rid: 12, sec: SEC, year: 2019, origin: t2 },
+  { t: 'rebuild-done', rid: 13, sec: SEC, leader: 'peer1', ok: true, counts: [9711, 9691], text: 'rebuilt' },
+  { t: 'join', rid: 14, sec: SEC, joiner: t3 },
+  { t: 'find-event', rid: 15, qid: 99, eventId: 5536849, sender: t3, remaining: null, idSeq: [], cap: SEC },
+  { t: 'find-event', rid: 16, qid: 99, eventId: 5536849, sender: t3, remaining: [0, 2], idSeq: [1], sec: SEC },
   { t: 'event-result', rid: 17, qid: 99, eventId: 5536849, found: true, record, idSeq: [1, 0] },
   { t: 'event-result', rid: 18, qid: 99, eventId: 55770111, found: false, idSeq: [1, 0, 2] },
   { t: 'ack', rid: 19 },
   { t: 'frag', f: 1, i: 0, of: 2, d: 'eyJ0IjoiYWNrIiwicmlkIjoxfQ==' },
-  { t: 'store-failed', rid: 21, epoch: 1, text: 'peer3 (127.0.0.1:5005) did not acknowledge store after 10 tries' },
-  { t: 'cmd', rid: 22, cmd: 'dht-complete', args: ['peer1'], counts: [72, 75, 76] },
+  { t: 'store-failed', rid: 21, epoch: 1, sec: SEC, text: 'peer3 (127.0.0.1:5005) did not acknowledge store after 10 tries' },
+  { t: 'cmd', rid: 24, cmd: 'dht-complete', args: ['peer1'], counts: [72, 75, 76] },
+  { t: 'dht-notice', rid: 22, dht: 1, leader: t1, sec: SEC, tok: TOK },
+  { t: 'join-notice', rid: 23, dht: 1, joiner: t3, tok: TOK },
 ];
 
 const bytesOf = (s: string): Uint8Array => Buffer.from(s, 'utf8');
@@ -238,20 +243,23 @@ const tuple = fc.record({ name, ip: fc.ipV4(), port: fc.integer({ min: 1, max: 6
 const rid = fc.integer({ min: 0, max: MAX_RID });
 const field = fc.string({ unit: 'binary', maxLength: 40 });
 const rec = fc.array(field, { minLength: 14, maxLength: 14 });
+/** Tokens and secrets: 16–44 characters of base64url. */
+const secret = fc.stringMatching(/^[A-Za-z0-9_-]{16,44}$/);
 const nodeIds = fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 20 });
 
 const validMessage: fc.Arbitrary<Datagram> = fc.oneof(
   fc.record({ t: fc.constant('cmd' as const), rid, cmd: fc.stringMatching(/^[a-z-]{1,20}$/), args: fc.array(fc.stringMatching(/^[!-~]{0,64}$/), { maxLength: 8 }),
     counts: fc.array(fc.nat(1e9), { maxLength: 256 }) }, { requiredKeys: ['t', 'rid', 'cmd', 'args'] }),
   fc.record({ t: fc.constant('res' as const), rid, cmd: fc.string({ maxLength: 20 }), code: fc.constantFrom('SUCCESS' as const, 'FAILURE' as const),
-    reason: fc.string({ maxLength: 30 }), text: fc.string({ unit: 'binary', maxLength: 300 }).map((t) => t.replace(/[\x00-\x1f\x7f]/g, ' ')), peers: fc.array(tuple, { minLength: 1, maxLength: 5 }), peer: tuple },
+    reason: fc.string({ maxLength: 30 }), text: fc.string({ unit: 'binary', maxLength: 300 }).map((t) => t.replace(/[\x00-\x1f\x7f]/g, ' ')), peers: fc.array(tuple, { minLength: 1, maxLength: 5 }), peer: tuple, tok: secret, sec: secret, cap: secret },
   { requiredKeys: ['t', 'rid', 'cmd', 'code', 'text'] }),
   fc.record({ t: fc.constant('set-id' as const), rid, id: fc.integer({ min: 0, max: 255 }), n: fc.integer({ min: 1, max: 256 }),
-    peers: fc.array(tuple, { minLength: 1, maxLength: 10 }), year: fc.integer({ min: 1950, max: 2019 }), s: fc.nat(1e9), epoch: fc.nat(1e9), dht: fc.nat(1e9) }),
+    peers: fc.array(tuple, { minLength: 1, maxLength: 10 }), year: fc.integer({ min: 1950, max: 2019 }), s: fc.nat(1e9), epoch: fc.nat(1e9), dht: fc.nat(1e9), sec: secret }),
   fc.record({ t: fc.constant('store' as const), rid, epoch: fc.nat(1e9), to: fc.integer({ min: 0, max: 255 }),
-    recs: fc.array(fc.tuple(fc.nat(), rec).map(([id, r]) => frameLine(toLine([String(id), ...r.slice(1)]))), { maxLength: 3 }).map((ls) => ls.join('\n')) }),
+    sec: secret, recs: fc.array(fc.tuple(fc.nat(), rec).map(([id, r]) => frameLine(toLine([String(id), ...r.slice(1)]))), { maxLength: 3 }).map((ls) => ls.join('\n')) }),
   fc.record({ t: fc.constant('find-event' as const), rid, qid: rid, eventId: fc.maxSafeNat(), sender: tuple,
-    remaining: fc.option(nodeIds, { nil: null }), idSeq: nodeIds }),
+    remaining: fc.option(nodeIds, { nil: null }), idSeq: nodeIds, cap: secret, sec: secret }, { requiredKeys: ['t', 'rid', 'qid', 'eventId', 'sender', 'remaining', 'idSeq'] }),
+  fc.record({ t: fc.constant('dht-notice' as const), rid, dht: fc.nat(1e9), leader: tuple, sec: secret, tok: secret }),
   fc.record({ t: fc.constant('event-result' as const), rid, qid: rid, eventId: fc.maxSafeNat(), found: fc.boolean(), record: rec, idSeq: nodeIds },
     { requiredKeys: ['t', 'rid', 'qid', 'eventId', 'found', 'idSeq'] }),
   fc.record({ t: fc.constant('ack' as const), rid }),
@@ -272,7 +280,7 @@ describe('codec: round trip of generated valid messages', () => {
 
 describe('codec: clear reasons', () => {
   it('oversized datagrams are rejected before parsing, with the sizes', () => {
-    const big = encode({ t: 'dissolved', rid: 1, dht: 1, text: 'x'.repeat(290) });
+    const big = encode({ t: 'dissolved', rid: 1, dht: 1, text: 'x'.repeat(290), tok: TOK });
     const limit = big.length - 1;
     const result = decode(big, limit);
     expect(result).toEqual({ ok: false, reason: expect.stringContaining('oversized') });

@@ -7,6 +7,7 @@ import { ManagerCore, type ManagerEffect } from '../../src/manager/core.js';
 import { MANAGER_REQUESTS, PHASES, REASONS, ROLES_IN, RULES, isWaiting, rows, verdict, type ManagerRequest, type Phase, type Role, type Row } from '../../src/manager/rules.js';
 import { DEFAULT_RETRY, type Addr } from '../../src/reliable/index.js';
 import { seededRandom } from '../../src/sim/rng.js';
+import { queryCapability, seededSecret } from '../../src/protocol/secrets.js';
 import { InvariantError } from '../../src/runtime/assert.js';
 import { decode, encode } from '../../src/protocol/codec.js';
 import type { MessageOf, Tuple } from '../../src/protocol/messages.js';
@@ -32,12 +33,18 @@ class Harness {
   private nextRid = 1;
 
   constructor(seed = 1) {
-    this.core = new ManagerCore({ waitTimeoutMs: WAIT, retry: DEFAULT_RETRY }, { random: seededRandom(seed) });
+    this.core = new ManagerCore({ waitTimeoutMs: WAIT, retry: DEFAULT_RETRY }, { random: seededRandom(seed), secret: seededSecret(seededRandom(seed + 1000)) });
   }
 
-  /** One request datagram from `from`; returns the one response, decoded from its bytes. */
-  send(from: Addr, cmd: string, args: string[], rid = this.nextRid++): Res {
-    this.effects = this.core.handle(this.now, { kind: 'datagram', from, msg: { t: 'cmd', rid, cmd, args } });
+  /** The token each address got at register (a real peer puts it on every command). */
+  readonly tokens = new Map<string, string>();
+
+  /** One request datagram from `from` (with the token its address got at register); returns the one response, decoded from its bytes. */
+  send(from: Addr, cmd: string, args: string[], rid = this.nextRid++, tok = cmd === 'register' ? undefined : this.tokens.get(`${from.ip}:${from.port}`)): Res {
+    // A real peer's request ids only grow (the manager refuses an older one as a replay).
+    this.nextRid = Math.max(this.nextRid, rid + 1);
+    this.effects = this.core.handle(this.now, { kind: 'datagram', from, msg: { t: 'cmd', rid, cmd, args, ...(tok !== undefined ? { tok } : {}) } });
+    this.ackNotices();
     const responses = this.effects.filter((e): e is Send => e.kind === 'send' && e.msg.t === 'res');
     expect(responses, `exactly one response to ${cmd}`).toHaveLength(1);
     expect(responses[0]!.to, 'the response goes back to the sender').toEqual(from);
@@ -47,7 +54,17 @@ class Harness {
     const res = decoded.msg as Res;
     expect(res.rid).toBe(rid);
     expect(res.text.length, 'a response always explains itself').toBeGreaterThan(0);
+    if (cmd === 'register' && res.code === 'SUCCESS') this.tokens.set(`${from.ip}:${from.port}`, res.tok!);
     return res;
+  }
+
+  /** The peers acknowledge the manager's dht-notice and join-notice at once (dissolved is left to the tests). */
+  ackNotices(): void {
+    for (const e of this.effects) {
+      if (e.kind === 'send' && (e.msg.t === 'dht-notice' || e.msg.t === 'join-notice')) {
+        this.core.handle(this.now, { kind: 'datagram', from: e.to, msg: { t: 'ack', rid: e.msg.rid } });
+      }
+    }
   }
 
   /** A request from the named peer's own address and m-port. */
@@ -75,7 +92,8 @@ class Harness {
   }
 
   snapshot(): unknown {
-    return structuredClone({ peers: [...this.core.peers.values()], dht: this.core.dht });
+    // Every command taken moves its sender's highest request id (lastRid): that is not a change of state.
+    return structuredClone({ peers: [...this.core.peers.values()].map(({ lastRid: _, ...p }) => ({ ...p, state: p.state })), dht: this.core.dht });
   }
 
   prints(): string[] {
@@ -205,7 +223,7 @@ describe('manager: register', () => {
   it('stores a new peer as Free with its address and ports', () => {
     const h = new Harness();
     ok(h.register(peerDef(1)));
-    expect(h.core.peers.get('peer1')).toEqual({ name: 'peer1', ip: '127.0.0.1', mport: 6002, pport: 6003, state: 'Free' });
+    expect(h.core.peers.get('peer1')).toEqual({ name: 'peer1', ip: '127.0.0.1', mport: 6002, pport: 6003, state: 'Free', token: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/), lastRid: 1 });
   });
 
   it('a duplicate name is DUPLICATE_NAME, even with other ports', () => {
@@ -760,7 +778,8 @@ describe('manager: it never waits forever', () => {
     expect([...h.core.peers.values()].every((p) => p.state === 'Free')).toBe(true);
     const told = dissolvedSends(h.effects).map((s) => h.core.nameOf(s.to)).sort();
     expect(told).toEqual(members.filter((m) => m !== 'peer1').sort());
-    expect(h.core.nextDeadline(), 'only the notices\' retransmissions remain, no wait for dht-complete').toBe(T0 + DEFAULT_RETRY.rtoMs);
+    // (the members' acks of their dht-notices measured the round trip: the timeout may be below the first one)
+    expect(h.core.nextDeadline(), 'only the notices\' retransmissions remain, no wait for dht-complete').toBeLessThanOrEqual(T0 + DEFAULT_RETRY.rtoMs);
     ok(h.as('peer1', 'setup-dht', 'peer1', '3', '1950'));
   });
 });
@@ -824,5 +843,100 @@ describe('manager: invariants are asserted after every event', () => {
     corrupt(h.core.dht!);
     expect(() => h.core.handle(h.now, { kind: 'line', text: 'help' })).toThrow(InvariantError);
     expect(() => h.core.onTimeout(h.now)).toThrow(InvariantError);
+  });
+});
+
+// ---------------------------------------------------------------- default mode (PROTOCOL §8)
+
+describe('manager: default mode — tokens, secrets, replays', () => {
+  /** A command straight into the core, as forged: returns every effect. */
+  const forge = (h: Harness, from: Addr, cmd: string, args: string[], rid: number, tok?: string): ManagerEffect[] =>
+    h.core.handle(h.now, { kind: 'datagram', from, msg: { t: 'cmd', rid, cmd, args, ...(tok !== undefined ? { tok } : {}) } });
+  const sendsOf = (effects: ManagerEffect[]) => effects.filter((e): e is Send => e.kind === 'send');
+
+  it('register gives a token; a re-registration after deregister gets a new one', () => {
+    const h = new Harness();
+    const first = h.register(peerDef(1));
+    expect(first.tok).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    ok(h.as('peer1', 'deregister', 'peer1'));
+    const again = h.register(peerDef(1));
+    expect(again.tok).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(again.tok).not.toBe(first.tok);
+  });
+
+  it('every response to a registered peer carries its token', () => {
+    const h = new Harness();
+    h.registerMany(3);
+    const token = h.tokens.get('127.0.0.1:6002');
+    expect(h.as('peer1', 'query-dht', 'peer1').tok).toBe(token); // a FAILURE too
+    expect(h.as('peer1', 'deregister', 'peer1').tok, 'the last one, after deregister').toBe(token);
+  });
+
+  it.each([['without a token', undefined], ['with another token', 'forgedTokenAAAAAAAAAAA']])('a command from a peer\'s own address %s gets no answer and changes nothing', (_, tok) => {
+    const h = new Harness();
+    h.registerMany(3);
+    const before = h.snapshot();
+    const effects = forge(h, mAddr(h.defs.get('peer1')!), 'deregister', ['peer1'], 1000, tok);
+    expect(sendsOf(effects)).toEqual([]);
+    expect(effects.some((e) => e.kind === 'note' && e.verdict === 'ignored')).toBe(true);
+    expect(h.snapshot()).toEqual(before);
+    expect(h.core.peers.has('peer1')).toBe(true);
+  });
+
+  it('a command with the token but an old request id (a replay the answer cache no longer holds) gets no answer', () => {
+    const h = new Harness();
+    h.registerMany(3);
+    const tok = h.tokens.get('127.0.0.1:6002');
+    ok(h.as('peer1', 'setup-dht', 'peer1', '3', '1950'));
+    ok(h.as('peer1', 'dht-complete', 'peer1'));
+    const before = h.snapshot();
+    const effects = forge(h, mAddr(h.defs.get('peer1')!), 'teardown-dht', ['peer1'], 2, tok); // rid 2 < the last taken
+    expect(sendsOf(effects)).toEqual([]);
+    expect(h.snapshot()).toEqual(before);
+    expect(h.core.phase).toBe('ready');
+  });
+
+  it('setup-dht gives the leader the DHT\'s secret and tells each other member with a dht-notice (its token, the leader, the secret)', () => {
+    const h = new Harness();
+    h.registerMany(4);
+    const res = h.as('peer1', 'setup-dht', 'peer1', '3', '1950');
+    ok(res);
+    expect(res.sec).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    const notices = sendsOf(h.effects).filter((s) => s.msg.t === 'dht-notice');
+    expect(notices.map((s) => h.core.nameOf(s.to)).sort()).toEqual(h.members().slice(1).sort());
+    for (const n of notices) {
+      const m = n.msg as MessageOf<'dht-notice'>;
+      expect(m).toMatchObject({ dht: res.dht, sec: res.sec, leader: res.peers![0] });
+      expect(m.tok).toBe(h.tokens.get(`${n.to.ip}:${n.to.port}`));
+      expect(decode(encode(m)).ok).toBe(true);
+    }
+  });
+
+  it('query-dht gives a capability bound to the querier; join-dht gives the secret and vouches for the joiner to the leader', () => {
+    const h = new Harness();
+    h.registerMany(5);
+    const setup = h.as('peer1', 'setup-dht', 'peer1', '3', '1950');
+    ok(h.as('peer1', 'dht-complete', 'peer1'));
+    const free = ['peer2', 'peer3', 'peer4', 'peer5'].filter((p) => !h.members().includes(p));
+    const q = h.as(free[0]!, 'query-dht', free[0]!);
+    const d = h.defs.get(free[0]!)!;
+    expect(q.cap).toBe(queryCapability(setup.sec!, { name: d.name, ip: d.ip, port: d.pport }));
+    const j = h.as(free[1]!, 'join-dht', free[1]!);
+    expect(j.sec).toBe(setup.sec);
+    const vouch = sendsOf(h.effects).filter((s) => s.msg.t === 'join-notice');
+    expect(vouch.map((s) => h.core.nameOf(s.to))).toEqual(['peer1']);
+    const jd = h.defs.get(free[1]!)!;
+    expect(vouch[0]!.msg).toMatchObject({ dht: setup.dht, joiner: { name: jd.name, ip: jd.ip, port: jd.pport } });
+  });
+
+  it('a new DHT after a teardown gets a new secret', () => {
+    const h = new Harness();
+    h.registerMany(3);
+    const a = h.as('peer1', 'setup-dht', 'peer1', '3', '1950');
+    ok(h.as('peer1', 'dht-complete', 'peer1'));
+    ok(h.as('peer1', 'teardown-dht', 'peer1'));
+    ok(h.as('peer1', 'teardown-complete', 'peer1'));
+    const b = h.as('peer1', 'setup-dht', 'peer1', '3', '1950');
+    expect(b.sec).not.toBe(a.sec);
   });
 });

@@ -12,7 +12,7 @@ const frag = (f: number, i: number, of: number, d: string): Buffer => Buffer.fro
 const big = 'A'.repeat(8000); // near the largest a datagram (8,192 bytes) can carry
 
 const setId = (n: number): MessageOf<'set-id'> => ({
-  t: 'set-id', rid: 99, id: 1, n, year: 1996, s: 97073, epoch: 1, dht: 1,
+  t: 'set-id', rid: 99, id: 1, n, year: 1996, s: 97073, epoch: 1, dht: 1, sec: 'wireBoundsSecretAAAAAA',
   peers: Array.from({ length: n }, (_, i) => ({ name: `peer${i}`, ip: `10.0.${i >> 8}.${i & 255}`, port: 20000 + i })),
 });
 

@@ -15,7 +15,7 @@ function ring(n: number): Tuple[] {
   return Array.from({ length: n }, (_, i) => ({ name: `peer${i}`, ip: `192.168.${Math.floor(i / 250)}.${(i % 250) + 1}`, port: 20000 + i }));
 }
 
-const setId = (n: number): MessageOf<'set-id'> => ({ t: 'set-id', rid: 123456789, id: 7, n, peers: ring(n), year: 1996, s: 97073, epoch: 3, dht: 1 });
+const setId = (n: number): MessageOf<'set-id'> => ({ t: 'set-id', rid: 123456789, id: 7, n, peers: ring(n), year: 1996, s: 97073, epoch: 3, dht: 1, sec: 'wireTestSecretAAAAAAAA' });
 
 /** Feed datagrams to a receiver; return the whole messages that came out and the rejections. */
 function deliver(rx: Wire, datagrams: Buffer[], from: Addr = FROM): { msgs: Message[]; rejected: string[]; results: Received[] } {
@@ -137,7 +137,7 @@ describe('wire: fragmentation', () => {
 
   it('a message needing more than the fragment limit is refused at the sender with an explanation', () => {
     const huge: MessageOf<'store'> = {
-      t: 'store', rid: 1, epoch: 1,
+      t: 'store', rid: 1, epoch: 1, sec: 'wireTestSecretAAAAAAAA',
       recs: Array.from({ length: 200 }, () => Array.from({ length: 14 }, () => 'x'.repeat(200))),
     };
     expect(() => new Wire(DEFAULT_MAX_PAYLOAD).datagrams(huge)).toThrow(/fragments/);

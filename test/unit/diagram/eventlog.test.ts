@@ -49,7 +49,7 @@ describe('EventLog', () => {
   });
 
   it('hashes a message the same at both ends, whatever the datagrams', () => {
-    const msg: Message = { t: 'store', rid: 3, epoch: 1, to: 1, recs: '123,a,"b, c"\n456,é,x' };
+    const msg: Message = { t: 'store', rid: 3, epoch: 1, to: 1, sec: 'eventlogSecretAAAAAAAA', recs: '123,a,"b, c"\n456,é,x' };
     const decoded = decode(encode(msg));
     expect(decoded.ok).toBe(true);
     if (decoded.ok) expect(hashMessage(decoded.msg as Message)).toBe(hashMessage(msg));
@@ -60,7 +60,7 @@ describe('EventLog', () => {
   it('hashes the datagram it is given as the encoding, and a fragmented message as a whole', async () => {
     const file = tempFile();
     const log = new EventLog({ file, proc: 'peer1', now: 0, sockets: { m: M, p: P } });
-    const msg: Message = { t: 'store', rid: 9, epoch: 2, recs: ['1,Montréal,"x, y"', `2,${'b'.repeat(300)},c`] };
+    const msg: Message = { t: 'store', rid: 9, epoch: 2, to: 1, sec: 'eventlogSecretAAAAAAAA', recs: `1,Montréal,"x, y"\n2,${'b'.repeat(300)},c` };
     const wire = new Wire(120);
     const frags = wire.datagrams(msg);
     expect(frags.length).toBeGreaterThan(1);

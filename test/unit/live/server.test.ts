@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManagerCore } from '../../../src/manager/core.js';
 import { DEFAULT_RETRY, type Addr } from '../../../src/reliable/index.js';
 import { seededRandom } from '../../../src/sim/rng.js';
+import { seededSecret } from '../../../src/protocol/secrets.js';
 import { LiveView, MAX_BATCH } from '../../../src/live/view.js';
 import type { Snapshot } from '../../../src/live/snapshot.js';
 import type { Message } from '../../../src/protocol/messages.js';
@@ -21,7 +22,7 @@ const bytes = new Uint8Array(0);
 
 /** A manager core with a live view attached, served on a free port of 127.0.0.1. */
 async function serve(options: { maxClients?: number; maxQueuedBytes?: number } = {}): Promise<{ core: ManagerCore; view: LiveView; base: string }> {
-  const core = new ManagerCore({ waitTimeoutMs: 60_000, retry: DEFAULT_RETRY }, { random: seededRandom(1) });
+  const core = new ManagerCore({ waitTimeoutMs: 60_000, retry: DEFAULT_RETRY }, { random: seededRandom(1), secret: seededSecret(seededRandom(101)) });
   const view = new LiveView({ ...options, now: () => 0 });
   views.push(view);
   view.attach(core);
@@ -32,7 +33,9 @@ async function serve(options: { maxClients?: number; maxQueuedBytes?: number } =
 
 /** Deliver a command to the core as the interpreter would, telling the view of it and of the answer. */
 function command(core: ManagerCore, view: LiveView, i: number, cmd: string, args: string[], rid: number): void {
-  const msg: Message = { t: 'cmd', rid, cmd, args };
+  // The token the manager gave this peer at register, on every later command, as a real peer sends it.
+  const tok = cmd === 'register' ? undefined : core.peers.get(`peer${i}`)?.token;
+  const msg: Message = { t: 'cmd', rid, cmd, args, ...(tok !== undefined ? { tok } : {}) };
   const effects = core.handle(1, { kind: 'datagram', from: peerAddr(i), msg });
   view.receive(1, peerAddr(i), msg, bytes);
   for (const e of effects) if (e.kind === 'send') view.send(2, e.to, e.msg, [bytes], e.attempt);
@@ -138,7 +141,7 @@ describe('live view: HTTP', () => {
     expect(building.dht).toMatchObject({ phase: 'building', leader: 'peer1', year: 1950, operation: 'setting up: peer1' });
     expect(building.dht!.counts).toBeUndefined();
     const members = building.dht!.members;
-    core.handle(3, { kind: 'datagram', from: peerAddr(1), msg: { t: 'cmd', rid: 201, cmd: 'dht-complete', args: ['peer1'], counts: [72, 75, 76] } });
+    core.handle(3, { kind: 'datagram', from: peerAddr(1), msg: { t: 'cmd', rid: 201, cmd: 'dht-complete', args: ['peer1'], counts: [72, 75, 76], tok: core.peers.get('peer1')!.token } });
     const ready = JSON.parse((await get(`${base}/state`)).body) as Snapshot;
     expect(ready.dht).toEqual({ id: 1, phase: 'ready', year: 1950, leader: 'peer1', members, counts: [72, 75, 76], operation: null });
   });

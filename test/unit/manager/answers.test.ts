@@ -6,6 +6,7 @@ import { AnswerCache, MAX_ANSWER_CACHES, MEMBER_BYTES, PER_ADDRESS } from '../..
 import { BoundedCache } from '../../../src/manager/bounded.js';
 import { ManagerCore } from '../../../src/manager/core.js';
 import { DEFAULT_RETRY, requestKey, type Addr } from '../../../src/reliable/index.js';
+import { seededSecret } from '../../../src/protocol/secrets.js';
 import { seededRandom } from '../../../src/sim/rng.js';
 import type { MessageOf } from '../../../src/protocol/messages.js';
 
@@ -82,15 +83,19 @@ describe('answer cache', () => {
 
 describe('manager core: registration at scale', () => {
   it('5,000 peers register and deregister; retransmissions get their first answers; caches stay bounded', () => {
-    const core = new ManagerCore({ waitTimeoutMs: 60_000, retry: DEFAULT_RETRY }, { random: seededRandom(1) });
+    const core = new ManagerCore({ waitTimeoutMs: 60_000, retry: DEFAULT_RETRY }, { random: seededRandom(1), secret: seededSecret(seededRandom(101)) });
     const n = 5000;
     const mport = (i: number): number => 10_000 + 2 * i;
     const send = (i: number, cmd: string, args: string[], rid: number): Res => {
       const from = { ip: '127.0.0.1', port: mport(i) };
-      const out = core.handle(1000, { kind: 'datagram', from, msg: { t: 'cmd', rid, cmd, args } });
-      const sent = out.find((e) => e.kind === 'send');
-      return (sent as { msg: Res }).msg;
+      // As a real peer: the token its registration got on every later command.
+      const tok = cmd === 'register' ? undefined : tokens.get(i);
+      const out = core.handle(1000, { kind: 'datagram', from, msg: { t: 'cmd', rid, cmd, args, ...(tok !== undefined ? { tok } : {}) } });
+      const sent = (out.find((e) => e.kind === 'send') as { msg: Res }).msg;
+      if (cmd === 'register' && sent.code === 'SUCCESS' && sent.tok) tokens.set(i, sent.tok);
+      return sent;
     };
+    const tokens = new Map<number, string>();
     const reg = (i: number): string[] => [`p${i}`, '127.0.0.1', String(mport(i)), String(mport(i) + 1)];
     for (let i = 0; i < n; i++) expect(send(i, 'register', reg(i), 1).code).toBe('SUCCESS');
     // Retransmissions (seconds later: only the least recently answered of > 4,096 lose their cache).

@@ -5,19 +5,25 @@ import { describe, expect, it } from 'vitest';
 import { ManagerCore, type ManagerEffect } from '../../../src/manager/core.js';
 import { DEFAULT_RETRY } from '../../../src/reliable/index.js';
 import { seededRandom } from '../../../src/sim/rng.js';
+import { seededSecret } from '../../../src/protocol/secrets.js';
 import type { MessageOf } from '../../../src/protocol/messages.js';
 
 type Res = MessageOf<'res'>;
 const addr = (i: number) => ({ ip: '127.0.0.1', port: 6000 + 2 * i });
 
 class Manager {
-  readonly core = new ManagerCore({ waitTimeoutMs: 60_000, retry: DEFAULT_RETRY }, { random: seededRandom(5) });
+  readonly core = new ManagerCore({ waitTimeoutMs: 60_000, retry: DEFAULT_RETRY }, { random: seededRandom(5), secret: seededSecret(seededRandom(105)) });
   private rid = 1;
+  /** The token each peer got at register, on every later command (as a real peer sends it). */
+  private readonly tokens = new Map<number, string>();
 
   as(i: number, cmd: string, args: string[], counts?: number[]): Res {
-    const effects = this.core.handle(1000, { kind: 'datagram', from: addr(i), msg: { t: 'cmd', rid: this.rid++, cmd, args, ...(counts ? { counts } : {}) } });
-    const res = effects.find((e): e is Extract<ManagerEffect, { kind: 'send' }> => e.kind === 'send' && e.msg.t === 'res');
-    return res!.msg as Res;
+    const tok = cmd === 'register' ? undefined : this.tokens.get(i);
+    const msg = { t: 'cmd' as const, rid: this.rid++, cmd, args, ...(counts ? { counts } : {}), ...(tok !== undefined ? { tok } : {}) };
+    const effects = this.core.handle(1000, { kind: 'datagram', from: addr(i), msg });
+    const res = effects.find((e): e is Extract<ManagerEffect, { kind: 'send' }> => e.kind === 'send' && e.msg.t === 'res')!.msg as Res;
+    if (cmd === 'register' && res.code === 'SUCCESS' && res.tok) this.tokens.set(i, res.tok);
+    return res;
   }
 
   status(): string[] {

@@ -77,11 +77,11 @@ describe('the effect interpreter', () => {
   it('marks a duplicate in the receive trace, and counts ignored datagrams like complaints in summary mode', () => {
     const t = setup('summary');
     t.core.script = () => [{ kind: 'note', verdict: 'duplicate' }];
-    t.interp.receive('p', PEER, encode({ t: 'teardown', rid: 1, origin: 'peer2', dissolve: false, epoch: 1 }));
+    t.interp.receive('p', PEER, encode({ t: 'teardown', rid: 1, sec: 'interpreterSecretAAAAA', origin: 'peer2', dissolve: false, epoch: 1 }));
     expect(t.log).toHaveLength(1);
     expect(t.log[0]).toMatch(/^← peer1 .*\(duplicate\)$/);
     t.core.script = () => [{ kind: 'note', verdict: 'ignored' }];
-    for (let i = 0; i < 5; i++) t.interp.receive('p', PEER, encode({ t: 'teardown', rid: 2 + i, origin: 'peer2', dissolve: false, epoch: 1 }));
+    for (let i = 0; i < 5; i++) t.interp.receive('p', PEER, encode({ t: 'teardown', rid: 2 + i, sec: 'interpreterSecretAAAAA', origin: 'peer2', dissolve: false, epoch: 1 }));
     expect(t.log).toHaveLength(2); // the first ignored one, the other four counted
     expect(t.log[1]).toMatch(/\(ignored\)$/);
     expect(t.core.inputs.every((i) => i.kind === 'datagram')).toBe(true);
