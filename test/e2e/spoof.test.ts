@@ -71,7 +71,7 @@ describe.skipIf(why !== null)(`forged source addresses (raw sockets, real proces
     spoof(p(ring[0]!), ports.get(ring[1]!)!.pport, { t: 'teardown', rid: 2 ** 47, sec: GUESS, origin: ring[0], dissolve: true, epoch: 0 });
     await teardown;
     const store = sys.peer(ring[2]!).watch(/^ignored store from .*without the secret/, 10_000);
-    spoof(p(ring[1]!), ports.get(ring[2]!)!.pport, { t: 'store', rid: 2 ** 47, sec: GUESS, epoch: 0, recs: ['1,forged'] });
+    spoof(p(ring[1]!), ports.get(ring[2]!)!.pport, { t: 'store', rid: 2 ** 47, sec: GUESS, epoch: 0, to: 1, recs: '1,forged' });
     await store;
     const setId = sys.peer(free).watch(/^ignored set-id from .*without the secret/, 10_000);
     spoof(p(ring[0]!), ports.get(free)!.pport, { t: 'set-id', rid: 2 ** 47, sec: GUESS, id: 1, n: 2, peers: [{ name: ring[0], ...p(ring[0]!) }, { name: free, ...p(free) }], year: 1996, s: 7, epoch: 1, dht: 2 });
