@@ -17,18 +17,26 @@ import { EARLY_REASONS, WAITING_FOR, isWaiting, verdict, type Phase, type Reason
 import { HANDLERS, fail, refusalText, type Ctx, type Outcome } from './handlers.js';
 import { AnswerCache } from './answers.js';
 import { ManagerState, count, type Dht } from './state.js';
+import { LastAnswers, describeState, restoreSnapshot, takeSnapshot } from './snapshot.js';
 
 export { tupleOf, type Dht, type PeerEntry, type PeerState } from './state.js';
 
-export interface ManagerConfig { waitTimeoutMs: number; retry: RetryPolicy }
+export interface ManagerConfig {
+  waitTimeoutMs: number;
+  retry: RetryPolicy;
+  /** Emit a `persist` snapshot after every change of state (manager/snapshot.ts): --state FILE, and the simulation. */
+  durable?: boolean;
+}
 export interface ManagerEnv { random(): number }
 
 /** The manager's effects: a subset of the shared ones (one socket, so no `via`). */
-export type ManagerEffect = Extract<Effect, { kind: 'send' | 'print' | 'note' | 'exit' }>;
+export type ManagerEffect = Extract<Effect, { kind: 'send' | 'print' | 'note' | 'exit' | 'persist' }>;
 
 export type ManagerInput =
   | { kind: 'datagram'; from: Addr; msg: Message }
-  | { kind: 'line'; text: string };
+  | { kind: 'line'; text: string }
+  /** Before serving: the last persisted snapshot (`source` names it for the lines printed). */
+  | { kind: 'restored'; state: unknown; source: string };
 
 type Res = MessageOf<'res'>;
 
@@ -41,6 +49,9 @@ export class ManagerCore extends ManagerState {
   /** Time of the event being handled (the cores never read a clock). */
   private now = 0;
   private readonly ctx: Ctx;
+  /** The state changed while handling this event: a snapshot goes out before the first send. */
+  private changed = false;
+  private readonly lastAnswers = new LastAnswers();
 
   constructor(private readonly config: ManagerConfig, private readonly env: ManagerEnv) {
     super();
@@ -57,8 +68,10 @@ export class ManagerCore extends ManagerState {
     this.out = [];
     this.now = now;
     if (input.kind === 'line') this.onLine(input.text);
+    else if (input.kind === 'restored') this.restore(input.state, input.source);
     else this.onDatagram(input.from, input.msg);
     this.checkInvariants();
+    this.persistIfChanged();
     return this.out;
   }
 
@@ -70,6 +83,7 @@ export class ManagerCore extends ManagerState {
     for (const p of failed) this.print(`warning: ${p.tag} did not acknowledge that its DHT was dissolved (${count(p.tries, 'try', 'tries')})`);
     if (this.dht?.deadline !== undefined && now >= this.dht.deadline) this.giveUp();
     this.checkInvariants();
+    this.persistIfChanged();
     return this.out;
   }
 
@@ -126,6 +140,9 @@ export class ManagerCore extends ManagerState {
           ...(outcome.dht !== undefined ? { dht: outcome.dht } : {}) }
       : { t: 'res', rid: msg.rid, cmd: msg.cmd.slice(0, 20), code: 'FAILURE', reason: outcome.reason, text };
     this.answers.remember(from, key, res);
+    // Every SUCCESS but query-dht's changes the state (a FAILURE never does); its answer is saved
+    // with it, so a retransmission after a restart gets it again.
+    if (outcome.ok && msg.cmd !== 'query-dht') this.changedBy(from, res);
     const summary = outcome.ok ? 'SUCCESS' : `FAILURE ${outcome.reason}`;
     const line = `${msg.cmd.slice(0, 20)} ${msg.args.join(' ')}: ${summary} — ${outcome.text}`;
     if (outcome.ok || this.nameOf(from) !== undefined) this.print(line);
@@ -198,6 +215,7 @@ export class ManagerCore extends ManagerState {
     const involved = new Set(d.members);
     if (d.initiator) involved.add(d.initiator);
     this.dht = null;
+    this.changed = true;
     this.print(`${why}; the DHT is dissolved and its peers are Free`);
     for (const name of involved) {
       const p = this.peers.get(name);
@@ -209,6 +227,59 @@ export class ManagerCore extends ManagerState {
 
   private print(text: string): void {
     this.out.push({ kind: 'print', text });
+  }
+
+  // ---- durability (manager/snapshot.ts, PROTOCOL §4.10) ----
+
+  private changedBy(from: Addr, res: Res): void {
+    this.changed = true;
+    if (this.config.durable) this.lastAnswers.keep(from, res, (a) => this.peers.get(this.nameAt(a.ip, a.port) ?? '')?.mport === a.port);
+  }
+
+  /** The snapshot, placed before the first send of this event: no answer reports an unsaved change. */
+  private persistIfChanged(): void {
+    if (!this.changed) return;
+    this.changed = false;
+    if (!this.config.durable) return;
+    const state = takeSnapshot(this, this.dhtCount, this.lastAnswers, this.outbox.waiting());
+    const at = this.out.findIndex((e) => e.kind === 'send');
+    this.out.splice(at < 0 ? this.out.length : at, 0, { kind: 'persist', state });
+  }
+
+  /**
+   * A restarted manager takes back its last snapshot before serving: any wait starts again with a
+   * fresh deadline, unacknowledged notices are sent again, saved answers go back in the cache.
+   * A snapshot that does not check out ends the process (exit 1): never serve a half state.
+   */
+  private restore(state: unknown, source: string): void {
+    let restored: ReturnType<typeof restoreSnapshot>;
+    try {
+      restored = restoreSnapshot(this, state, this.now + this.config.waitTimeoutMs);
+      if (restored.ok) this.checkInvariants();
+    } catch (err) {
+      restored = { ok: false, why: err instanceof Error ? err.message.split('\n')[0]! : String(err) };
+    }
+    if (!restored.ok) {
+      for (const name of [...this.peers.keys()]) this.removePeer(name);
+      this.dht = null;
+      this.print(`manager: cannot restore the state from ${source}: ${restored.why}`);
+      this.out.push({ kind: 'exit', code: 1 });
+      return;
+    }
+    const r = restored.value;
+    this.dhtCount = r.dhtCount;
+    for (const a of r.answers) {
+      this.answers.remember(a.to, requestKey(a.to.ip, a.to.port, a.res.rid), a.res);
+      this.lastAnswers.keep(a.to, a.res, () => true);
+    }
+    const d = this.dht;
+    const waiting = d?.deadline !== undefined ? `; waiting for ${WAITING_FOR[d.phase]} from ${this.waitingOn()} again, for ${Math.round(this.config.waitTimeoutMs / 1000)} s` : '';
+    const notices = r.notices.length > 0 ? `; sending ${count(r.notices.length, 'dissolved notice')} again` : '';
+    this.print(`manager: restored ${describeState(this)} from ${source}${waiting}${notices}`);
+    for (const n of r.notices) {
+      const msg = this.outbox.send(this.now, n.to, n.body, n.tag);
+      this.out.push({ kind: 'send', to: n.to, msg, attempt: 1 });
+    }
   }
 }
 

@@ -24,6 +24,12 @@ export type Effect =
   | { kind: 'load'; year: number }
   /** `status` was typed: the shell adds what only the process knows (RSS, CPU, traffic). */
   | { kind: 'process-status' }
+  /**
+   * The manager's state changed: make this snapshot (plain JSON) durable before any later effect
+   * (manager/snapshot.ts, net/journal.ts). The core puts it before the answer's `send`, so an
+   * answer never reports a change a crash could lose.
+   */
+  | { kind: 'persist'; state: unknown }
   | { kind: 'exit'; code: number };
 
 /** The answer to a `load` effect: the year's records, or a one-line explanation. */

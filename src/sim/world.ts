@@ -33,6 +33,8 @@ export interface WorldOptions {
   echo?: (line: string) => void;
   /** Keep a digest of every print and delivered datagram (digest()): costs a hash per datagram. */
   digest?: boolean;
+  /** The manager runs without --state: a restart forgets every peer (a test shows the checker catches it). */
+  stateless?: boolean;
   /** How a peer's core is made: a test may plug in a deliberately broken one. */
   makePeerCore?: (manager: Addr, config: PeerConfig, env: PeerEnv) => PeerCore;
 }
@@ -91,6 +93,11 @@ export class World {
   onEvent: (() => void) | null = null;
   /** Called with every line a process prints, as it is printed. */
   onPrint: ((node: string, text: string) => void) | null = null;
+  /**
+   * The manager's last persisted snapshot, as the line its journal would hold (JSON text): it
+   * survives the manager's crash and is handed to the next one, as `dht-manager --state` does.
+   */
+  savedState: string | null = null;
 
   constructor(private readonly opts: WorldOptions) {
     this.network = new Network(opts.faults, opts.latency ?? 'lan', forkRandom(opts.seed, 'network'), forkRandom(opts.seed, 'links'));
@@ -204,13 +211,15 @@ export class World {
 
   private startManager(): void {
     const m = this.mgr;
-    m.core = new ManagerCore(this.opts.manager, { random: forkRandom(this.opts.seed, `manager#${m.life}`) });
+    m.core = new ManagerCore({ ...this.opts.manager, durable: this.opts.stateless !== true }, { random: forkRandom(this.opts.seed, `manager#${m.life}`) });
     m.interp = new Interpreter<ManagerInput>(m.core, this.port(m), this.interpreterOptions());
     const key = addrKey(MANAGER_ADDR);
     const holder = this.endpoints.get(key);
     // A peer that registered the manager's own port (a typo) keeps it: the manager cannot bind.
     if (holder && holder.node !== 'manager') throw new Error(`sim: the manager cannot bind ${key}: ${holder.node} holds it`);
     this.endpoints.set(key, { node: 'manager', socket: 'manager' });
+    // A restart takes back the last saved state before serving (PROTOCOL §4.10).
+    if (this.savedState !== null) m.interp.input({ kind: 'restored', state: JSON.parse(this.savedState) as unknown, source: 'the saved state' });
   }
 
   private startPeer(peer: SimPeer): void {
@@ -243,6 +252,7 @@ export class World {
         later(LOAD_MS[0] + this.loadRandom() * (LOAD_MS[1] - LOAD_MS[0]), () => deliver(loaded));
       },
       processLine: () => null,
+      ...(proc.name === 'manager' ? { persist: (state: unknown) => void (this.savedState = JSON.stringify(state)) } : {}),
       exit: (code) => {
         proc.exitCode = code;
         proc.life += 1;
