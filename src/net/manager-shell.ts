@@ -8,7 +8,7 @@ import { DeadlineTimer } from './timer.js';
 import { bindUdp } from './udp.js';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/codec.js';
 import { fanOut, type Observer } from '../runtime/observer.js';
-import type { Opened } from './journal.js';
+import type { Journal, Opened } from './journal.js';
 
 export interface ManagerShellOptions extends IoOptions {
   bind: string;
@@ -72,6 +72,16 @@ export class ManagerShell {
     }
     this.io.print(`manager: listening on ${bind}:${port}`);
     this.io.exitOnSignals();
-    this.io.readConsole((text) => this.interp.input({ kind: 'line', text }));
+    this.io.readConsole((text) => {
+      this.interp.input({ kind: 'line', text });
+      if (opened && text.trim() === 'status' && !this.interp.isExited) this.io.print(journalLine(opened.journal));
+    });
   }
+}
+
+/** `status` with --state: what saving has cost so far (PROTOCOL §4.10). */
+function journalLine(j: Journal): string {
+  const s = j.stats;
+  const avg = s.saves === 0 ? 0 : s.totalMs / s.saves;
+  return `state: ${j.file}: ${s.saves} saves since start (${s.bytes} bytes), ${avg.toFixed(2)} ms each on average (write + fsync), ${s.maxMs.toFixed(2)} ms at most; ${s.compactions} compactions`;
 }

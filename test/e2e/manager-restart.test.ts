@@ -73,6 +73,9 @@ describe('the manager killed with SIGKILL and started again on the same port and
     for (const name of names) expect(await sys.peer(name).exited).toBe(0);
     mgr.send('status');
     expect(await mgr.waitFor(/^peers: /)).toBe('peers: 0 registered');
+    const saves = await mgr.waitFor(/^state: /);
+    expect(saves).toMatch(/^state: .*: 6 saves since start \(\d+ bytes\), [\d.]+ ms each on average \(write \+ fsync\), [\d.]+ ms at most; 0 compactions$/);
+    process.stdout.write(`manager restart: ${saves}\n`);
     // No peer was restarted: each printed exactly one register SUCCESS in its life.
     for (const name of names) expect(sys.peer(name).lines.filter((l) => l.startsWith('register: SUCCESS'))).toHaveLength(1);
     process.stdout.write(`manager restart: listening again ${listeningMs.toFixed(0)} ms after the restart; ` +
