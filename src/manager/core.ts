@@ -17,14 +17,14 @@ import { EARLY_REASONS, WAITING_FOR, isWaiting, verdict, type Phase, type Reason
 import { HANDLERS, fail, refusalText, type Ctx, type Outcome } from './handlers.js';
 import { AnswerCache } from './answers.js';
 import { ManagerState, count, type Dht } from './state.js';
-import { LastAnswers, describeState, restoreSnapshot, takeSnapshot } from './snapshot.js';
+import { SNAPSHOT_VERSION, describeState, dhtFields, entryFields, restoreSnapshot, type Change } from './snapshot.js';
 
 export { tupleOf, type Dht, type PeerEntry, type PeerState } from './state.js';
 
 export interface ManagerConfig {
   waitTimeoutMs: number;
   retry: RetryPolicy;
-  /** Emit a `persist` snapshot after every change of state (manager/snapshot.ts): --state FILE, and the simulation. */
+  /** Emit a `persist` change after every change of state (manager/snapshot.ts): --state FILE, and the simulation. */
   durable?: boolean;
 }
 export interface ManagerEnv { random(): number }
@@ -49,9 +49,11 @@ export class ManagerCore extends ManagerState {
   /** Time of the event being handled (the cores never read a clock). */
   private now = 0;
   private readonly ctx: Ctx;
-  /** The state changed while handling this event: a snapshot goes out before the first send. */
+  /** The state changed while handling this event: a `persist` goes out before the first send. */
   private changed = false;
-  private readonly lastAnswers = new LastAnswers();
+  /** Peers added, removed or (as senders) possibly changed by this event, and the answers it gave. */
+  private readonly touched = new Set<string>();
+  private kept: { to: Addr; res: Res }[] = [];
 
   constructor(private readonly config: ManagerConfig, private readonly env: ManagerEnv) {
     super();
@@ -231,19 +233,51 @@ export class ManagerCore extends ManagerState {
 
   // ---- durability (manager/snapshot.ts, PROTOCOL §4.10) ----
 
-  private changedBy(from: Addr, res: Res): void {
-    this.changed = true;
-    if (this.config.durable) this.lastAnswers.keep(from, res, (a) => this.peers.get(this.nameAt(a.ip, a.port) ?? '')?.mport === a.port);
+  override addPeer(...args: Parameters<ManagerState['addPeer']>): ReturnType<ManagerState['addPeer']> {
+    this.touched.add(args[0]);
+    return super.addPeer(...args);
   }
 
-  /** The snapshot, placed before the first send of this event: no answer reports an unsaved change. */
+  override removePeer(name: string): void {
+    this.touched.add(name);
+    super.removePeer(name);
+  }
+
+  private changedBy(from: Addr, res: Res): void {
+    this.changed = true;
+    this.kept.push({ to: from, res });
+    // The sender's entry may have changed in place (e.g. a request-id window): saved again.
+    const sender = this.nameAt(from.ip, from.port);
+    if (sender !== undefined) this.touched.add(sender);
+  }
+
+  /**
+   * The change, placed before the first send of this event: no answer reports an unsaved change.
+   * It holds what changed (manager/snapshot.ts), so its cost does not grow with the table.
+   */
   private persistIfChanged(): void {
-    if (!this.changed) return;
+    const changed = this.changed;
     this.changed = false;
-    if (!this.config.durable) return;
-    const state = takeSnapshot(this, this.dhtCount, this.lastAnswers, this.outbox.waiting());
+    const touched = [...this.touched];
+    this.touched.clear();
+    const kept = this.kept;
+    this.kept = [];
+    if (!changed || !this.config.durable) return;
+    const peers: Change['peers'] = {};
+    for (const name of touched) {
+      const entry = this.peers.get(name);
+      peers[name] = entry ? entryFields(entry) : null;
+    }
+    const change: Change = {
+      v: SNAPSHOT_VERSION,
+      peers,
+      dht: dhtFields(this.dht),
+      dhtCount: this.dhtCount,
+      answers: kept.map((a) => ({ to: { ...a.to }, res: structuredClone(a.res) })),
+      notices: this.outbox.waiting().map((p) => ({ to: { ...p.to }, tag: p.tag, msg: structuredClone(p.msg) })),
+    };
     const at = this.out.findIndex((e) => e.kind === 'send');
-    this.out.splice(at < 0 ? this.out.length : at, 0, { kind: 'persist', state });
+    this.out.splice(at < 0 ? this.out.length : at, 0, { kind: 'persist', change });
   }
 
   /**
@@ -266,12 +300,10 @@ export class ManagerCore extends ManagerState {
       this.out.push({ kind: 'exit', code: 1 });
       return;
     }
+    this.touched.clear(); // restored, not changed: the file already holds it
     const r = restored.value;
     this.dhtCount = r.dhtCount;
-    for (const a of r.answers) {
-      this.answers.remember(a.to, requestKey(a.to.ip, a.to.port, a.res.rid), a.res);
-      this.lastAnswers.keep(a.to, a.res, () => true);
-    }
+    for (const a of r.answers) this.answers.remember(a.to, requestKey(a.to.ip, a.to.port, a.res.rid), a.res);
     const d = this.dht;
     const waiting = d?.deadline !== undefined ? `; waiting for ${WAITING_FOR[d.phase]} from ${this.waitingOn()} again, for ${Math.round(this.config.waitTimeoutMs / 1000)} s` : '';
     const notices = r.notices.length > 0 ? `; sending ${count(r.notices.length, 'dissolved notice')} again` : '';

@@ -1,26 +1,31 @@
-// The manager's state as one plain JSON value, so that it survives the process (docs/PROTOCOL.md
-// §4.10). The core emits a `persist` effect with a snapshot after every request that changed its
-// state, before the answer goes out; a restarted manager is handed the last one as the input
-// `restored` and goes on from there. Nothing here does I/O: the program's journal
-// (net/journal.ts) writes snapshots to a file, the simulation keeps the last one in memory.
+// The manager's state as plain JSON, so that it survives the process (docs/PROTOCOL.md §4.10).
+// Nothing here does I/O: the program's journal (net/journal.ts) writes to a file, the simulation
+// keeps everything in memory.
 //
-// A snapshot holds the registered peers (every data field of their entries, whatever fields
-// PeerEntry has: saved generically, not one by one), the DHT without its wait deadline (a restart
-// gives a fresh one), the DHT counter (so numbers are never reused and a late `dissolved` of an
-// old DHT cannot end a new one), the last state-changing answer to each address (so a request
-// applied just before a crash, whose answer was lost, gets that answer again when retransmitted)
-// and the `dissolved` notices not yet acknowledged (sent again after a restart).
+// After every request that changed its state, the core emits a `persist` effect with a *change*:
+// the peers whose entries changed (every data field, whatever fields PeerEntry has: saved
+// generically, not one by one; null for a peer that left), the DHT without its wait deadline (a
+// restart gives a fresh one), the DHT counter (numbers are never reused, so a late `dissolved` of
+// an old DHT cannot end a new one), the answer to the request (so a request applied just before a
+// crash, whose answer was lost, gets that answer again when retransmitted) and the `dissolved`
+// notices not yet acknowledged. A change costs what changed, not the size of the table: registering
+// the 4,000th peer writes one entry, not 4,000.
+//
+// A `Mirror` applies changes to a copy of the state and gives a whole *snapshot* when asked: the
+// journal writes one when it compacts, and a restarted manager is handed one (the input
+// `restored`), which `restoreSnapshot` checks and puts into an empty core.
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { MAX_RING, Tuple, type Message, type MessageOf } from '../protocol/messages.js';
 import { decode } from '../protocol/codec.js';
-import { addrKey, type Addr, type Pending } from '../reliable/index.js';
+import { addrKey, type Addr } from '../reliable/index.js';
 import type { Dht, ManagerState, PeerEntry } from './state.js';
 
 type Res = MessageOf<'res'>;
+type Notice = MessageOf<'dissolved'>;
 
 export const SNAPSHOT_VERSION = 1;
-/** Answers kept for addresses that are no longer registered (a retransmitted deregister's SUCCESS). */
+/** Answers kept for addresses no longer registered (a retransmitted deregister's SUCCESS). */
 export const DEPARTED_ANSWERS = 64;
 
 const Name = Tuple.properties.name;
@@ -38,76 +43,148 @@ const DhtSchema = Type.Object({
   id: Type.Integer({ minimum: 1 }),
   counts: Type.Optional(Type.Array(Type.Integer({ minimum: 0 }), { maxItems: MAX_RING })),
 }, { additionalProperties: true });
+/** Messages are checked by the codec when restored, as if they had come in a datagram. */
+const AnswerSchema = Type.Object({ to: AddrSchema, res: Type.Unknown() }, { additionalProperties: false });
+const NoticeSchema = Type.Object({ to: AddrSchema, tag: Type.String({ maxLength: 64 }), msg: Type.Unknown() }, { additionalProperties: false });
+
 const SnapshotSchema = Type.Object({
   v: Type.Literal(SNAPSHOT_VERSION),
   peers: Type.Array(PeerSchema),
   dht: Type.Union([Type.Null(), DhtSchema]),
   dhtCount: Type.Integer({ minimum: 0 }),
-  /** Messages are checked by the codec, as if they had come in a datagram. */
-  answers: Type.Array(Type.Object({ to: AddrSchema, res: Type.Unknown() }, { additionalProperties: false })),
-  notices: Type.Array(Type.Object({ to: AddrSchema, tag: Type.String({ maxLength: 64 }), msg: Type.Unknown() }, { additionalProperties: false })),
+  /** The last state-changing answer per address: every registered one, and the most recent departed ones. */
+  answers: Type.Array(AnswerSchema),
+  notices: Type.Array(NoticeSchema),
 }, { additionalProperties: false });
-const CHECK = TypeCompiler.Compile(SnapshotSchema);
+const ChangeSchema = Type.Object({
+  v: Type.Literal(SNAPSHOT_VERSION),
+  /** Name → the entry as it is now, or null: the peer left. */
+  peers: Type.Record(Type.String(), Type.Union([PeerSchema, Type.Null()])),
+  dht: Type.Union([Type.Null(), DhtSchema]),
+  dhtCount: Type.Integer({ minimum: 0 }),
+  answers: Type.Array(AnswerSchema),
+  notices: Type.Array(NoticeSchema),
+}, { additionalProperties: false });
+const SNAPSHOT = TypeCompiler.Compile(SnapshotSchema);
+const CHANGE = TypeCompiler.Compile(ChangeSchema);
 
 export type Snapshot = Static<typeof SnapshotSchema>;
-type Notice = MessageOf<'dissolved'>;
+export type Change = Static<typeof ChangeSchema>;
+type Entry = Snapshot['peers'][number];
+type Answer = Snapshot['answers'][number];
 
-/** An entry's data fields (its `state` is a getter derived from the DHT: left out). */
-function plainEntry(entry: PeerEntry): Record<string, unknown> {
+export type Checked<T> = { ok: true; value: T } | { ok: false; why: string };
+
+function schemaError(check: typeof SNAPSHOT | typeof CHANGE, value: unknown, what: string): string {
+  const e = check.Errors(value).First();
+  return `not a ${what} (version ${SNAPSHOT_VERSION}): ${e ? `${e.path || '/'} ${e.message}` : 'bad shape'}`;
+}
+
+/** An entry's data fields, copied (its `state` is a getter derived from the DHT: left out). */
+export function entryFields(entry: PeerEntry): Entry {
   const out: Record<string, unknown> = {};
   for (const [key, d] of Object.entries(Object.getOwnPropertyDescriptors(entry))) {
     if (d.enumerable && 'value' in d && typeof d.value !== 'function') out[key] = d.value;
   }
-  return out;
+  return structuredClone(out) as Entry;
+}
+
+/** The DHT as saved: a copy without its deadline. */
+export function dhtFields(dht: Dht | null): Snapshot['dht'] {
+  if (!dht) return null;
+  const { deadline: _deadline, ...rest } = dht;
+  return structuredClone(rest);
 }
 
 /**
- * The last answer that changed the state, per address: what a request retransmitted after a
- * restart must get again. One per address (a peer has one request outstanding at a time): every
- * registered address, plus the DEPARTED_ANSWERS most recent of addresses no longer registered.
+ * The state the changes add up to: what a file of changes (or a simulated disk) holds. Applying a
+ * change costs its size; `snapshot()` costs the size of the state.
  */
-export class LastAnswers {
-  private readonly byAddr = new Map<string, { to: Addr; res: Res }>();
+export class Mirror {
+  private readonly peers = new Map<string, Entry>();
+  /** `ip:m-port` of every registered peer: whose answers are kept without a bound. */
+  private readonly addrs = new Set<string>();
+  private dht: Snapshot['dht'] = null;
+  private dhtCount = 0;
+  private readonly answers = new Map<string, Answer>();
+  /** Answers to addresses no longer registered, least recent first, at most DEPARTED_ANSWERS. */
+  private readonly departed = new Map<string, Answer>();
+  private notices: Snapshot['notices'] = [];
+  /** Changes applied since the mirror was made. */
+  applied = 0;
 
-  keep(to: Addr, res: Res, registered: (to: Addr) => boolean): void {
-    const key = addrKey(to);
-    this.byAddr.delete(key); // re-inserted last: the most recent
-    this.byAddr.set(key, { to, res });
-    let departed = 0;
-    for (const e of this.byAddr.values()) if (!registered(e.to)) departed += 1;
-    if (departed <= DEPARTED_ANSWERS) return;
-    for (const [k, e] of this.byAddr) {
-      if (departed <= DEPARTED_ANSWERS) break;
-      if (registered(e.to)) continue;
-      this.byAddr.delete(k);
-      departed -= 1;
-    }
+  /** A mirror holding a snapshot (checked for its shape only: the core checks the rest). */
+  static from(value: unknown): Checked<Mirror> {
+    if (!SNAPSHOT.Check(value)) return { ok: false, why: schemaError(SNAPSHOT, value, 'state snapshot') };
+    const m = new Mirror();
+    for (const p of value.peers) m.setPeer(p);
+    m.dht = value.dht;
+    m.dhtCount = value.dhtCount;
+    for (const a of value.answers) m.keep(a);
+    m.notices = value.notices;
+    return { ok: true, value: m };
   }
 
-  list(): { to: Addr; res: Res }[] {
-    return [...this.byAddr.values()];
+  /** Apply one change (checked for its shape first: a bad one is refused and changes nothing). */
+  apply(value: unknown): Checked<null> {
+    if (!CHANGE.Check(value)) return { ok: false, why: schemaError(CHANGE, value, 'state change') };
+    for (const [name, entry] of Object.entries(value.peers)) {
+      if (entry === null) this.deletePeer(name);
+      else if (entry.name !== name) return { ok: false, why: `the change lists ${entry.name} under ${name}` };
+      else this.setPeer(entry);
+    }
+    this.dht = value.dht;
+    this.dhtCount = value.dhtCount;
+    for (const a of value.answers) this.keep(a);
+    this.notices = value.notices;
+    this.applied += 1;
+    return { ok: true, value: null };
+  }
+
+  snapshot(): Snapshot {
+    return structuredClone({
+      v: SNAPSHOT_VERSION,
+      peers: [...this.peers.values()],
+      dht: this.dht,
+      dhtCount: this.dhtCount,
+      answers: [...this.departed.values(), ...this.answers.values()],
+      notices: this.notices,
+    });
   }
 
   get size(): number {
-    return this.byAddr.size;
+    return this.peers.size;
   }
-}
 
-/** The state as a plain JSON value (a deep copy: later changes do not touch it). */
-export function takeSnapshot(state: ManagerState, dhtCount: number, answers: LastAnswers, notices: readonly Pending<Notice, string>[]): Snapshot {
-  let dht: Snapshot['dht'] = null;
-  if (state.dht) {
-    const { deadline: _deadline, ...rest } = state.dht;
-    dht = structuredClone(rest);
+  private setPeer(entry: Entry): void {
+    const old = this.peers.get(entry.name);
+    if (old) this.addrs.delete(`${old.ip}:${old.mport}`);
+    this.peers.set(entry.name, entry);
+    this.addrs.add(`${entry.ip}:${entry.mport}`);
   }
-  return {
-    v: SNAPSHOT_VERSION,
-    peers: [...state.peers.values()].map((p) => structuredClone(plainEntry(p)) as Snapshot['peers'][number]),
-    dht,
-    dhtCount,
-    answers: answers.list().map((a) => ({ to: { ...a.to }, res: structuredClone(a.res) })),
-    notices: notices.map((p) => ({ to: { ...p.to }, tag: p.tag, msg: structuredClone(p.msg) })),
-  };
+
+  private deletePeer(name: string): void {
+    const old = this.peers.get(name);
+    if (!old) return;
+    this.peers.delete(name);
+    const key = `${old.ip}:${old.mport}`;
+    this.addrs.delete(key);
+    const answer = this.answers.get(key);
+    if (answer) this.keep(answer);
+  }
+
+  /** One answer per address: registered addresses keep theirs, departed ones the most recent few. */
+  private keep(a: Answer): void {
+    const key = addrKey(a.to);
+    this.answers.delete(key);
+    this.departed.delete(key);
+    if (this.addrs.has(key)) {
+      this.answers.set(key, a);
+      return;
+    }
+    this.departed.set(key, a);
+    if (this.departed.size > DEPARTED_ANSWERS) this.departed.delete(this.departed.keys().next().value as string);
+  }
 }
 
 export interface Restored {
@@ -116,8 +193,6 @@ export interface Restored {
   /** Notices to send again, without their old request ids (the new outbox numbers them). */
   notices: { to: Addr; tag: string; body: Omit<Notice, 'rid'> }[];
 }
-
-export type Checked<T> = { ok: true; value: T } | { ok: false; why: string };
 
 /** A message stored in a snapshot, checked as the codec checks a datagram. */
 function message(value: unknown): Message | null {
@@ -132,10 +207,7 @@ function message(value: unknown): Message | null {
  */
 export function restoreSnapshot(state: ManagerState, value: unknown, deadline: number): Checked<Restored> {
   if (state.peers.size > 0 || state.dht !== null) return { ok: false, why: 'the manager already has a state' };
-  if (!CHECK.Check(value)) {
-    const e = CHECK.Errors(value).First();
-    return { ok: false, why: `not a state snapshot (version ${SNAPSHOT_VERSION}): ${e ? `${e.path || '/'} ${e.message}` : 'bad shape'}` };
-  }
+  if (!SNAPSHOT.Check(value)) return { ok: false, why: schemaError(SNAPSHOT, value, 'state snapshot') };
   const snap = value;
   const seen = new Set<string>();
   for (const p of snap.peers) {

@@ -45,7 +45,7 @@ export class ManagerShell {
       processLine: (traffic) => this.io.processLine(traffic),
       exit: (code) => this.io.exit(code),
       arm: (deadline) => this.timer.arm(deadline),
-      ...(journal ? { persist: (state: unknown) => journal.append(state) } : {}),
+      ...(journal ? { persist: (change: unknown) => journal.append(change) } : {}),
     }, {
       trace: options.trace, maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD, guard: true, ...(this.observer ? { observer: this.observer } : {}),
     });

@@ -52,10 +52,10 @@ export interface Port {
   /** After every input's effects: e.g. back-pressure on the console. */
   settled?(): void;
   /**
-   * Make a `persist` snapshot durable before returning (the manager's --state journal); throws
+   * Make a `persist` change durable before returning (the manager's --state journal); throws
    * with a one-line reason when it cannot. Absent: `persist` is a no-op.
    */
-  persist?(state: unknown): void;
+  persist?(change: unknown): void;
 }
 
 export interface InterpreterOptions {
@@ -184,7 +184,7 @@ export class Interpreter<I extends { kind: string }> {
             break;
           }
           case 'persist':
-            if (!this.persist(e.state)) return;
+            if (!this.persist(e.change)) return;
             break;
           case 'exit':
             this.observer?.state(this.port.now(), `exit ${e.code}`);
@@ -208,12 +208,13 @@ export class Interpreter<I extends { kind: string }> {
    * Carry out `persist`. A state that cannot be made durable ends the process (exit 1) before any
    * answer reporting the change goes out: restarted on the same file, it has the state before.
    */
-  private persist(state: unknown): boolean {
+  private persist(change: unknown): boolean {
     if (!this.port.persist) return true;
     try {
-      this.port.persist(state);
+      this.port.persist(change);
       return true;
     } catch (err) {
+      if (!this.options.guard) throw err; // the simulation: a bad change fails the seed
       const text = err instanceof Error ? err.message.split('\n')[0] : String(err);
       this.port.print(`cannot save the state: ${text}; exiting before any answer reports a change that is not on disk`);
       this.observer?.state(this.port.now(), 'exit 1');

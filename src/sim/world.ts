@@ -14,6 +14,7 @@ import type { TraceMode } from '../net/usage.js';
 import { EventHeap } from './heap.js';
 import { forkRandom } from './rng.js';
 import { Network, type Faults, type Latency } from './network.js';
+import { Mirror } from '../manager/snapshot.js';
 
 export type { Faults, Latency } from './network.js';
 
@@ -94,10 +95,11 @@ export class World {
   /** Called with every line a process prints, as it is printed. */
   onPrint: ((node: string, text: string) => void) | null = null;
   /**
-   * The manager's last persisted snapshot, as the line its journal would hold (JSON text): it
-   * survives the manager's crash and is handed to the next one, as `dht-manager --state` does.
+   * What the manager's journal holds: every change it persisted (each as JSON text would carry
+   * it), added up. It survives the manager's crash and is handed to the next one as a snapshot,
+   * as `dht-manager --state` does.
    */
-  savedState: string | null = null;
+  readonly saved = new Mirror();
 
   constructor(private readonly opts: WorldOptions) {
     this.network = new Network(opts.faults, opts.latency ?? 'lan', forkRandom(opts.seed, 'network'), forkRandom(opts.seed, 'links'));
@@ -219,7 +221,7 @@ export class World {
     if (holder && holder.node !== 'manager') throw new Error(`sim: the manager cannot bind ${key}: ${holder.node} holds it`);
     this.endpoints.set(key, { node: 'manager', socket: 'manager' });
     // A restart takes back the last saved state before serving (PROTOCOL §4.10).
-    if (this.savedState !== null) m.interp.input({ kind: 'restored', state: JSON.parse(this.savedState) as unknown, source: 'the saved state' });
+    if (this.saved.applied > 0) m.interp.input({ kind: 'restored', state: JSON.parse(JSON.stringify(this.saved.snapshot())) as unknown, source: 'the saved state' });
   }
 
   private startPeer(peer: SimPeer): void {
@@ -252,7 +254,7 @@ export class World {
         later(LOAD_MS[0] + this.loadRandom() * (LOAD_MS[1] - LOAD_MS[0]), () => deliver(loaded));
       },
       processLine: () => null,
-      ...(proc.name === 'manager' ? { persist: (state: unknown) => void (this.savedState = JSON.stringify(state)) } : {}),
+      ...(proc.name === 'manager' ? { persist: (change: unknown) => this.persist(change) } : {}),
       exit: (code) => {
         proc.exitCode = code;
         proc.life += 1;
@@ -264,6 +266,12 @@ export class World {
         this.schedule({ at: Math.max(deadline, this.now), seq: 0, kind: 'timer', node: proc.name, life, deadline });
       },
     };
+  }
+
+  /** The manager's journal: a change that does not check out is a bug (it fails the seed). */
+  private persist(change: unknown): void {
+    const r = this.saved.apply(JSON.parse(JSON.stringify(change)) as unknown);
+    if (!r.ok) throw new Error(`sim: the manager persisted a bad change: ${r.why}`);
   }
 
   private dispatch(ev: Event): void {

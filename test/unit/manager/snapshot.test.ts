@@ -1,13 +1,13 @@
-// The manager's durable state (docs/PROTOCOL.md §4.10): the core emits a `persist` snapshot before
-// the answer of every change; a new core handed the snapshot (`restored`) goes on where the old
-// one was, answers a retransmitted request the same way, and refuses a snapshot that does not
-// check out (one line, exit 1).
+// The manager's durable state (docs/PROTOCOL.md §4.10): the core emits a `persist` change before
+// the answer of every change; the changes add up (Mirror) to a snapshot; a new core handed the
+// snapshot (`restored`) goes on where the old one was, answers a retransmitted request the same
+// way, and refuses a snapshot that does not check out (one line, exit 1).
 import { describe, expect, it } from 'vitest';
 import { ManagerCore, type ManagerEffect } from '../../../src/manager/core.js';
 import { DEFAULT_RETRY, type Addr } from '../../../src/reliable/index.js';
 import { seededRandom } from '../../../src/sim/rng.js';
 import type { MessageOf } from '../../../src/protocol/messages.js';
-import { DEPARTED_ANSWERS, LastAnswers } from '../../../src/manager/snapshot.js';
+import { DEPARTED_ANSWERS, Mirror, SNAPSHOT_VERSION, type Change } from '../../../src/manager/snapshot.js';
 
 type Res = MessageOf<'res'>;
 const WAIT = 60_000;
@@ -16,14 +16,25 @@ const newCore = (durable = true): ManagerCore => new ManagerCore({ waitTimeoutMs
 
 class Manager {
   core = newCore();
-  /** The last snapshot persisted, as the journal would hold it (JSON text). */
-  saved: string | null = null;
+  /** What the journal holds: the changes persisted, added up. */
+  readonly mirror = new Mirror();
+  /** Every change persisted, as JSON text. */
+  readonly changes: string[] = [];
   private rid = 100;
   now = 1000;
 
   run(effects: ManagerEffect[]): ManagerEffect[] {
-    for (const e of effects) if (e.kind === 'persist') this.saved = JSON.stringify(e.state);
+    for (const e of effects) {
+      if (e.kind !== 'persist') continue;
+      this.changes.push(JSON.stringify(e.change));
+      expect(this.mirror.apply(JSON.parse(JSON.stringify(e.change)))).toEqual({ ok: true, value: null });
+    }
     return effects;
+  }
+
+  /** The state the journal holds, as JSON text. */
+  get saved(): string | null {
+    return this.mirror.applied === 0 ? null : JSON.stringify(this.mirror.snapshot());
   }
 
   send(i: number, cmd: string, args: string[], rid = this.rid++): { res: Res; effects: ManagerEffect[] } {
@@ -168,16 +179,17 @@ describe('manager: restore', () => {
 
   it('fields an entry has grown (a token, a request-id window) are saved and restored without being named', () => {
     const m = new Manager();
-    m.register(1);
+    for (let i = 1; i <= 3; i++) m.register(i);
+    // As a request-id window would be: changed in place by peer1's next request.
     const entry = m.core.peers.get('peer1')!;
     Object.defineProperty(entry, 'token', { value: 'abc123', enumerable: true, writable: true });
     Object.defineProperty(entry, 'lastRid', { value: 41, enumerable: true, writable: true });
-    m.register(2); // a change: a new snapshot
+    m.as(1, 'setup-dht', ['peer1', '3', '1950']); // a change made by peer1: its entry is saved again
     m.restart();
     const back = m.core.peers.get('peer1') as unknown as Record<string, unknown>;
     expect(back['token']).toBe('abc123');
     expect(back['lastRid']).toBe(41);
-    expect(m.core.peers.get('peer1')!.state).toBe('Free');
+    expect(m.core.peers.get('peer1')!.state).toBe('Leader');
   });
 
   it('an invalid snapshot is refused in one line, exit 1, and the core keeps nothing of it', () => {
@@ -207,16 +219,34 @@ describe('manager: restore', () => {
   });
 });
 
-describe('manager: last answers kept for a restart', () => {
-  it('one per address: every registered one, and the most recent departed ones up to a bound', () => {
-    const last = new LastAnswers();
-    const res = (rid: number): Res => ({ t: 'res', rid, cmd: 'deregister', code: 'SUCCESS', text: 'bye' });
-    last.keep(addr(0), res(1), () => true);
-    last.keep(addr(0), res(2), () => true);
-    expect(last.list()).toEqual([{ to: addr(0), res: res(2) }]);
-    for (let i = 1; i <= DEPARTED_ANSWERS + 10; i++) last.keep(addr(i), res(i), (a) => a.port === addr(0).port);
-    expect(last.size).toBe(DEPARTED_ANSWERS + 1);
-    expect(last.list()[0]!.to).toEqual(addr(0));
-    expect(last.list().at(-1)!.to).toEqual(addr(DEPARTED_ANSWERS + 10));
+describe('manager: a change holds what changed, not the whole table', () => {
+  it('registering the 50th peer persists one entry; the DHT and counter ride along', () => {
+    const m = new Manager();
+    for (let i = 1; i <= 50; i++) m.register(i);
+    const last = JSON.parse(m.changes.at(-1)!) as Change;
+    expect(Object.keys(last.peers)).toEqual(['peer50']);
+    expect(last.answers).toHaveLength(1);
+    expect(last.dht).toBeNull();
+    expect(m.as(50, 'deregister', ['peer50']).code).toBe('SUCCESS');
+    expect((JSON.parse(m.changes.at(-1)!) as Change).peers).toEqual({ peer50: null });
+    expect(m.mirror.size).toBe(49);
+  });
+
+  it('the mirror keeps one answer per registered address and the most recent departed ones, up to a bound', () => {
+    const mirror = new Mirror();
+    const res = (rid: number, cmd: string): Res => ({ t: 'res', rid, cmd, code: 'SUCCESS', text: 'ok' });
+    const change = (peers: Change['peers'], answers: Change['answers']): Change => ({ v: SNAPSHOT_VERSION, peers, dht: null, dhtCount: 0, answers, notices: [] });
+    const entry = (i: number) => ({ name: `peer${i}`, ip: '127.0.0.1', mport: addr(i).port, pport: addr(i).port + 1 });
+    for (let i = 1; i <= DEPARTED_ANSWERS + 10; i++) {
+      expect(mirror.apply(change({ [`peer${i}`]: entry(i) }, [{ to: addr(i), res: res(1, 'register') }])).ok).toBe(true);
+      expect(mirror.apply(change({ [`peer${i}`]: null }, [{ to: addr(i), res: res(2, 'deregister') }])).ok).toBe(true);
+    }
+    expect(mirror.apply(change({ peer0: entry(0) }, [{ to: addr(0), res: res(1, 'register') }])).ok).toBe(true);
+    const snap = mirror.snapshot();
+    expect(snap.peers.map((p) => p.name)).toEqual(['peer0']);
+    expect(snap.answers).toHaveLength(DEPARTED_ANSWERS + 1);
+    expect(snap.answers.at(-1)).toEqual({ to: addr(0), res: res(1, 'register') });
+    expect(snap.answers[0]!.to).toEqual(addr(11));
+    expect(mirror.apply({ v: SNAPSHOT_VERSION, peers: {} }).ok).toBe(false);
   });
 });

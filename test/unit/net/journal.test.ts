@@ -1,48 +1,80 @@
-// The manager's --state journal (net/journal.ts): snapshots appended and fsynced one JSON line
-// each, the last one read back, a torn last line cut, a corrupt file refused, compaction, --fresh.
+// The manager's --state journal (net/journal.ts): changes appended and fsynced one JSON line each,
+// the state they add up to read back, a torn last line cut, a corrupt file refused, compaction to
+// one snapshot line, --fresh, and the cost of a save.
 import { afterAll, describe, expect, it } from 'vitest';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Journal, JournalError } from '../../../src/net/journal.js';
+import { SNAPSHOT_VERSION, type Change } from '../../../src/manager/snapshot.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ringdht-journal-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const file = (): string => join(dir, `state${++n}.jsonl`);
 
+const entry = (i: number) => ({ name: `peer${i}`, ip: '127.0.0.1', mport: 5000 + 2 * i, pport: 5001 + 2 * i });
+/** The change a register of peer i makes. */
+const register = (i: number): Change => ({
+  v: SNAPSHOT_VERSION, peers: { [`peer${i}`]: entry(i) }, dht: null, dhtCount: 0,
+  answers: [{ to: { ip: '127.0.0.1', port: 5000 + 2 * i }, res: { t: 'res', rid: 1, cmd: 'register', code: 'SUCCESS', text: 'ok' } }], notices: [],
+});
+const names = (o: { saved: { state: { peers: { name: string }[] } } | null }): string[] => o.saved?.state.peers.map((p) => p.name) ?? [];
+
 describe('the state journal', () => {
-  it('a missing file starts empty; every append is a line; reopening gives the last one', () => {
+  it('a missing file starts empty; every change is a line; reopening gives the state they add up to', () => {
     const f = file();
     const a = Journal.open(f);
     expect(a.saved).toBeNull();
     expect(a.notes).toEqual([`no state in ${f} yet: starting with no peers and no DHT`]);
-    a.journal.append({ v: 1, x: 1 });
-    a.journal.append({ v: 1, x: 2 });
+    a.journal.append(register(1));
+    a.journal.append(register(2));
     a.journal.close();
-    expect(readFileSync(f, 'utf8')).toBe('{"v":1,"x":1}\n{"v":1,"x":2}\n');
+    const lines = readFileSync(f, 'utf8').split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toBe(`{"change":${JSON.stringify(register(1))}}`);
     const b = Journal.open(f);
-    expect(b.saved).toEqual({ state: { v: 1, x: 2 } });
+    expect(names(b)).toEqual(['peer1', 'peer2']);
+    expect(b.saved!.state.answers).toHaveLength(2);
     expect(b.notes).toEqual([]);
     b.journal.close();
   });
 
   it('a torn last line (a crash mid-write) is skipped with a note and cut, so the next line starts clean', () => {
     const f = file();
-    writeFileSync(f, '{"x":1}\n{"x":2}\n{"x":');
+    writeFileSync(f, `{"change":${JSON.stringify(register(1))}}\n{"change":{"v":1,"pe`);
     const o = Journal.open(f);
-    expect(o.saved).toEqual({ state: { x: 2 } });
-    expect(o.notes).toEqual([`skipped the torn last line of ${f} (5 bytes without a line end: a write cut short by a crash)`]);
-    o.journal.append({ x: 3 });
+    expect(names(o)).toEqual(['peer1']);
+    expect(o.notes).toEqual([`skipped the torn last line of ${f} (20 bytes without a line end: a write cut short by a crash)`]);
+    o.journal.append(register(2));
     o.journal.close();
-    expect(readFileSync(f, 'utf8')).toBe('{"x":1}\n{"x":2}\n{"x":3}\n');
+    expect(readFileSync(f, 'utf8')).toBe(`{"change":${JSON.stringify(register(1))}}\n{"change":${JSON.stringify(register(2))}}\n`);
+    expect(names(Journal.open(f))).toEqual(['peer1', 'peer2']);
   });
 
-  it('a last complete line that is not JSON is refused in one line (never an empty start over it)', () => {
+  it('garbage without a line end after the last good line (zeros after a power cut) is a torn tail', () => {
     const f = file();
-    writeFileSync(f, '{"x":1}\nnot json\n');
-    expect(() => Journal.open(f)).toThrow(JournalError);
-    expect(() => Journal.open(f)).toThrow(/^the state file .* is corrupt: line 2 is not JSON \(.*\); start with --fresh to set it aside and start empty$/);
+    writeFileSync(f, `{"change":${JSON.stringify(register(1))}}\n`);
+    appendFileSync(f, '\u0000\u0000\u0000');
+    const o = Journal.open(f);
+    expect(names(o)).toEqual(['peer1']);
+    expect(o.notes[0]).toMatch(/^skipped the torn last line/);
+    o.journal.close();
+  });
+
+  it('a complete line that is not JSON, or not a change, makes the file corrupt: refused in one line', () => {
+    const cases: [string, RegExp][] = [
+      [`{"change":${JSON.stringify(register(1))}}\nnot json\n`, /line 2 is not JSON \(.*\)/],
+      ['{"x":1}\n', /line 1 is neither a snapshot nor a change/],
+      ['{"change":{"v":2}}\n', /line 1 is not a state change \(version 1\): \/\w+ .*/],
+      ['{"snapshot":{"v":1,"peers":[]}}\n', /line 1 is not a state snapshot \(version 1\): .*/],
+    ];
+    for (const [text, why] of cases) {
+      const f = file();
+      writeFileSync(f, text);
+      expect(() => Journal.open(f)).toThrow(JournalError);
+      expect(() => Journal.open(f)).toThrow(new RegExp(`^the state file .* is corrupt: ${why.source}; start with --fresh to set it aside and start empty$`));
+    }
   });
 
   it('an unreadable file is refused in one line', () => {
@@ -51,46 +83,44 @@ describe('the state journal', () => {
 
   it('--fresh sets the old file aside (FILE.old) and starts empty', () => {
     const f = file();
-    writeFileSync(f, '{"x":1}\n');
+    writeFileSync(f, `{"change":${JSON.stringify(register(1))}}\n`);
     const o = Journal.open(f, { fresh: true });
     expect(o.saved).toBeNull();
     expect(o.notes).toEqual([`--fresh: starting with no peers and no DHT; the old state is kept in ${f}.old`]);
-    expect(readFileSync(`${f}.old`, 'utf8')).toBe('{"x":1}\n');
+    expect(readFileSync(`${f}.old`, 'utf8')).toBe(`{"change":${JSON.stringify(register(1))}}\n`);
     o.journal.close();
   });
 
-  it('past its bound the file is compacted to the last snapshot (written aside, fsynced, renamed)', () => {
+  it('past its bound the file is compacted to one snapshot line (written aside, fsynced, renamed); the state is the same', () => {
     const f = file();
-    const o = Journal.open(f, { compactMinBytes: 1000 });
-    for (let i = 0; i < 200; i++) o.journal.append({ i, pad: 'x'.repeat(40) });
+    const o = Journal.open(f, { compactMinBytes: 4000 });
+    for (let i = 1; i <= 100; i++) o.journal.append(register(i));
     o.journal.close();
-    expect(o.journal.stats.compactions).toBeGreaterThan(5);
-    expect(statSync(f).size).toBeLessThanOrEqual(1100);
+    expect(o.journal.stats.compactions).toBeGreaterThanOrEqual(2);
+    expect(statSync(f).size).toBeLessThan(4000 + 8 * 20_000);
+    expect(readFileSync(f, 'utf8')).toMatch(/^\{"snapshot":\{"v":1,"peers":\[/);
     expect(existsSync(`${f}.tmp`)).toBe(false);
     const again = Journal.open(f);
-    expect(again.saved).toEqual({ state: { i: 199, pad: 'x'.repeat(40) } });
+    expect(names(again)).toEqual(Array.from({ length: 100 }, (_, i) => `peer${i + 1}`));
+    expect(again.saved!.state.answers).toHaveLength(100);
     again.journal.close();
   });
 
-  it('the cost of a save (write + fsync), measured', () => {
+  it('the cost of a save (write + fsync), measured; it does not grow with the table', () => {
     const f = file();
     const o = Journal.open(f);
-    // A snapshot of about 40 registered peers and a DHT: the size a class exercise has.
-    const state = { v: 1, peers: Array.from({ length: 40 }, (_, i) => ({ name: `peer${i}`, ip: '127.0.0.1', mport: 5000 + 2 * i, pport: 5001 + 2 * i })) };
-    for (let i = 0; i < 50; i++) o.journal.append(state);
+    const costs: number[] = [];
+    for (let i = 1; i <= 2000; i++) {
+      const before = o.journal.stats.totalMs;
+      o.journal.append(register(i));
+      costs.push(o.journal.stats.totalMs - before);
+    }
     o.journal.close();
     const s = o.journal.stats;
-    process.stdout.write(`journal: ${s.saves} saves of ${Math.round(s.bytes / s.saves)} bytes: ${(s.totalMs / s.saves).toFixed(2)} ms each on average, ${s.maxMs.toFixed(2)} ms at most (${tmpdir()})\n`);
-    expect(s.saves).toBe(50);
-  });
-
-  it('appendFileSync-style garbage after a good line is a torn tail only without a line end', () => {
-    const f = file();
-    writeFileSync(f, '{"x":1}\n');
-    appendFileSync(f, '\u0000\u0000\u0000');
-    const o = Journal.open(f);
-    expect(o.saved).toEqual({ state: { x: 1 } });
-    expect(o.notes[0]).toMatch(/^skipped the torn last line/);
-    o.journal.close();
+    const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    process.stdout.write(`journal: ${s.saves} saves of ${Math.round(s.bytes / s.saves)} bytes: ${(s.totalMs / s.saves).toFixed(3)} ms each on average ` +
+      `(first 100: ${avg(costs.slice(0, 100)).toFixed(3)} ms, last 100: ${avg(costs.slice(-100)).toFixed(3)} ms), ${s.maxMs.toFixed(2)} ms at most; ${s.compactions} compactions (${tmpdir()})\n`);
+    expect(s.saves).toBe(2000);
+    expect(names(Journal.open(f))).toHaveLength(2000);
   });
 });

@@ -9,7 +9,7 @@ type Input = { kind: 'line'; text: string };
 const PEER: Addr = { ip: '127.0.0.1', port: 5001 };
 const EFFECTS: Effect[] = [
   { kind: 'print', text: 'register peer1: SUCCESS' },
-  { kind: 'persist', state: { v: 1, peers: ['peer1'] } },
+  { kind: 'persist', change: { v: 1, peers: ['peer1'] } },
   { kind: 'send', to: PEER, msg: { t: 'res', rid: 1, cmd: 'register', code: 'SUCCESS', text: 'ok' }, attempt: 1 },
 ];
 
@@ -31,7 +31,7 @@ function setup(persist?: (state: unknown) => void) {
     processLine: () => null,
     exit: (code) => void events.push(`exit ${code}`),
     arm: () => undefined,
-    ...(persist ? { persist: (state: unknown) => { events.push('persist'); persist(state); } } : {}),
+    ...(persist ? { persist: (change: unknown) => { events.push('persist'); persist(change); } } : {}),
   };
   const interp = new Interpreter<Input>(core, port, { trace: 'off', maxPayload: 1400, guard: true });
   return { interp, events };
