@@ -74,6 +74,7 @@ async function main(): Promise<void> {
   if (values.fresh && stateFile === undefined) throw new UsageError('--fresh needs --state FILE (or DHT_STATE_FILE)');
   // Read before anything is bound: a state that cannot be read ends the program (exit 1), never an empty start over it.
   const journal = stateFile === undefined ? undefined : Journal.open(stateFile, { fresh: values.fresh === true });
+  if (journal) process.on('exit', () => journal.journal.close());
   const live = httpPort === undefined ? undefined : new LiveView();
   const shell = new ManagerShell({
     ...(log ? { observer: log } : {}),

@@ -6,8 +6,10 @@
 // cut off with a one-line note; any other bad line makes the file corrupt (the program refuses to
 // start over it). The journal keeps the state the file adds up to (a Mirror); when the file grows
 // past a bound it is compacted: that state alone is written to FILE.tmp, fsynced and renamed over
-// FILE (then the directory is fsynced), so at every moment FILE holds a whole state.
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+// FILE (then the directory is fsynced), so at every moment FILE holds a whole state. FILE.lock
+// holds the process id of the manager using FILE: a second manager on the same file is refused
+// while the first runs (a lock left by a killed one is taken over).
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Mirror, type Snapshot } from '../manager/snapshot.js';
 
@@ -43,6 +45,7 @@ export class Journal {
     private snapshotBytes: number,
     private readonly mirror: Mirror,
     private readonly compactMinBytes: number,
+    private readonly lock: string,
   ) {}
 
   /**
@@ -51,6 +54,7 @@ export class Journal {
    * Throws a JournalError (one line) for a file that cannot be read or holds a bad line.
    */
   static open(file: string, options: { fresh?: boolean; compactMinBytes?: number } = {}): Opened {
+    const lock = takeLock(file);
     const notes: string[] = [];
     let mirror = new Mirror();
     let saved = false;
@@ -113,7 +117,7 @@ export class Journal {
     } catch (err) {
       throw new JournalError(`cannot write the state file ${file}: ${oneLine(err)}`);
     }
-    const journal = new Journal(file, fd, good, snapshotBytes, mirror, options.compactMinBytes ?? COMPACT_MIN_BYTES);
+    const journal = new Journal(file, fd, good, snapshotBytes, mirror, options.compactMinBytes ?? COMPACT_MIN_BYTES, lock);
     return { journal, saved: saved ? { state: mirror.snapshot() } : null, notes };
   }
 
@@ -134,8 +138,14 @@ export class Journal {
     this.stats.maxMs = Math.max(this.stats.maxMs, ms);
   }
 
+  /** Close the file and give up the lock (on exit; a killed process leaves the lock to be taken over). */
   close(): void {
     closeSync(this.fd);
+    try {
+      if (readFileSync(this.lock, 'utf8').trim() === String(process.pid)) unlinkSync(this.lock);
+    } catch {
+      // Already gone.
+    }
   }
 
   /** The state alone, written beside FILE and renamed over it: FILE is whole at every moment. */
@@ -156,6 +166,45 @@ export class Journal {
     this.size = line.length;
     this.snapshotBytes = line.length;
     this.stats.compactions += 1;
+  }
+}
+
+/** FILE.lock with this process's id; refused while another live process holds it. */
+function takeLock(file: string): string {
+  const lock = `${file}.lock`;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(lock, 'wx');
+      writeAll(fd, Buffer.from(`${process.pid}\n`));
+      closeSync(fd);
+      return lock;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new JournalError(`cannot lock the state file ${file} (${lock}): ${oneLine(err)}`);
+    }
+    let pid = NaN;
+    try {
+      pid = Number(readFileSync(lock, 'utf8').trim());
+    } catch {
+      continue; // removed meanwhile: try again
+    }
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      throw new JournalError(`the state file ${file} is in use by process ${pid} (${lock}): two managers cannot share one state file`);
+    }
+    try {
+      unlinkSync(lock); // left by a process that is gone (a crash, kill -9), or by this one
+    } catch {
+      // Removed meanwhile: try again.
+    }
+  }
+  throw new JournalError(`cannot lock the state file ${file} (${lock}): it keeps changing`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

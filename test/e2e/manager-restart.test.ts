@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BULK_MS, System, ask, query } from '../../src/scenario/system.js';
-import type { DrivenProcess } from '../../src/scenario/driver.js';
+import { freePorts, type DrivenProcess } from '../../src/scenario/driver.js';
 import { eventIdOf } from '../../src/data/record.js';
 import { DATA_DIR, records } from '../helpers/data.js';
 import { run } from './helpers.js';
@@ -82,6 +82,11 @@ describe('the manager killed with SIGKILL and started again on the same port and
       `the query typed during the outage answered ${duringMs.toFixed(0)} ms after it; a query typed then took ${firstTypedMs.toFixed(0)} ms; ` +
       `query, teardown and 4 deregisters all done ${allMs.toFixed(0)} ms after the restart\n`);
     expect(allMs).toBeLessThan(5000);
+    // A second manager on the same file, while this one runs, is refused (another port: the file is what clashes).
+    const [otherPort] = await freePorts(1);
+    const intruder = run('dht-manager', [String(otherPort), '--state', STATE], 'intruder');
+    expect(await intruder.exited).toBe(1);
+    expect(intruder.lines).toEqual([`dht-manager: the state file ${STATE} is in use by process ${mgr.pid} (${STATE}.lock): two managers cannot share one state file`]);
     mgr.send('quit');
     expect(await mgr.exited).toBe(0);
   });

@@ -77,6 +77,17 @@ describe('the state journal', () => {
     }
   });
 
+  it('a file another live manager uses is refused; a lock left by a killed one is taken over; close gives it up', () => {
+    const f = file();
+    writeFileSync(`${f}.lock`, `${process.ppid}\n`); // a live process that is not this one
+    expect(() => Journal.open(f)).toThrow(new RegExp(`^the state file .* is in use by process ${process.ppid} \\(.*\\.lock\\): two managers cannot share one state file$`));
+    writeFileSync(`${f}.lock`, '999999999\n'); // no such process
+    const o = Journal.open(f);
+    expect(readFileSync(`${f}.lock`, 'utf8')).toBe(`${process.pid}\n`);
+    o.journal.close();
+    expect(existsSync(`${f}.lock`)).toBe(false);
+  });
+
   it('an unreadable file is refused in one line', () => {
     expect(() => Journal.open(dir)).toThrow(/^cannot read the state file .*: EISDIR/);
   });
