@@ -55,6 +55,15 @@ export class Journal {
    */
   static open(file: string, options: { fresh?: boolean; compactMinBytes?: number } = {}): Opened {
     const lock = takeLock(file);
+    try {
+      return Journal.read(file, lock, options);
+    } catch (err) {
+      unlinkSync(lock); // refused: the file is left as it was, unlocked
+      throw err;
+    }
+  }
+
+  private static read(file: string, lock: string, options: { fresh?: boolean; compactMinBytes?: number }): Opened {
     const notes: string[] = [];
     let mirror = new Mirror();
     let saved = false;

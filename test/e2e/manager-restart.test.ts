@@ -5,7 +5,7 @@
 // of the restart, every command works: another query finds a record, the leader tears the DHT
 // down, every peer deregisters. The times are printed.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BULK_MS, System, ask, query } from '../../src/scenario/system.js';
@@ -89,5 +89,24 @@ describe('the manager killed with SIGKILL and started again on the same port and
     expect(intruder.lines).toEqual([`dht-manager: the state file ${STATE} is in use by process ${mgr.pid} (${STATE}.lock): two managers cannot share one state file`]);
     mgr.send('quit');
     expect(await mgr.exited).toBe(0);
+  });
+});
+
+describe('dht-manager --state: a file it cannot use', () => {
+  it('a corrupt file: one line, exit 1, nothing bound; --fresh sets it aside; --fresh alone is a usage error', async () => {
+    const file = join(dir, 'corrupt.jsonl');
+    writeFileSync(file, '{"change":{"v":1}}\n');
+    const [port] = await freePorts(1);
+    const bad = run('dht-manager', [String(port), '--state', file], 'corrupt');
+    expect(await bad.exited).toBe(1);
+    expect(bad.lines).toEqual([`dht-manager: the state file ${file} is corrupt: line 1 is not a state change (version 1): /peers Expected required property; start with --fresh to set it aside and start empty`]);
+    const fresh = run('dht-manager', [String(port), '--state', file, '--fresh'], 'fresh');
+    await fresh.waitFor(/^manager: listening on /);
+    expect(fresh.lines[0]).toBe(`manager: --fresh: starting with no peers and no DHT; the old state is kept in ${file}.old`);
+    fresh.send('quit');
+    expect(await fresh.exited).toBe(0);
+    const usage = run('dht-manager', [String(port), '--fresh'], 'usage');
+    expect(await usage.exited).toBe(2);
+    expect(usage.lines[0]).toBe('dht-manager: --fresh needs --state FILE (or DHT_STATE_FILE)');
   });
 });

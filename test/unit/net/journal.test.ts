@@ -74,6 +74,7 @@ describe('the state journal', () => {
       writeFileSync(f, text);
       expect(() => Journal.open(f)).toThrow(JournalError);
       expect(() => Journal.open(f)).toThrow(new RegExp(`^the state file .* is corrupt: ${why.source}; start with --fresh to set it aside and start empty$`));
+      expect(existsSync(`${f}.lock`)).toBe(false);
     }
   });
 
