@@ -15,6 +15,9 @@ import { findDatasetFile } from '../src/data/csv.js';
 import { DATA_DIR_RULE, resolveDataDir } from '../src/data/dirs.js';
 import { loopbackFloor, median, parseFloorMs, percentile } from './floor.js';
 import { costPlot, setupPlot } from './plot.js';
+import { traffic } from './status.js';
+import { standardVariants, variantCosts, type VariantCost } from './variants.js';
+import { measureLogCost } from './log-cost.js';
 
 const USAGE = `usage: npm run bench [-- --quick] [--data-dir DIR]
   Measures setup, rebuild and query figures of the real programs over loopback UDP, with floors.
@@ -80,16 +83,25 @@ async function main(): Promise<number> {
       printSetup(r.setup);
     }
   }
+  const variants: VariantCost[] = [];
+  if (realDir.file) {
+    variants.push(...await variantCosts(realDir.dir, 1996, 5, standardVariants(), quick ? 3 : 5));
+    for (const c of variants) {
+      console.log(`option cost: 1996 n 5 ${c.name.padEnd(20)} setup ${c.setupMs.toFixed(1)} ms (×${c.setupRatio.toFixed(2)}), ` +
+        `peer CPU ${Math.round(c.cpuMs)} ms (×${c.cpuRatio.toFixed(2)}), median of ${c.rounds} alternated rounds`);
+    }
+  }
   for (const r of rebuilds) console.log(`rebuild: ${r.op} on the 1996 DHT (n ${r.n}) took ${r.ms.toFixed(1)} ms`);
   for (const q of queries) {
     console.log(`queries: ${q.dataset}, n ${q.n}, ${q.queriers} querying peers, ${q.queries} queries: p50 ${q.p50ms.toFixed(2)} ms, p99 ${q.p99ms.toFixed(2)} ms, ` +
       `${Math.round(q.perSec).toLocaleString()} queries/s = 1/${q.floorRatio.toFixed(1)} of the loopback floor, mean id-seq length ${q.meanIdSeq.toFixed(2)}`);
   }
+  const logCost = sets.length > 0 ? await measureLogCost(sets[0]!, quick) : null; // 1996 when present: what --log costs
   const loadAfter = os.loadavg()[0]!;
   const results = {
     when: new Date().toISOString(), quick, warnings,
     machine: { cpus, model: os.cpus()[0]?.model, node: process.version, loadavg1mBefore: loadBefore, loadavg1mAfter: loadAfter },
-    floors: { loopback: net }, setups, rebuilds, queries,
+    floors: { loopback: net }, setups, rebuilds, queries, variants, logCost,
   };
   const out = path.join(root, 'bench', 'out');
   mkdirSync(out, { recursive: true });
@@ -194,20 +206,6 @@ async function measureQueries(system: System, queriers: string[], records: strin
   const lat = results.flatMap((r) => r.got);
   const seqs = results.flatMap((r) => r.seqs);
   return { n, queriers: queriers.length, queries: lat.length, p50ms: median(lat), p99ms: percentile(lat, 99), perSec: lat.length / wall, meanIdSeq: seqs.reduce((a, b) => a + b, 0) / seqs.length, floorRatio: netRate / (lat.length / wall) };
-}
-
-/** Each peer's datagram and byte counters, peak RSS and CPU, from its `status` line. */
-async function traffic(system: System, names: string[]): Promise<Map<string, { datagrams: number; bytes: number; rssMb: number; cpuMs: number }>> {
-  const out = new Map<string, { datagrams: number; bytes: number; rssMb: number; cpuMs: number }>();
-  await Promise.all(names.map(async (name) => {
-    const p = system.peer(name);
-    p.send('status');
-    const line = await p.waitFor(/^process: /);
-    const m = /peak RSS (\d+) MB; sent (\d+) datagrams \((\d+) bytes\).*; CPU (\d+) ms/.exec(line);
-    if (!m) throw new Error(`cannot read traffic from '${line}'`);
-    out.set(name, { rssMb: Number(m[1]), datagrams: Number(m[2]), bytes: Number(m[3]), cpuMs: Number(m[4]) });
-  }));
-  return out;
 }
 
 /** Peak RSS of a process from /proc (Linux), or null where there is none. */

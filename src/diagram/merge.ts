@@ -138,17 +138,28 @@ function link(nodes: Node[], send: number, recv: Node, dup: boolean): void {
   nodes[send]!.to.push(recv.id);
 }
 
-/** Every process waits: take the first waiting receive as a duplicate (or unmatched) so replay goes on. */
+/**
+ * Every process waits: one waiting receive must be a network duplicate whose sender's later
+ * retransmission (same bytes) is still to come, and that retransmission waits on this process.
+ * A receive of a key already sent is taken as a duplicate of the latest such send; only when no
+ * waiting receive has one is the first marked unmatched (a sender without a log, or a log cut
+ * short), so that the replay goes on. Picking by process order instead would mark a receive
+ * unmatched whose send is merely blocked behind the duplicate.
+ */
 function forceOne(nodes: Node[], ptr: number[], heads: number[], count: number, latest: Map<string, number>, forced: Set<number>): void {
+  let first: Node | null = null;
   for (let p = 0; p < count; p++) {
     if (ptr[p]! >= heads[p + 1]!) continue;
     const n = nodes[ptr[p]!]!;
+    first ??= n;
     const key = keyOf(n.e as MessageEvent);
-    if (latest.has(key)) link(nodes, latest.get(key)!, n, true);
-    // Left unmatched otherwise; the next round runs it as a stranger's receive.
+    if (!latest.has(key)) continue;
+    link(nodes, latest.get(key)!, n, true);
     forced.add(n.id);
     return;
   }
+  // Left unmatched; the next round runs it as a stranger's receive.
+  if (first) forced.add(first.id);
 }
 
 /**

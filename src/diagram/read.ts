@@ -27,10 +27,15 @@ const CHECK = TypeCompiler.Compile(LogLine);
 export class LogError extends Error {}
 
 export function readLogs(files: readonly string[]): ReadResult {
+  return readTexts(files.map((file) => ({ file, text: readText(file) })));
+}
+
+/** Logs already in memory (the simulation's, sim/logs.ts), each under the name of its file. */
+export function readTexts(logs: readonly { file: string; text: string }[]): ReadResult {
   const procs: ProcessLog[] = [];
   const skipped = new Map<string, number>();
-  for (const file of files) {
-    const { runs, bad } = parseLog(file, readText(file));
+  for (const { file, text } of logs) {
+    const { runs, bad } = parseLog(file, text);
     if (bad > 0) skipped.set(file, bad);
     procs.push(...runs);
   }

@@ -1,9 +1,11 @@
 // Tables in the docs generated from the code: each between `<!-- MARKER -->` and
 // `<!-- /MARKER -->` in a Markdown file. `npm run docs:tables` rewrites them
-// (src/docs/write-tables.ts); test/unit/manager/docs-tables.test.ts fails when a doc differs.
+// (src/docs/write-tables.ts); test/unit/docs-tables.test.ts fails when a doc differs. Besides
+// tables, the sequence diagrams of docs/PROTOCOL.md §5 (sequences.ts).
 // To add a table, add its (marker, renderer) here and put the two markers in the doc.
 import { renderManagerRules } from '../manager/table-doc.js';
 import { acceptsMarkdown } from '../peer/accepts.js';
+import { SEQUENCE_COMMANDS, renderSequence, sequenceCaption } from './sequences.js';
 
 export interface DocTable {
   /** File relative to the repository root. */
@@ -16,6 +18,11 @@ export interface DocTable {
 export const TABLES: readonly DocTable[] = [
   { file: 'docs/PROTOCOL.md', marker: 'table:manager-rules', render: renderManagerRules },
   { file: 'docs/PROTOCOL.md', marker: 'table:peer-accepts', render: acceptsMarkdown },
+  ...SEQUENCE_COMMANDS.map((command) => ({
+    file: 'docs/PROTOCOL.md', marker: `table:seq-${command}`, render: () => `${renderSequence(command)}
+
+${sequenceCaption()}`,
+  })),
 ];
 
 export const REGENERATE = 'npm run docs:tables';

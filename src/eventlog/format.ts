@@ -39,7 +39,7 @@ const MessageFields = {
   /** Sender and receiver as `ip:port`; for a peer, the socket used (m-port or p-port). */
   src: Endpoint,
   dst: Endpoint,
-  /** FNV-1a hash (8 hex digits) of the message's encoding: same bytes, same hash on both sides. */
+  /** FNV-1a hash (8 hex digits) of the message's encoding (lines.ts, hashBytes): same bytes, same hash on both sides. */
   h: Type.String({ minLength: 8, maxLength: 8 }),
   /** Bytes on the wire (all fragments). */
   len: Type.Integer({ minimum: 0 }),

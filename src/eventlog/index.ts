@@ -1,2 +1,3 @@
 export * from './format.js';
+export * from './lines.js';
 export * from './writer.js';

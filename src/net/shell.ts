@@ -16,6 +16,8 @@ import { LineWriter } from './lines.js';
 /** Console lines waiting in a core before stdin is paused, and when it is resumed. */
 const CONSOLE_HIGH_WATER = 500;
 const CONSOLE_LOW_WATER = 100;
+/** The longest an exit waits for the event log to reach its file. */
+const EXIT_CLOSE_MS = 2_000;
 
 export interface IoOptions {
   trace: TraceMode;
@@ -34,11 +36,13 @@ export class ShellIo {
   private exiting = false;
   private console: Interface | null = null;
   private consolePaused = false;
+  private readonly observer: IoOptions['observer'];
 
   private readonly keyed: Keyed | null;
 
   constructor(options: IoOptions) {
     this.chaos = options.chaos ? new Chaos(options.chaos) : null;
+    this.observer = options.observer;
     this.keyed = options.keyed ?? null;
   }
 
@@ -124,10 +128,25 @@ export class ShellIo {
     process.on('SIGTERM', () => this.exit(143));
   }
 
-  /** Write out everything printed so far, then exit. */
+  /**
+   * Write out everything printed so far, then exit. The observer (the event log) is closed
+   * first, so its last lines reach the file: at 'exit' a write still in flight would be lost.
+   * A disk that does not answer within EXIT_CLOSE_MS does not hold the exit up.
+   */
   exit(code: number): void {
     if (this.exiting) return;
     this.exiting = true;
-    this.out.drain(() => process.exit(code));
+    let drained = false;
+    const drain = (): void => {
+      if (drained) return;
+      drained = true;
+      this.out.drain(() => process.exit(code));
+    };
+    if (!this.observer?.close) return drain();
+    const timer = setTimeout(drain, EXIT_CLOSE_MS);
+    Promise.resolve(this.observer.close()).catch(() => {}).finally(() => {
+      clearTimeout(timer);
+      drain();
+    });
   }
 }

@@ -16,6 +16,8 @@ export interface Observer {
   timer(now: number): void;
   /** The process's sockets are bound (a peer's `m` and `p`); `name` is its name, once known. */
   bound(now: number, sockets: Record<string, Addr>, name?: string): void;
+  /** The process is about to exit: write out what is kept (the event log closes its file). */
+  close?(): Promise<void> | void;
 }
 
 /** One observer that tells each of several (the event log and the live view), in order; undefined for none. */

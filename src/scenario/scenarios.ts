@@ -20,6 +20,8 @@ export interface ScenarioOptions extends Hosts {
   log?: (line: string) => void;
   peerArgs?: string[];
   managerArgs?: string[];
+  /** Every process keeps an event log `<logDir>/<name>.jsonl` (`--log`); see diagram.ts. */
+  logDir?: string;
   /** Called once the manager is up, before any peer starts: the caller may keep the processes' consoles. */
   onSystem?: (system: System) => void;
   /** Test hooks of the full scenario (ignored by the milestone). */
@@ -136,6 +138,7 @@ async function startSystem(run: Run, names: string[]): Promise<System> {
     dataDir: run.data.dir, trace: o.trace ?? 'summary', echo: o.echo ?? false,
     ...(o.writer ? { writer: o.writer } : {}), ...(o.peerArgs ? { peerArgs: o.peerArgs } : {}), ...(o.managerArgs ? { managerArgs: o.managerArgs } : {}),
     ...(o.launcher ? { launcher: o.launcher } : {}), ...(o.managerIp ? { managerIp: o.managerIp } : {}), ...(o.peerIp ? { peerIp: o.peerIp } : {}),
+    ...(o.logDir !== undefined ? { logDir: o.logDir } : {}),
   });
   o.onSystem?.(system);
   try {

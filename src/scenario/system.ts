@@ -1,6 +1,7 @@
 // A manager and named peers as real processes (on loopback unless told otherwise), plus the few
 // things a person does with them: type a command and read the answer, read counts and query
 // answers off the console.
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { COLUMNS } from '../data/record.js';
 import { checkoutRoot } from '../data/dirs.js';
@@ -36,9 +37,17 @@ export interface SystemOptions extends DriverOptions, Hosts {
   /** Extra arguments for every peer (e.g. --chaos). */
   peerArgs?: string[];
   managerArgs?: string[];
+  /** Every process keeps an event log `<logDir>/<name>.jsonl` (`--log`), for the diagram. */
+  logDir?: string;
+}
+
+/** The event log file of a process of the system (appended to: a restart adds a header). */
+export function logFile(logDir: string, name: string): string {
+  return join(logDir, `${name}.jsonl`);
 }
 
 function launch(name: string, args: string[], options: SystemOptions): DrivenProcess {
+  if (options.logDir !== undefined) args = [...args, '--log', logFile(options.logDir, name)];
   const command = { cmd: process.execPath, args };
   const { cmd, args: argv } = options.launcher ? options.launcher(name, command) : command;
   return startProcess(name, cmd, argv, process.env, options);
@@ -60,6 +69,7 @@ export class System {
   private constructor(readonly manager: DrivenProcess, readonly managerPort: number, private readonly options: SystemOptions) {}
 
   static async start(options: SystemOptions): Promise<System> {
+    if (options.logDir !== undefined) mkdirSync(options.logDir, { recursive: true });
     const [port] = await freePorts(1);
     const manager = launch('manager', [binPath('dht-manager'), String(port), '--trace', options.trace, ...(options.managerArgs ?? [])], options);
     const system = new System(manager, port!, options);

@@ -5,15 +5,17 @@
 import { DEFAULTS, loadSimData, parseSimArgs, replayArgs, runSeed, type SeedReport } from './run.js';
 
 const D = DEFAULTS;
-const USAGE = `usage: npm run sim -- [--workload script|random] [--seeds N] [--first-seed S] [--steps N]
+const USAGE = `usage: npm run sim -- [--workload script|random] [--seeds N] [--first-seed S | --seed S] [--steps N]
                        [--loss P] [--dup P] [--reorder P] [--latency lan|uniform|exp|link]
                        [--crash P] [--partition P] [--peers K] [--n N]
                        [--records L | --data-dir DIR --year YYYY] [--trace off|summary|full] [--verbose]
+                       [--log DIR]
   Runs the system once per seed on a simulated network, checking every invariant as it goes.
   --workload       script: the full acceptance scenario (SPEC §6), checked after every step;
                    random: persons typing valid and invalid commands at random consoles, with
                    crashes, restarts and partitions, checked by sim/checker.ts (default ${D.workload})
-  --seeds N        how many seeds (default ${D.seeds}), starting at --first-seed (default ${D.firstSeed})
+  --seeds N        how many seeds (default ${D.seeds}), starting at --first-seed (default ${D.firstSeed});
+                   --seed S runs that one seed
   --steps N        commands per random seed (default ${D.steps})
   --loss/--dup/--reorder P   fault probabilities per datagram (default ${D.loss}, ${D.dup}, ${D.reorder})
   --latency        lan 0.2–0.4 ms, uniform 0.1–10 ms, exp (3 ms mean, long tail), link (a mean per link)
@@ -22,7 +24,9 @@ const USAGE = `usage: npm run sim -- [--workload script|random] [--seeds N] [--f
   --peers K --n N  peers started and DHT size (largest size asked for, random) (default ${D.peers} and ${D.n})
   --records L      synthetic records per run (default ${D.records}); or --data-dir/--year for a real file
   --trace          the datagram trace in the prints (default ${D.trace})
-  --verbose        print every datagram and console line (use with one seed to replay a failure)`;
+  --verbose        print every datagram and console line (use with one seed to replay a failure)
+  --log DIR        write every process's event log (DIR/<process>.jsonl, the format of --log of the
+                   programs, in virtual time) and DIR/diagram.html; with several seeds, DIR/seed-N/`;
 
 function main(): number {
   let o;
@@ -62,10 +66,13 @@ function main(): number {
     for (const [k, v] of r.known) known.set(k, (known.get(k) ?? 0) + v);
     for (const [k, v] of r.completed) completed.set(k, (completed.get(k) ?? 0) + v);
     if (o.verbose || o.seeds === 1) console.log(`seed ${seed}: digest ${r.digest}`);
+    if (r.diagram && o.seeds === 1) console.log(`seed ${seed}: diagram ${r.diagram} (event logs beside it)`);
     if (!r.ok) {
       failed.push(r);
       console.log(`seed ${seed} FAILED: ${r.failures.join('; ')}`);
-      console.log(`  replay: npm run sim -- ${replayArgs(o, seed).join(' ')} --verbose`);
+      // The replay leaves its event logs and time-space diagram (docs/DIAGRAMS.md).
+      const log = o.log === undefined ? ['--log', `run/sim-seed-${seed}`] : [];
+      console.log(`  replay: npm run sim -- ${[...replayArgs(o, seed), ...log].join(' ')} --verbose`);
     }
   }
   const secs = ((performance.now() - started) / 1000).toFixed(1);

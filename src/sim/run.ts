@@ -2,6 +2,7 @@
 // crashes and partitions. The options round-trip through the command line: `replayArgs` gives
 // the arguments that run exactly the same seed again (same prints, same datagrams, same digest).
 import { parseArgs } from 'node:util';
+import { join } from 'node:path';
 import { toLine } from '../data/line.js';
 import { eventIdOf, type LineDataset, type StormRecord } from '../data/record.js';
 import { loadDatasetSync } from '../data/loader.js';
@@ -16,6 +17,8 @@ import { World, type WorldOptions } from './world.js';
 import { Checker, CheckFailure } from './checker.js';
 import { Nemesis } from './faults.js';
 import { RandomWorkload } from './workload.js';
+import { SimLogs } from './logs.js';
+import { run as writeDiagram } from '../diagram/program.js';
 
 export type Workload = 'script' | 'random';
 
@@ -37,11 +40,13 @@ export interface SimOptions {
   year: number;
   trace: TraceMode;
   verbose: boolean;
+  /** Write each seed's event logs and diagram here (`DIR/seed-N` when several seeds run). */
+  log: string | undefined;
 }
 
 export const DEFAULTS: SimOptions = {
   workload: 'script', seeds: 200, firstSeed: 1, steps: 80, loss: 0.2, dup: 0.05, reorder: 0.1, latency: 'lan',
-  crash: 0.02, partition: 0.02, peers: 6, n: 5, records: 2000, dataDir: undefined, year: 1996, trace: 'off', verbose: false,
+  crash: 0.02, partition: 0.02, peers: 6, n: 5, records: 2000, dataDir: undefined, year: 1996, trace: 'off', verbose: false, log: undefined,
 };
 
 /** Retries for the random workload: fast enough that a crashed or cut-off peer is given up on in seconds. */
@@ -55,7 +60,7 @@ export function parseSimArgs(args: string[]): SimOptions & { help: boolean } {
   const { values } = parseArgs({
     args,
     options: {
-      workload: { type: 'string' }, latency: { type: 'string' }, trace: { type: 'string' }, 'data-dir': { type: 'string' },
+      workload: { type: 'string' }, latency: { type: 'string' }, trace: { type: 'string' }, 'data-dir': { type: 'string' }, log: { type: 'string' }, seed: { type: 'string' },
       ...Object.fromEntries(NUMBERS.map((k) => [k, { type: 'string' as const }])),
       verbose: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
     },
@@ -81,18 +86,42 @@ export function parseSimArgs(args: string[]): SimOptions & { help: boolean } {
   o.latency = oneOf('latency', v['latency'], LATENCIES, DEFAULTS.latency);
   o.trace = oneOf('trace', v['trace'], TRACE_MODES, DEFAULTS.trace);
   o.dataDir = v['data-dir'] as string | undefined;
+  const log = v['log'] as string | undefined;
+  if (log === '') throw new Error('--log needs a directory');
+  o.log = log;
+  // --seed N: that one seed (the short form of --first-seed N --seeds 1).
+  const seed = v['seed'] as string | undefined;
+  if (seed !== undefined) {
+    if (v['first-seed'] !== undefined || v['seeds'] !== undefined) throw new Error('--seed N is one seed: give it without --first-seed and --seeds');
+    const x = Number(seed);
+    if (seed.trim() === '' || !Number.isInteger(x) || x < 0) throw new Error(`--seed '${seed}' is not a non-negative whole number`);
+    o.firstSeed = x;
+    o.seeds = 1;
+  }
   return { ...o, help: v['help'] === true };
 }
 
-/** The arguments that replay one seed exactly: every option, spelled out. */
+/**
+ * The arguments that replay one seed exactly: every option spelled out, and `--log` with this
+ * seed's directory when logs were asked for. (The command line printed for a failing seed adds
+ * `--log run/sim-seed-N` otherwise: cli.ts.)
+ */
 export function replayArgs(o: SimOptions, seed: number): string[] {
-  const args = ['--workload', o.workload, '--seeds', '1', '--first-seed', String(seed), '--steps', String(o.steps),
+  const args = ['--workload', o.workload, '--seed', String(seed), '--steps', String(o.steps),
     '--loss', String(o.loss), '--dup', String(o.dup), '--reorder', String(o.reorder), '--latency', o.latency,
     '--crash', String(o.crash), '--partition', String(o.partition), '--peers', String(o.peers), '--n', String(o.n),
     '--year', String(o.year), '--trace', o.trace];
   if (o.dataDir !== undefined) args.push('--data-dir', o.dataDir);
   else args.push('--records', String(o.records));
+  const dir = logDirOf(o, seed);
+  if (dir !== undefined) args.push('--log', dir);
   return args;
+}
+
+/** Where a seed's logs go: the --log directory itself for one seed, `DIR/seed-N` for several. */
+export function logDirOf(o: SimOptions, seed: number): string | undefined {
+  if (o.log === undefined) return undefined;
+  return o.seeds === 1 ? o.log : join(o.log, `seed-${seed}`);
 }
 
 export interface SimData { records: StormRecord[]; queries: number[] }
@@ -121,12 +150,28 @@ export interface SeedReport {
   answers: number;
   /** Nothing crashed, quit, restarted or split: the final views were compared too. */
   pristine: boolean;
+  /** With --log: the diagram written (and the logs beside it). */
+  diagram?: string;
 }
 
 /** Test hooks: a deliberately broken core, where verbose lines go. */
 export type SeedHooks = Pick<WorldOptions, 'makePeerCore' | 'echo' | 'stateless'>;
 
 export function runSeed(o: SimOptions, seed: number, data: SimData, hooks: SeedHooks = {}): SeedReport {
+  const dir = logDirOf(o, seed);
+  const logs = dir !== undefined ? new SimLogs() : undefined;
+  const report = runSeedWith(o, seed, data, { ...hooks, ...(logs ? { observe: logs.observe } : {}) });
+  if (logs && dir !== undefined) {
+    // Written whether the seed passed or failed: a failing seed's diagram is the one wanted.
+    const files = logs.write(dir);
+    const out = join(dir, 'diagram.html');
+    writeDiagram({ logs: files, out, title: `sim ${o.workload} seed ${seed}` });
+    report.diagram = out;
+  }
+  return report;
+}
+
+function runSeedWith(o: SimOptions, seed: number, data: SimData, hooks: SeedHooks & Pick<WorldOptions, 'observe'>): SeedReport {
   const faults = { loss: o.loss, dup: o.dup, reorder: o.reorder };
   if (o.workload === 'script') {
     const r = runScenario({ seed, faults, peers: o.peers, n: o.n, year: o.year, ...data, verbose: o.verbose,

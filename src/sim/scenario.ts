@@ -22,7 +22,7 @@ export interface ScenarioOptions {
   retry?: RetryPolicy;
   verbose?: boolean;
   /** More world options: latency, a digest of the run, where verbose lines go. */
-  world?: Pick<WorldOptions, 'latency' | 'digest' | 'echo' | 'trace' | 'makePeerCore'>;
+  world?: Pick<WorldOptions, 'latency' | 'digest' | 'echo' | 'trace' | 'makePeerCore' | 'observe'>;
 }
 
 export interface ScenarioReport {

@@ -11,6 +11,7 @@ import { addrKey, type Addr } from '../reliable/index.js';
 import { Interpreter, type Port, type Socket } from '../runtime/interpreter.js';
 import type { Loaded } from '../runtime/effects.js';
 import type { TraceMode } from '../net/usage.js';
+import type { Observer } from '../runtime/observer.js';
 import { EventHeap } from './heap.js';
 import { forkRandom } from './rng.js';
 import { Network, type Faults, type Latency } from './network.js';
@@ -34,6 +35,16 @@ export interface WorldOptions {
   echo?: (line: string) => void;
   /** Keep a digest of every print and delivered datagram (digest()): costs a hash per datagram. */
   digest?: boolean;
+  /**
+   * An observer for each process life (its interpreter tells it of every event, in virtual
+   * time): the event logs of the simulation (sim/logs.ts). Called at every start and restart.
+   */
+  observe?: (proc: string, now: number) => Observer | undefined;
+  /**
+   * Largest datagram of every process's wire (default: the peers' maxPayload, which also sizes
+   * their store batches): smaller, messages are cut into fragments, as on a path of small MTU.
+   */
+  wirePayload?: number;
   /** The manager runs without --state: a restart forgets every peer (a test shows the checker catches it). */
   stateless?: boolean;
   /** How a peer's core is made: a test may plug in a deliberately broken one. */
@@ -56,6 +67,8 @@ interface Proc {
   /** Incremented by each crash and restart: events of an earlier life are dropped. */
   life: number;
   interp: Interpreter<PeerInput> | Interpreter<ManagerInput>;
+  /** The observer of the current life, if any. */
+  observer: Observer | undefined;
 }
 
 export interface SimPeer extends Proc {
@@ -139,6 +152,7 @@ export class World {
     proc.exitCode = -9;
     proc.life += 1;
     proc.armed = undefined;
+    void proc.observer?.close?.();
     this.unbind(name);
   }
 
@@ -214,12 +228,14 @@ export class World {
   private startManager(): void {
     const m = this.mgr;
     m.core = new ManagerCore({ ...this.opts.manager, durable: this.opts.stateless !== true }, { random: forkRandom(this.opts.seed, `manager#${m.life}`) });
-    m.interp = new Interpreter<ManagerInput>(m.core, this.port(m), this.interpreterOptions());
+    m.interp = new Interpreter<ManagerInput>(m.core, this.port(m), this.interpreterOptions(m));
     const key = addrKey(MANAGER_ADDR);
     const holder = this.endpoints.get(key);
     // A peer that registered the manager's own port (a typo) keeps it: the manager cannot bind.
     if (holder && holder.node !== 'manager') throw new Error(`sim: the manager cannot bind ${key}: ${holder.node} holds it`);
     this.endpoints.set(key, { node: 'manager', socket: 'manager' });
+    // As the manager's shell does once its socket is bound.
+    m.observer?.bound(this.now, { manager: MANAGER_ADDR });
     // A restart takes back the last saved state before serving (PROTOCOL §4.10).
     if (this.saved.applied > 0) m.interp.input({ kind: 'restored', state: JSON.parse(JSON.stringify(this.saved.snapshot())) as unknown, source: 'the saved state' });
   }
@@ -227,12 +243,13 @@ export class World {
   private startPeer(peer: SimPeer): void {
     const env: PeerEnv = { random: forkRandom(this.opts.seed, `peer:${peer.name}#${peer.life}`) };
     peer.core = this.opts.makePeerCore ? this.opts.makePeerCore(MANAGER_ADDR, this.opts.peer, env) : new PeerCore(MANAGER_ADDR, this.opts.peer, env);
-    peer.interp = new Interpreter<PeerInput>(peer.core, this.port(peer), this.interpreterOptions());
+    peer.interp = new Interpreter<PeerInput>(peer.core, this.port(peer), this.interpreterOptions(peer));
   }
 
-  private interpreterOptions(): { trace: TraceMode; maxPayload: number; guard: false } {
+  private interpreterOptions(proc: Proc): { trace: TraceMode; maxPayload: number; guard: false; observer?: Observer } {
+    proc.observer = this.opts.observe?.(proc.name, this.now);
     // No guard: in the simulation a core exception fails the seed.
-    return { trace: this.opts.trace ?? 'off', maxPayload: this.opts.peer.maxPayload, guard: false };
+    return { trace: this.opts.trace ?? 'off', maxPayload: this.opts.wirePayload ?? this.opts.peer.maxPayload, guard: false, ...(proc.observer ? { observer: proc.observer } : {}) };
   }
 
   /** The simulated I/O of one process life. */
@@ -258,6 +275,7 @@ export class World {
       exit: (code) => {
         proc.exitCode = code;
         proc.life += 1;
+        void proc.observer?.close?.();
         this.unbind(proc.name);
       },
       arm: (deadline) => {

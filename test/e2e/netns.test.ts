@@ -10,9 +10,15 @@
 // Needs root and iproute2 (`ip netns`); skipped with the reason printed otherwise.
 import { spawnSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFull, type FullFacts } from '../../src/scenario/scenarios.js';
 import type { Command, System } from '../../src/scenario/system.js';
+import { scenarioLogs, writeDiagram } from '../../src/scenario/diagram.js';
+import { readLogs } from '../../src/diagram/read.js';
+import { merge, type Merged } from '../../src/diagram/merge.js';
 import { DATA_DIR, expectedCounts, presentAndAbsent, records } from '../helpers/data.js';
 
 const REFERENCE = expectedCounts(1996, 5);
@@ -141,7 +147,7 @@ class Lab {
 /** `→ name a.b.c.d:port …` / `← name a.b.c.d:port …`: the trace line of one datagram. */
 const TRACE = /^[←→] (\S+) (\d+\.\d+\.\d+\.\d+):\d+ /;
 
-interface Run { facts: FullFacts; consoles: Map<string, string[]> }
+interface Run { facts: FullFacts; consoles: Map<string, string[]>; logDir: string }
 
 const reason = unavailable();
 if (reason) console.warn(`netns.test.ts: SKIPPED — ${reason}`);
@@ -150,6 +156,9 @@ describe.skipIf(reason !== null)(`full scenario across network namespaces (4 hos
   const lab = new Lab();
   /** Every system started, so that nothing outlives a failed or timed-out run. */
   const systems: System[] = [];
+  /** Each run's event logs (every process writes its own, from its own namespace). */
+  const logRoot = mkdtempSync(join(tmpdir(), 'ringdht-netns-logs-'));
+  let runs = 0;
 
   beforeAll(async () => {
     try {
@@ -162,16 +171,45 @@ describe.skipIf(reason !== null)(`full scenario across network namespaces (4 hos
 
   afterAll(async () => {
     await lab.destroy(systems);
+    rmSync(logRoot, { recursive: true, force: true });
   });
 
   async function across(peerArgs: string[], managerArgs: string[]): Promise<Run> {
     let system: System | undefined;
+    const logDir = join(logRoot, `run-${(runs += 1)}`);
     const facts = await runFull({
-      dataDir: DATA_DIR, trace: 'summary', peerArgs, managerArgs,
+      dataDir: DATA_DIR, trace: 'summary', peerArgs, managerArgs, logDir,
       launcher: lab.launcher, managerIp: lab.ip('m'), peerIp: (name) => lab.ip(lab.hostOf(name)),
       onSystem: (s) => { system = s; systems.push(s); },
     });
-    return { facts, consoles: new Map(system!.all().map((p) => [p.name, p.lines])) };
+    return { facts, consoles: new Map(system!.all().map((p) => [p.name, p.lines])), logDir };
+  }
+
+  /**
+   * The seven logs, written on four hosts, merge into one consistent diagram: every receive is
+   * matched to a send of a logged process, and none comes before its send, in the merged order,
+   * in the estimated time, or in vector time. Returns the merge.
+   */
+  function expectOneDiagram({ logDir }: Run): Merged {
+    const files = scenarioLogs(logDir);
+    expect(files.map((f) => f.slice(logDir.length + 1))).toEqual(['manager.jsonl', ...PEERS.map((p) => `${p}.jsonl`)]);
+    const m = merge(readLogs(files).procs);
+    expect(m.procs.map((p) => p.name)).toEqual(['manager', ...PEERS]);
+    expect(m.stats.unmatched).toBe(0);
+    expect(m.stats.toUnlogged).toBe(0);
+    expect(m.stats.matched).toBeGreaterThan(1000);
+    for (const n of m.nodes) {
+      if (n.e.k !== 'recv') continue;
+      expect(n.from, JSON.stringify(n.e)).toBeGreaterThanOrEqual(0);
+      const s = m.nodes[n.from]!;
+      expect(n.order).toBeGreaterThan(s.order);
+      expect(n.time).toBeGreaterThan(s.time);
+      for (let i = 0; i < m.procs.length; i++) expect(n.vc[i]!).toBeGreaterThanOrEqual(s.vc[i]!);
+    }
+    // The peers' addresses in the logs are their namespaces' (the manager listens on 0.0.0.0).
+    for (const [addr, proc] of m.owners) if (proc > 0) expect(addr.startsWith(`${lab.ip(lab.hostOf(m.procs[proc]!.name))}:`), addr).toBe(true);
+    expect(writeDiagram(logDir, 'netns')?.processes).toBe(7);
+    return m;
   }
 
   function expectScenario({ facts }: Run): void {
@@ -221,6 +259,8 @@ describe.skipIf(reason !== null)(`full scenario across network namespaces (4 hos
     const run = await across([], []);
     expectScenario(run);
     expectAcrossHosts(run);
+    // Clean links: every message arrived exactly once.
+    expect(expectOneDiagram(run).stats).toMatchObject({ lost: 0, duplicates: 0 });
   }, 300_000);
 
   it(`runs with ${CHAOS} injected by every process`, async () => {
@@ -230,6 +270,10 @@ describe.skipIf(reason !== null)(`full scenario across network namespaces (4 hos
     // The faults were really on: every process announced them, and datagrams were sent again.
     for (const [name, lines] of run.consoles) expect(lines.some((l) => /chaos loss=0\.2, dup=0\.05, reorder=0\.1/.test(l)), name).toBe(true);
     expect([...run.consoles.values()].flat().some((l) => /\[try \d+\]$/.test(l))).toBe(true);
+    // Lost and duplicated datagrams are in the diagram as such.
+    const m = expectOneDiagram(run);
+    expect(m.stats.lost).toBeGreaterThan(0);
+    expect(m.stats.duplicates).toBeGreaterThan(0);
   }, 480_000);
 
   it('leaves no namespace, link or address behind', async () => {

@@ -8,16 +8,12 @@ import { generateSynthetic } from '../../../src/data/synthetic.js';
 import { toLine } from '../../../src/data/line.js';
 import { main, parse, run } from '../../../src/diagram/program.js';
 import { LogError, parseLog } from '../../../src/diagram/read.js';
-import { Harness, milestone } from './harness.js';
+import { milestone } from './harness.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ringdht-diagram-cli-'));
 let files: string[];
-beforeAll(async () => {
-  const dir = join(root, 'run');
-  mkdirSync(dir);
-  const h = new Harness({ dir, data: { year: 1950, lines: generateSynthetic(1950, 223, 1).map(toLine), source: 'synthetic' } });
-  milestone(h);
-  files = await h.close();
+beforeAll(() => {
+  files = milestone({ dir: join(root, 'run'), data: { year: 1950, lines: generateSynthetic(1950, 223, 1).map(toLine), source: 'synthetic' } });
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 afterEach(() => vi.restoreAllMocks());

@@ -1,4 +1,4 @@
-// The diagram tool on logs of real runs (the cores driven by harness.ts): the milestone's
+// The diagram tool on logs of simulated runs (the real cores in the simulated World, harness.ts): the milestone's
 // lifelines and message counts, the ShiViz clock rules, clocks that disagree by hours,
 // fragments, duplicates, losses, and a missing log.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { merge, type Merged } from '../../../src/diagram/merge.js';
 import { htmlPage } from '../../../src/diagram/html.js';
 import { shivizLog } from '../../../src/diagram/shiviz.js';
 import { perfettoTrace } from '../../../src/diagram/perfetto.js';
-import { Harness, milestone, type HarnessOptions } from './harness.js';
+import { milestone, type HarnessOptions } from './harness.js';
 
 const YEAR = 1950;
 const DATA: LineDataset = { year: YEAR, lines: generateSynthetic(YEAR, 223, 1).map(toLine), source: 'synthetic' };
@@ -22,11 +22,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** Runs the milestone with these options; returns the log files (manager first). */
 async function run(name: string, opts: Partial<HarnessOptions> = {}): Promise<string[]> {
-  const dir = join(root, name);
-  mkdirSync(dir);
-  const h = new Harness({ dir, data: DATA, ...opts });
-  milestone(h);
-  return h.close();
+  return milestone({ dir: join(root, name), data: DATA, ...opts });
 }
 
 /** What the logs say was sent and received, counted straight from the files. */
@@ -155,7 +151,7 @@ describe('logs of several hosts', () => {
   });
 
   it('match fragments and network duplicates', async () => {
-    const files = await run('frag-dup', { wirePayload: 300, dupEvery: 5 });
+    const files = await run('frag-dup', { wirePayload: 300, dup: 0.2 });
     const fragmented = files.flatMap((f) => readFileSync(f, 'utf8').split('\n')).filter((l) => l.includes('"dg":'));
     expect(fragmented.length).toBeGreaterThan(0);
     const m = mergeFiles(files);
@@ -167,7 +163,7 @@ describe('logs of several hosts', () => {
   });
 
   it('show lost messages, and messages from a process without a log', async () => {
-    const files = await run('lossy', { loseEvery: 9 });
+    const files = await run('lossy', { loss: 0.1 });
     const m = mergeFiles(files);
     expect(m.stats.lost).toBeGreaterThan(0);
     expect(m.stats.matched + m.stats.lost).toBe(m.stats.sends);

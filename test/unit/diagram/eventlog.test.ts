@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventLog, hashMessage } from '../../../src/eventlog/index.js';
 import { encode, decode } from '../../../src/protocol/codec.js';
+import { Wire } from '../../../src/protocol/wire.js';
 import type { Message } from '../../../src/protocol/messages.js';
 
 const dirs: string[] = [];
@@ -54,6 +55,21 @@ describe('EventLog', () => {
     if (decoded.ok) expect(hashMessage(decoded.msg as Message)).toBe(hashMessage(msg));
     expect(hashMessage({ ...msg, rid: 4 })).not.toBe(hashMessage(msg));
     expect(hashMessage(msg)).toMatch(/^[0-9a-f]{8}$/);
+  });
+
+  it('hashes the datagram it is given as the encoding, and a fragmented message as a whole', async () => {
+    const file = tempFile();
+    const log = new EventLog({ file, proc: 'peer1', now: 0, sockets: { m: M, p: P } });
+    const msg: Message = { t: 'store', rid: 9, epoch: 2, recs: ['1,Montréal,"x, y"', `2,${'b'.repeat(300)},c`] };
+    const wire = new Wire(120);
+    const frags = wire.datagrams(msg);
+    expect(frags.length).toBeGreaterThan(1);
+    log.send(1, P, msg, [encode(msg)], 1, 'p'); // one datagram: its bytes
+    log.send(2, P, msg, frags, 1, 'p'); // fragments: the message encoded again
+    log.receive(3, P, msg, encode(msg), undefined, 'p');
+    log.receive(4, P, msg, frags[frags.length - 1]!, undefined, 'p'); // the datagram that completed it
+    await log.close();
+    expect(new Set(lines(file).slice(1).map((l) => l.h))).toEqual(new Set([hashMessage(msg)]));
   });
 
   it('names the query id and the number of fragments', async () => {

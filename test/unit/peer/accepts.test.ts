@@ -36,4 +36,4 @@ describe('peer: which message each state takes', () => {
     expect(fx.core.onTimeout(0).filter((e) => e.kind === 'send')).toEqual([]);
   });
 });
-// docs/PROTOCOL.md §1.3 shows this table: test/unit/manager/docs-tables.test.ts checks it (src/docs/tables.ts).
+// docs/PROTOCOL.md §1.3 shows this table: test/unit/docs-tables.test.ts checks it (src/docs/tables.ts).

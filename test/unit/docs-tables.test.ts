@@ -1,7 +1,7 @@
-// The tables in the docs generated from the code (src/docs/tables.ts) are up to date.
+// The tables and sequence diagrams in the docs generated from the code (src/docs/tables.ts) are up to date.
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
-import { REGENERATE, TABLES, currentSection, withTable } from '../../../src/docs/tables.js';
+import { REGENERATE, TABLES, currentSection, withTable } from '../../src/docs/tables.js';
 
 describe('docs: generated tables match the code', () => {
   it.each(TABLES.map((t) => [t.marker, t.file, t] as const))('%s in %s', (marker, file, table) => {
