@@ -11,6 +11,7 @@ import { LOG_OPTIONS, LOG_USAGE, eventLogFromOptions } from '../net/log-option.j
 import { KEY_FILE_OPTIONS, KEY_FILE_USAGE } from '../crypto/options.js';
 import { keyedFromOptions } from '../net/key-option.js';
 import { LiveView } from '../live/view.js';
+import { Journal } from '../net/journal.js';
 
 const USAGE = `usage: dht-manager <port> [options]
   --bind IPv4             address to listen on (default 0.0.0.0, every interface)
@@ -26,6 +27,10 @@ ${KEY_FILE_USAGE}
                           TCP port; 0 picks a free one. The address is printed
   --http-bind IPv4        address the live view listens on (default 127.0.0.1: this machine only; it has no
                           login, so give another address only on a network you trust)
+  --state FILE            keep the manager's state in FILE (default: $DHT_STATE_FILE, else none): every change
+                          is appended and fsynced before it is answered, and a manager started again on the
+                          same file (after a crash, kill -9 or quit) goes on where it was; no peer restarts
+  --fresh                 with --state: set FILE's old state aside (FILE.old) and start with no peers
   --help                  show this text
 Console commands: status, help, quit.`;
 
@@ -40,6 +45,8 @@ const OPTIONS = {
   ...KEY_FILE_OPTIONS,
   http: { type: 'string' },
   'http-bind': { type: 'string' },
+  state: { type: 'string' },
+  fresh: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -63,11 +70,17 @@ async function main(): Promise<void> {
   const httpBind = values['http-bind'] === undefined ? '127.0.0.1' : parseIpv4(values['http-bind']);
   if (httpBind === null) throw new UsageError(`--http-bind '${values['http-bind']!.slice(0, 30)}' is not a dotted-decimal IPv4 address`);
   if (values['http-bind'] !== undefined && httpPort === undefined) throw new UsageError('--http-bind needs --http PORT');
+  const stateFile = values.state ?? (process.env['DHT_STATE_FILE'] || undefined);
+  if (values.fresh && stateFile === undefined) throw new UsageError('--fresh needs --state FILE (or DHT_STATE_FILE)');
+  // Read before anything is bound: a state that cannot be read ends the program (exit 1), never an empty start over it.
+  const journal = stateFile === undefined ? undefined : Journal.open(stateFile, { fresh: values.fresh === true });
+  if (journal) process.on('exit', () => journal.journal.close());
   const live = httpPort === undefined ? undefined : new LiveView();
   const shell = new ManagerShell({
     ...(log ? { observer: log } : {}),
     ...(live ? { observers: [live] } : {}),
     keyed,
+    ...(journal ? { journal } : {}),
     bind,
     port,
     trace: traceOption(values.trace),

@@ -18,10 +18,16 @@ import { EARLY_REASONS, WAITING_FOR, isWaiting, verdict, type Phase, type Reason
 import { HANDLERS, fail, refusalText, type Ctx, type Outcome } from './handlers.js';
 import { AnswerCache } from './answers.js';
 import { ManagerState, count, type Dht } from './state.js';
+import { SNAPSHOT_VERSION, describeState, dhtFields, entryFields, restoreSnapshot, type Change } from './snapshot.js';
 
 export { tupleOf, type Dht, type PeerEntry, type PeerState } from './state.js';
 
-export interface ManagerConfig { waitTimeoutMs: number; retry: RetryPolicy }
+export interface ManagerConfig {
+  waitTimeoutMs: number;
+  retry: RetryPolicy;
+  /** Emit a `persist` change after every change of state (manager/snapshot.ts): --state FILE, and the simulation. */
+  durable?: boolean;
+}
 export interface ManagerEnv {
   random(): number;
   /** An unguessable value: `crypto.randomBytes` in the program, seeded in the simulation (protocol/secrets.ts). */
@@ -29,11 +35,13 @@ export interface ManagerEnv {
 }
 
 /** The manager's effects: a subset of the shared ones (one socket, so no `via`). */
-export type ManagerEffect = Extract<Effect, { kind: 'send' | 'print' | 'note' | 'exit' }>;
+export type ManagerEffect = Extract<Effect, { kind: 'send' | 'print' | 'note' | 'exit' | 'persist' }>;
 
 export type ManagerInput =
   | { kind: 'datagram'; from: Addr; msg: Message }
-  | { kind: 'line'; text: string };
+  | { kind: 'line'; text: string }
+  /** Before serving: the last persisted snapshot (`source` names it for the lines printed). */
+  | { kind: 'restored'; state: unknown; source: string };
 
 type Res = MessageOf<'res'>;
 
@@ -48,6 +56,11 @@ export class ManagerCore extends ManagerState {
   /** Request id of the command being handled. */
   private rid = 0;
   private readonly ctx: Ctx;
+  /** The state changed while handling this event: a `persist` goes out before the first send. */
+  private changed = false;
+  /** Peers added, removed or (as senders) possibly changed by this event, and the answers it gave. */
+  private readonly touched = new Set<string>();
+  private kept: { to: Addr; res: Res }[] = [];
 
   constructor(private readonly config: ManagerConfig, private readonly env: ManagerEnv) {
     super();
@@ -68,8 +81,10 @@ export class ManagerCore extends ManagerState {
     this.out = [];
     this.now = now;
     if (input.kind === 'line') this.onLine(input.text);
+    else if (input.kind === 'restored') this.restore(input.state, input.source);
     else this.onDatagram(input.from, input.msg);
     this.checkInvariants();
+    this.persistIfChanged();
     return this.out;
   }
 
@@ -81,6 +96,7 @@ export class ManagerCore extends ManagerState {
     for (const p of failed) this.print(`warning: ${p.tag} did not acknowledge that its DHT was dissolved (${count(p.tries, 'try', 'tries')})`);
     if (this.dht?.deadline !== undefined && now >= this.dht.deadline) this.giveUp();
     this.checkInvariants();
+    this.persistIfChanged();
     return this.out;
   }
 
@@ -160,6 +176,9 @@ export class ManagerCore extends ManagerState {
           ...(tok !== undefined ? { tok } : {}) }
       : { t: 'res', rid: msg.rid, cmd: msg.cmd.slice(0, 20), code: 'FAILURE', reason: outcome.reason, text, ...(tok !== undefined ? { tok } : {}) };
     this.answers.remember(from, key, res);
+    // Every SUCCESS but query-dht's changes the state (a FAILURE never does); its answer is saved
+    // with it, so a retransmission after a restart gets it again.
+    if (outcome.ok && msg.cmd !== 'query-dht') this.changedBy(from, res);
     const summary = outcome.ok ? 'SUCCESS' : `FAILURE ${outcome.reason}`;
     const line = `${msg.cmd.slice(0, 20)} ${msg.args.join(' ')}: ${summary} — ${outcome.text}`;
     if (outcome.ok || this.nameOf(from) !== undefined) this.print(line);
@@ -232,6 +251,7 @@ export class ManagerCore extends ManagerState {
     const involved = new Set(d.members);
     if (d.initiator) involved.add(d.initiator);
     this.dht = null;
+    this.changed = true;
     this.print(`${why}; the DHT is dissolved and its peers are Free`);
     for (const name of involved) {
       const p = this.peers.get(name);
@@ -251,6 +271,89 @@ export class ManagerCore extends ManagerState {
 
   private print(text: string): void {
     this.out.push({ kind: 'print', text });
+  }
+
+  // ---- durability (manager/snapshot.ts, PROTOCOL §4.10) ----
+
+  override addPeer(...args: Parameters<ManagerState['addPeer']>): ReturnType<ManagerState['addPeer']> {
+    this.touched.add(args[0]);
+    return super.addPeer(...args);
+  }
+
+  override removePeer(name: string): void {
+    this.touched.add(name);
+    super.removePeer(name);
+  }
+
+  private changedBy(from: Addr, res: Res): void {
+    this.changed = true;
+    this.kept.push({ to: from, res });
+    // The sender's entry may have changed in place (e.g. a request-id window): saved again.
+    const sender = this.nameAt(from.ip, from.port);
+    if (sender !== undefined) this.touched.add(sender);
+  }
+
+  /**
+   * The change, placed before the first send of this event: no answer reports an unsaved change.
+   * It holds what changed (manager/snapshot.ts), so its cost does not grow with the table.
+   */
+  private persistIfChanged(): void {
+    const changed = this.changed;
+    this.changed = false;
+    const touched = [...this.touched];
+    this.touched.clear();
+    const kept = this.kept;
+    this.kept = [];
+    if (!changed || !this.config.durable) return;
+    const peers: Change['peers'] = {};
+    for (const name of touched) {
+      const entry = this.peers.get(name);
+      peers[name] = entry ? entryFields(entry) : null;
+    }
+    const change: Change = {
+      v: SNAPSHOT_VERSION,
+      peers,
+      dht: dhtFields(this.dht),
+      dhtCount: this.dhtCount,
+      answers: kept.map((a) => ({ to: { ...a.to }, res: structuredClone(a.res) })),
+      notices: this.outbox.waiting().map((p) => ({ to: { ...p.to }, tag: p.tag, msg: structuredClone(p.msg) })),
+    };
+    const at = this.out.findIndex((e) => e.kind === 'send');
+    this.out.splice(at < 0 ? this.out.length : at, 0, { kind: 'persist', change });
+  }
+
+  /**
+   * A restarted manager takes back its last snapshot before serving: any wait starts again with a
+   * fresh deadline, unacknowledged notices are sent again, saved answers go back in the cache.
+   * A snapshot that does not check out ends the process (exit 1): never serve a half state.
+   */
+  private restore(state: unknown, source: string): void {
+    let restored: ReturnType<typeof restoreSnapshot>;
+    try {
+      restored = restoreSnapshot(this, state, this.now + this.config.waitTimeoutMs);
+      if (restored.ok) this.checkInvariants();
+    } catch (err) {
+      restored = { ok: false, why: err instanceof Error ? err.message.split('\n')[0]! : String(err) };
+    }
+    if (!restored.ok) {
+      for (const name of [...this.peers.keys()]) this.removePeer(name);
+      this.dht = null;
+      this.print(`manager: cannot restore the state from ${source}: ${restored.why}`);
+      this.out.push({ kind: 'exit', code: 1 });
+      return;
+    }
+    this.touched.clear(); // restored, not changed: the file already holds it
+    const r = restored.value;
+    this.dhtCount = r.dhtCount;
+    for (const a of r.answers) this.answers.remember(a.to, requestKey(a.to.ip, a.to.port, a.res.rid), a.res);
+    const d = this.dht;
+    const waiting = d?.deadline !== undefined ? `; waiting for ${WAITING_FOR[d.phase]} from ${this.waitingOn()} again, for ${Math.round(this.config.waitTimeoutMs / 1000)} s` : '';
+    const notices = r.notices.length > 0 ? `; sending ${count(r.notices.length, 'unacknowledged notice')} again` : '';
+    this.print(`manager: restored ${describeState(this)} from ${source}${waiting}${notices}`);
+    for (const n of r.notices) {
+      const msg = this.outbox.send(this.now, n.to, n.body, n.tag);
+      this.out.push({ kind: 'send', to: n.to, msg, attempt: 1 });
+    }
   }
 }
 

@@ -88,6 +88,19 @@ export class ManagerState {
     return entry;
   }
 
+  /**
+   * A peer as a snapshot saved it (manager/snapshot.ts): registered through addPeer, then every
+   * other data field put back as it was, whatever fields PeerEntry has grown.
+   */
+  restorePeer(fields: { name: string; ip: string; mport: number; pport: number } & Record<string, unknown>): PeerEntry {
+    const entry = this.addPeer(fields.name, fields.ip, fields.mport, fields.pport, String(fields['token'] ?? ''), Number(fields['lastRid'] ?? 0));
+    for (const [key, value] of Object.entries(fields)) {
+      if (key === 'state' || key === 'name' || key === 'ip' || key === 'mport' || key === 'pport') continue;
+      Object.defineProperty(entry, key, { value, writable: true, enumerable: true, configurable: true });
+    }
+    return entry;
+  }
+
   removePeer(name: string): void {
     const p = this.peers.get(name);
     if (!p) return;

@@ -9,6 +9,7 @@ import { bindUdp } from './udp.js';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/codec.js';
 import { fanOut, type Observer } from '../runtime/observer.js';
 import { cryptoSecret } from '../protocol/secrets.js';
+import type { Journal, Opened } from './journal.js';
 
 export interface ManagerShellOptions extends IoOptions {
   bind: string;
@@ -16,6 +17,8 @@ export interface ManagerShellOptions extends IoOptions {
   config: ManagerConfig;
   /** More observers besides `observer` (the live view, live/): each is told of every event. */
   observers?: readonly Observer[];
+  /** --state FILE: the journal every change is saved to, and what it held at start (net/journal.ts). */
+  journal?: Opened;
 }
 
 export class ManagerShell {
@@ -27,7 +30,8 @@ export class ManagerShell {
   private readonly observer: Observer | undefined;
 
   constructor(private readonly options: ManagerShellOptions) {
-    this.core = new ManagerCore(options.config, { random: Math.random, secret: cryptoSecret });
+    const journal = options.journal?.journal;
+    this.core = new ManagerCore({ ...options.config, durable: journal !== undefined }, { random: Math.random, secret: cryptoSecret });
     this.observer = fanOut([options.observer, ...(options.observers ?? [])]);
     this.io = new ShellIo(options);
     this.timer = new DeadlineTimer(() => this.io.now(), () => this.interp.timeout());
@@ -42,6 +46,7 @@ export class ManagerShell {
       processLine: (traffic) => this.io.processLine(traffic),
       exit: (code) => this.io.exit(code),
       arm: (deadline) => this.timer.arm(deadline),
+      ...(journal ? { persist: (change: unknown) => journal.append(change) } : {}),
     }, {
       trace: options.trace, maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD, guard: true, ...(this.observer ? { observer: this.observer } : {}),
     });
@@ -59,8 +64,25 @@ export class ManagerShell {
       if (plain) this.interp.receive('manager', from, plain);
     });
     this.sock.on('error', (err) => this.interp.complain('socket', `socket: ${err.message.split('\n')[0]}`));
+    // The saved state goes in before the first datagram is read (PROTOCOL §4.10).
+    const opened = this.options.journal;
+    if (opened) {
+      for (const note of opened.notes) this.io.print(`manager: ${note}`);
+      if (opened.saved) this.interp.input({ kind: 'restored', state: opened.saved.state, source: opened.journal.file });
+      if (this.interp.isExited) return;
+    }
     this.io.print(`manager: listening on ${bind}:${port}`);
     this.io.exitOnSignals();
-    this.io.readConsole((text) => this.interp.input({ kind: 'line', text }));
+    this.io.readConsole((text) => {
+      this.interp.input({ kind: 'line', text });
+      if (opened && text.trim() === 'status' && !this.interp.isExited) this.io.print(journalLine(opened.journal));
+    });
   }
+}
+
+/** `status` with --state: what saving has cost so far (PROTOCOL §4.10). */
+function journalLine(j: Journal): string {
+  const s = j.stats;
+  const avg = s.saves === 0 ? 0 : s.totalMs / s.saves;
+  return `state: ${j.file}: ${s.saves} saves since start (${s.bytes} bytes), ${avg.toFixed(2)} ms each on average (write + fsync), ${s.maxMs.toFixed(2)} ms at most; ${s.compactions} compactions`;
 }

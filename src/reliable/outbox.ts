@@ -150,4 +150,9 @@ export class Outbox<M extends { rid: number }, Tag> {
   get size(): number {
     return this.pending.size;
   }
+
+  /** The requests awaiting acknowledgement, oldest first (the manager saves its notices, manager/snapshot.ts). */
+  waiting(): Pending<M, Tag>[] {
+    return [...this.pending.values()];
+  }
 }

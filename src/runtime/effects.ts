@@ -24,6 +24,12 @@ export type Effect =
   | { kind: 'load'; year: number }
   /** `status` was typed: the shell adds what only the process knows (RSS, CPU, traffic). */
   | { kind: 'process-status' }
+  /**
+   * The manager's state changed: make this change record (plain JSON, manager/snapshot.ts) durable
+   * before any later effect (net/journal.ts). The core puts it before the answer's `send`, so an
+   * answer never reports a change a crash could lose.
+   */
+  | { kind: 'persist'; change: unknown }
   | { kind: 'exit'; code: number };
 
 /** The answer to a `load` effect: the year's records, or a one-line explanation. */

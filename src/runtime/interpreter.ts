@@ -51,6 +51,11 @@ export interface Port {
   arm(deadline: number | undefined): void;
   /** After every input's effects: e.g. back-pressure on the console. */
   settled?(): void;
+  /**
+   * Make a `persist` change durable before returning (the manager's --state journal); throws
+   * with a one-line reason when it cannot. Absent: `persist` is a no-op.
+   */
+  persist?(change: unknown): void;
 }
 
 export interface InterpreterOptions {
@@ -178,6 +183,9 @@ export class Interpreter<I extends { kind: string }> {
             if (line !== null) this.port.print(line);
             break;
           }
+          case 'persist':
+            if (!this.persist(e.change)) return;
+            break;
           case 'exit':
             this.observer?.state(this.port.now(), `exit ${e.code}`);
             this.exited = true;
@@ -194,6 +202,26 @@ export class Interpreter<I extends { kind: string }> {
     }
     this.port.arm(this.core.nextDeadline());
     this.port.settled?.();
+  }
+
+  /**
+   * Carry out `persist`. A state that cannot be made durable ends the process (exit 1) before any
+   * answer reporting the change goes out: restarted on the same file, it has the state before.
+   */
+  private persist(change: unknown): boolean {
+    if (!this.port.persist) return true;
+    try {
+      this.port.persist(change);
+      return true;
+    } catch (err) {
+      if (!this.options.guard) throw err; // the simulation: a bad change fails the seed
+      const text = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      this.port.print(`cannot save the state: ${text}; exiting before any answer reports a change that is not on disk`);
+      this.observer?.state(this.port.now(), 'exit 1');
+      this.exited = true;
+      this.port.exit(1);
+      return false;
+    }
   }
 
   /** Inputs other than datagrams, as the observer records them. */

@@ -19,7 +19,6 @@ export const KNOWN = {
   wrongNotFound: 'wrong not-found during rebuild',
   duplicateName: 'restarted peer refused its old name (DUPLICATE_NAME)',
   gaveUp: 'manager gave up waiting (crashed, quit or cut-off peer)',
-  stranded: 'peers stranded by a manager restart',
   unanswered: 'query without answer within --query-timeout (crash, quit, partition or loss)',
   busyAtEnd: 'console still busy at the end (crash, quit or partition)',
 } as const;
@@ -35,6 +34,7 @@ const NODE_LINE = /^node (\d+) \w+: (\d+|\?) records?$/;
 const DONE_LINE = /^(dht-complete|dht-rebuilt|teardown-complete|register|deregister): SUCCESS/;
 const MANAGER_QUERY = /^query-dht (\S+): SUCCESS/;
 const NOT_FOUND = /^Storm event (\d+) not found in the DHT\.$/;
+const NOT_REGISTERED = /^\S+: FAILURE NOT_REGISTERED — (\S+) is not registered$/;
 
 export class Checker {
   readonly known = new Map<KnownIssue, number>();
@@ -59,6 +59,8 @@ export class Checker {
   /** Per peer: lines of a found record still expected (the 14 fields come one per line). */
   private readonly reading = new Map<string, { expected: string[]; next: number }>();
   private readonly restarted = new Set<string>();
+  /** Peers whose deregister got no answer: the manager may have applied it (then NOT_REGISTERED is right). */
+  private readonly unsureDeregister = new Set<string>();
   /** No process crashed, quit or restarted and the network never split: then the end state must agree. */
   pristine = true;
 
@@ -83,7 +85,22 @@ export class Checker {
     this.epoch += 1;
     this.pristine = false;
     if (restart && node !== 'manager') this.restarted.add(node);
-    if (restart && node === 'manager') this.restarted.clear();
+  }
+
+  /** Name → address of every registered peer, as the manager's table has them. */
+  registered(): Map<string, string> {
+    return new Map([...this.world.manager.peers.values()].map((p) => [p.name, `${p.ip}:${p.mport}/${p.pport}`]));
+  }
+
+  /**
+   * The manager was restarted (after a crash or a quit): it must know every peer it knew before
+   * (PROTOCOL §4.10). A peer it forgot is stranded: NOT_REGISTERED to everything, and the peer
+   * refuses to register again. Once a known weakness, now a failure.
+   */
+  managerRestarted(before: Map<string, string>): void {
+    const now = this.registered();
+    const lost = [...before].filter(([name, at]) => now.get(name) !== at).map(([name]) => name);
+    if (lost.length > 0) this.fail(`peers stranded by a manager restart: ${lost.join(', ')} were registered before it and are not after it`);
   }
 
   private observe(): void {
@@ -113,12 +130,25 @@ export class Checker {
     else if (text.startsWith('event_id: ')) this.found(node, text);
     else if (NOT_FOUND.test(text)) this.notFound(node, Number(NOT_FOUND.exec(text)![1]));
     else if (text.startsWith('query-dht: no answer')) this.count(KNOWN.unanswered);
+    else if (NOT_REGISTERED.test(text)) this.notRegistered(node, NOT_REGISTERED.exec(text)![1]!);
+    else if (text.startsWith('deregister: FAILURE NO_RESPONSE')) this.unsureDeregister.add(node);
     else if (text.startsWith('register: FAILURE DUPLICATE_NAME') && this.restarted.has(node) && this.world.manager.peers.has(node)) this.count(KNOWN.duplicateName);
     else if (COUNTS_LINE.test(text)) this.counts(node, text);
     else if (DONE_LINE.test(text)) {
       const kind = DONE_LINE.exec(text)![1]!;
+      if (kind === 'register') this.unsureDeregister.delete(node);
       this.completed.set(kind, (this.completed.get(kind) ?? 0) + 1);
     }
+  }
+
+  /**
+   * The manager says a peer that believes it is registered is not: it lost the peer (a restart
+   * that forgot it), unless the peer's own deregister went unanswered.
+   */
+  private notRegistered(node: string, name: string): void {
+    const peer = this.world.peer(node);
+    if (peer.core.me?.name !== name || this.unsureDeregister.has(node)) return;
+    this.fail(`${node} is stranded: it is registered as ${name}, and the manager answers NOT_REGISTERED`);
   }
 
   private found(node: string, text: string): void {

@@ -1,6 +1,6 @@
 // The nemesis of the random workload: crashes and restarts any process (the manager too), and
 // cuts the network into two sides for a while. Every choice comes from the seeded stream.
-import { KNOWN, type Checker } from './checker.js';
+import type { Checker } from './checker.js';
 import type { World } from './world.js';
 
 export interface FaultOptions {
@@ -42,8 +42,8 @@ export class Nemesis {
     const alive = this.nodes().filter((n) => this.world.isAlive(n));
     if (alive.length === 0) return;
     const victim = alive[Math.floor(this.random() * alive.length)]!;
-    // Every registered peer loses its manager's memory of it: counted when the new manager starts.
-    const stranded = victim === 'manager' ? this.world.manager.peers.size : 0;
+    // The restarted manager must know every peer this one knows (it restores its saved state).
+    const before = victim === 'manager' ? this.checker.registered() : null;
     this.world.kill(victim);
     this.checker.disturbed(victim, false);
     this.crashes += 1;
@@ -52,7 +52,7 @@ export class Nemesis {
       this.down.delete(victim);
       this.world.restart(victim);
       this.checker.disturbed(victim, true);
-      if (stranded > 0) this.checker.count(KNOWN.stranded, stranded);
+      if (before) this.checker.managerRestarted(before);
     });
   }
 

@@ -155,7 +155,7 @@ export interface SeedReport {
 }
 
 /** Test hooks: a deliberately broken core, where verbose lines go. */
-export type SeedHooks = Pick<WorldOptions, 'makePeerCore' | 'echo'>;
+export type SeedHooks = Pick<WorldOptions, 'makePeerCore' | 'echo' | 'stateless'>;
 
 export function runSeed(o: SimOptions, seed: number, data: SimData, hooks: SeedHooks = {}): SeedReport {
   const dir = logDirOf(o, seed);

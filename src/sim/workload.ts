@@ -107,12 +107,12 @@ export class RandomWorkload {
 
   private manager(): void {
     if (!this.world.managerAlive) {
-      // It was quit at its console: its operator starts it again (the old peers are stranded).
+      // It was quit at its console: its operator starts it again, on its saved state.
       if (!this.nemesis.isDown('manager')) {
-        const stranded = this.world.manager.peers.size;
+        const before = this.checker.registered();
         this.world.restart('manager');
         this.checker.disturbed('manager', true);
-        if (stranded > 0) this.checker.count(KNOWN.stranded, stranded);
+        this.checker.managerRestarted(before);
       }
       return;
     }

@@ -16,6 +16,7 @@ import { EventHeap } from './heap.js';
 import { forkRandom } from './rng.js';
 import { Network, type Faults, type Latency } from './network.js';
 import { seededSecret } from '../protocol/secrets.js';
+import { Mirror } from '../manager/snapshot.js';
 
 export type { Faults, Latency } from './network.js';
 
@@ -45,6 +46,8 @@ export interface WorldOptions {
    * their store batches): smaller, messages are cut into fragments, as on a path of small MTU.
    */
   wirePayload?: number;
+  /** The manager runs without --state: a restart forgets every peer (a test shows the checker catches it). */
+  stateless?: boolean;
   /** How a peer's core is made: a test may plug in a deliberately broken one. */
   makePeerCore?: (manager: Addr, config: PeerConfig, env: PeerEnv) => PeerCore;
 }
@@ -105,6 +108,12 @@ export class World {
   onEvent: (() => void) | null = null;
   /** Called with every line a process prints, as it is printed. */
   onPrint: ((node: string, text: string) => void) | null = null;
+  /**
+   * What the manager's journal holds: every change it persisted (each as JSON text would carry
+   * it), added up. It survives the manager's crash and is handed to the next one as a snapshot,
+   * as `dht-manager --state` does.
+   */
+  readonly saved = new Mirror();
 
   constructor(private readonly opts: WorldOptions) {
     this.network = new Network(opts.faults, opts.latency ?? 'lan', forkRandom(opts.seed, 'network'), forkRandom(opts.seed, 'links'));
@@ -219,7 +228,7 @@ export class World {
 
   private startManager(): void {
     const m = this.mgr;
-    m.core = new ManagerCore(this.opts.manager, { random: forkRandom(this.opts.seed, `manager#${m.life}`), secret: seededSecret(forkRandom(this.opts.seed, `manager-secrets#${m.life}`)) });
+    m.core = new ManagerCore({ ...this.opts.manager, durable: this.opts.stateless !== true }, { random: forkRandom(this.opts.seed, `manager#${m.life}`), secret: seededSecret(forkRandom(this.opts.seed, `manager-secrets#${m.life}`)) });
     m.interp = new Interpreter<ManagerInput>(m.core, this.port(m), this.interpreterOptions(m));
     const key = addrKey(MANAGER_ADDR);
     const holder = this.endpoints.get(key);
@@ -228,6 +237,8 @@ export class World {
     this.endpoints.set(key, { node: 'manager', socket: 'manager' });
     // As the manager's shell does once its socket is bound.
     m.observer?.bound(this.now, { manager: MANAGER_ADDR });
+    // A restart takes back the last saved state before serving (PROTOCOL §4.10).
+    if (this.saved.applied > 0) m.interp.input({ kind: 'restored', state: JSON.parse(JSON.stringify(this.saved.snapshot())) as unknown, source: 'the saved state' });
   }
 
   private startPeer(peer: SimPeer): void {
@@ -261,6 +272,7 @@ export class World {
         later(LOAD_MS[0] + this.loadRandom() * (LOAD_MS[1] - LOAD_MS[0]), () => deliver(loaded));
       },
       processLine: () => null,
+      ...(proc.name === 'manager' ? { persist: (change: unknown) => this.persist(change) } : {}),
       exit: (code) => {
         proc.exitCode = code;
         proc.life += 1;
@@ -273,6 +285,12 @@ export class World {
         this.schedule({ at: Math.max(deadline, this.now), seq: 0, kind: 'timer', node: proc.name, life, deadline });
       },
     };
+  }
+
+  /** The manager's journal: a change that does not check out is a bug (it fails the seed). */
+  private persist(change: unknown): void {
+    const r = this.saved.apply(JSON.parse(JSON.stringify(change)) as unknown);
+    if (!r.ok) throw new Error(`sim: the manager persisted a bad change: ${r.why}`);
   }
 
   private dispatch(ev: Event): void {

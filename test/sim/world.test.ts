@@ -68,7 +68,7 @@ describe('the world', () => {
     expect(b.prints.at(-1)).toContain('127.0.0.1:5001 is already in use (EADDRINUSE)');
   });
 
-  it('a restarted manager binds its port again and knows nobody', () => {
+  it('a restarted manager binds its port again and takes back its saved state (PROTOCOL §4.10)', () => {
     const w = new World(options());
     const p = w.addPeer('peer1', 5000, 5001);
     w.type('peer1', 'register peer1 127.0.0.1 5000 5001');
@@ -78,6 +78,18 @@ describe('the world', () => {
     expect(w.managerAlive).toBe(false);
     w.restart('manager');
     expect(w.manager).not.toBe(before);
+    expect(w.managerPrints.at(-1)).toBe('manager: restored 1 peer and no DHT from the saved state');
+    expect([...w.manager.peers.keys()]).toEqual(['peer1']);
+    w.type('peer1', 'setup-dht peer1 3 1996');
+    expect(w.runUntil(printed(p.prints, 'setup-dht: FAILURE NOT_ENOUGH_PEERS'))).toBe(true);
+  });
+
+  it('a manager without saved state (stateless) knows nobody after a restart: the peer is stranded', () => {
+    const w = new World(options({ stateless: true }));
+    const p = w.addPeer('peer1', 5000, 5001);
+    w.type('peer1', 'register peer1 127.0.0.1 5000 5001');
+    expect(w.runUntil(printed(p.prints, 'register: SUCCESS'))).toBe(true);
+    w.restart('manager');
     expect(w.manager.peers.size).toBe(0);
     w.type('peer1', 'setup-dht peer1 3 1996');
     expect(w.runUntil(printed(p.prints, 'setup-dht: FAILURE NOT_REGISTERED'))).toBe(true);
