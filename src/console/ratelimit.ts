@@ -6,6 +6,11 @@ export class Complaints {
 
   constructor(private readonly intervalMs = 1000, private readonly maxKinds = 256) {}
 
+  /** Kinds remembered (bounded by maxKinds): for the soak test's footprint. */
+  get kinds(): number {
+    return this.last.size;
+  }
+
   /** The line to print now, or null if this complaint is being counted instead. */
   note(now: number, kind: string, text: string): string | null {
     const seen = this.last.get(kind);

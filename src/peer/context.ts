@@ -73,6 +73,14 @@ export class PeerContext {
     this.known.set(addrKey(manager), 'manager');
   }
 
+  /** Entries held by every bounded structure here: what must stay flat over a long life. */
+  footprint(): Record<string, number> {
+    return {
+      outbox: this.outbox.size, known: this.known.size, ringSenders: this.ringIds.senders,
+      managerSenders: this.managerIds.senders, complaintKinds: this.complaints.kinds,
+    };
+  }
+
   begin(now: number): void {
     this.out = [];
     this.now = now;

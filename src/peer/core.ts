@@ -14,7 +14,7 @@ import { PEER_COMMANDS, helpText, parseLine, type PeerCommand } from '../console
 import type { Loaded, Via } from '../runtime/effects.js';
 import { assert } from '../runtime/assert.js';
 import { LocalTable } from './table.js';
-import { PeerContext, sentence, type Numbered, type PeerConfig, type PeerEffect, type PeerEnv, type Tag } from './context.js';
+import { PeerContext, type Numbered, type PeerConfig, type PeerEffect, type PeerEnv, type Tag } from './context.js';
 import { ManagerLink, responseLine } from './manager-link.js';
 import { assertRing, meOf, type Me, type Member, type PeerState, type Ring } from './state.js';
 import type { Host, Operation, Res } from './operation.js';
@@ -22,8 +22,9 @@ import { refusal, stateName } from './accepts.js';
 import { START, RESPONSES } from './commands.js';
 import { onFindEvent } from './query.js';
 import { dropRelay, onJoin, onRebuildDht, onResetId, onSetId, onStore, onStoreEnd, onStoreFailed, onTeardown } from './member.js';
-import { StoreStream } from './store.js';
+import { StoreStream, currentStream, onStreamFailed } from './store.js';
 import { statusLine, namingProblem } from './status.js';
+import { noticeGate, ringGate, type Notice } from './gate.js';
 
 export type { PeerConfig, PeerEnv, PeerEffect } from './context.js';
 export type { Me, Ring } from './state.js';
@@ -123,6 +124,11 @@ export class PeerCore implements Host {
     return [statusLine(this.state, this.table.count)];
   }
 
+  /** Entries of every bounded structure, for the soak test: flat over a long life. */
+  footprint(): Record<string, number> {
+    return { ...this.ctx.footprint(), lines: this.lines.length, records: this.table.count };
+  }
+
   /** The state as accepts.ts names it, and the operation's phase: for tests and traces. */
   describe(): string {
     return `${stateName(this.state, this.op)}${this.op ? ` ${this.op.kind}:${this.op.phase}` : ''}`;
@@ -214,37 +220,13 @@ export class PeerCore implements Host {
       if (why !== null) this.ctx.complain(from, msg.t, why);
       return;
     }
-    // Default mode (PROTOCOL §8): a ring message counts only with the DHT's secret, and only once:
-    // its request id must be new in the sender's replay window (reliable/replay.ts).
     if (refused !== null) return this.ctx.complain(from, msg.t, refused);
-    const sec = this.expectedSecret(msg.t);
-    if (sec === null || !sameSecret(msg.sec, sec)) return this.ctx.complain(from, msg.t, 'without the secret of this peer\'s DHT');
-    const ids = this.ctx.replayWindows(sec);
-    const sender = addrKey(from);
-    const fresh = ids.check(sender, msg.rid);
-    if (fresh === 'duplicate') {
-      // A retransmission: acknowledge, never apply twice.
-      this.ctx.emit({ kind: 'note', verdict: 'duplicate' });
-      return this.ctx.ack('p', from, msg.rid);
-    }
-    if (fresh === 'old') return this.ctx.complain(from, msg.t, 'an old request id (a replay, or too late)');
+    if (!ringGate(this, from, msg)) return;
     const why = (HANDLERS[msg.t] as Handler<typeof msg.t>)(this, from, msg);
     if (why !== null) return this.ctx.complain(from, msg.t, why);
     // The handler may have entered a ring with a new secret: mark under the one the message carried.
-    this.ctx.replayWindows(msg.sec).mark(sender, msg.rid);
+    this.ctx.replayWindows(msg.sec).mark(addrKey(from), msg.rid);
     this.ctx.ack('p', from, msg.rid);
-  }
-
-  /**
-   * The secret a ring message must carry here: the ring's; a joiner's or leaver's from its
-   * operation; for set-id at a Free peer, the one the manager announced (dht-notice). Null: none.
-   */
-  private expectedSecret(t: PeerMessage['t']): string | null {
-    if (this.state.kind === 'member') return this.state.ring.sec;
-    const op = this.op;
-    if ((op?.kind === 'join' || op?.kind === 'leave') && op.sec !== null) return op.sec;
-    if (t === 'set-id' && this.state.kind === 'free') return this.ctx.creds.announced?.sec ?? null;
-    return null;
   }
 
   private onEventResult(from: Addr, m: MessageOf<'event-result'>): null {
@@ -269,17 +251,10 @@ export class PeerCore implements Host {
       return;
     }
     if (msg.t !== 'dissolved' && msg.t !== 'dht-notice' && msg.t !== 'join-notice') return this.ctx.complain(from, msg.t, 'peer messages belong on the p-port');
-    if (token === null || !sameSecret(msg.tok, token)) return this.ctx.complain(from, msg.t, 'without this peer\'s token');
-    const fresh = this.ctx.managerIds.check('manager', msg.rid);
-    if (fresh === 'old') return this.ctx.complain(from, msg.t, 'an old request id (a replay, or too late)');
-    if (fresh === 'new') {
-      this.ctx.managerIds.mark('manager', msg.rid);
-      this.onNotice(msg);
-    }
-    this.ctx.ack('m', from, msg.rid);
+    noticeGate(this, from, msg, (notice) => this.onNotice(notice));
   }
 
-  private onNotice(msg: MessageOf<'dissolved'> | MessageOf<'dht-notice'> | MessageOf<'join-notice'>): void {
+  private onNotice(msg: Notice): void {
     switch (msg.t) {
       case 'dissolved': {
         // Only the DHT this peer is in (or is joining) may be dissolved here, never a newer one.
@@ -317,23 +292,13 @@ export class PeerCore implements Host {
     const p = this.ctx.outbox.settle(rid, from, this.ctx.now);
     if (p?.tag.kind !== 'p2p') return;
     const owner = p.tag.owner;
-    const stream = this.currentStream(owner);
+    const stream = currentStream(this, owner);
     if (stream) {
       stream.acked();
       return stream.pump(this.ctx, this.member().ring);
     }
     if (owner !== null && owner === this.op && this.op.kind === 'setup') this.op.onAcked(this, rid);
   }
-
-  /** The stream `owner` if it is still the relay or the leader's current stream. */
-  private currentStream(owner: object | null): StoreStream | null {
-    if (!(owner instanceof StoreStream)) return null;
-    const relay = this.state.kind === 'member' ? this.state.relay : null;
-    const own = this.op && 'stream' in this.op ? this.op.stream : null;
-    return owner === relay || owner === own ? owner : null;
-  }
-
-  // ---------------------------------------------------------------- failures
 
   private onSendFailed(p: Pending<Numbered, Tag>): void {
     if (p.tag.kind === 'cmd') {
@@ -343,32 +308,10 @@ export class PeerCore implements Host {
     }
     const why = `${p.tag.to} (${p.to.ip}:${p.to.port}) did not acknowledge ${p.tag.t} after ${p.tries} tries`;
     const owner = p.tag.owner;
-    if (owner instanceof StoreStream) return this.onStreamFailed(owner, why);
+    if (owner instanceof StoreStream) return onStreamFailed(this, owner, why);
     const op = this.op;
     if (owner !== null && owner === op && op.kind !== 'register' && op.kind !== 'query') return op.onFailed(this, why);
     this.ctx.print(`error: ${why}`);
-  }
-
-  /**
-   * A store stream toward the right neighbour is broken: stop it, and make sure the leader hears
-   * of it at once, so the setup or rebuild is aborted now rather than when the manager gives up.
-   */
-  private onStreamFailed(stream: StoreStream, why: string): void {
-    this.ctx.drop(stream);
-    if (this.currentStream(stream) === null) return; // a stream already abandoned
-    const s = this.member();
-    if (s.relay === stream) {
-      s.relay = null;
-      if (s.ring.id !== 0) {
-        const leader = s.ring.peers[0];
-        assert(leader !== undefined, 'a ring has a leader');
-        this.ctx.print(`store: ${why}; telling the leader ${leader.name}`);
-        this.ctx.sendPeer(leader, { t: 'store-failed', epoch: s.ring.epoch, sec: s.ring.sec, text: sentence(why) }, null);
-        return;
-      }
-    }
-    const op = this.op;
-    if (op && 'stream' in op) op.onFailed(this, why);
   }
 
   private onDissolved(text: string): void {

@@ -5,7 +5,8 @@
 import { eventIdOfLine, forEachFrameLine, frameCount } from '../data/line.js';
 import { nodeOf, positionOf } from '../data/hash.js';
 import { assert } from '../runtime/assert.js';
-import type { PeerContext } from './context.js';
+import { sentence, type PeerContext } from './context.js';
+import type { Host } from './operation.js';
 import { Pipeline } from './pipeline.js';
 import { plural, rightOf, type Ring } from './state.js';
 import type { LocalTable } from './table.js';
@@ -118,4 +119,34 @@ export class StoreStream {
 
 function batches(count: number): string {
   return `${count} ${count === 1 ? 'batch' : 'batches'}`;
+}
+
+/** The stream `owner` if it is still this peer's relay or its leader operation's current stream. */
+export function currentStream(host: Host, owner: object | null): StoreStream | null {
+  if (!(owner instanceof StoreStream)) return null;
+  const relay = host.state.kind === 'member' ? host.state.relay : null;
+  const own = host.op && 'stream' in host.op ? host.op.stream : null;
+  return owner === relay || owner === own ? owner : null;
+}
+
+/**
+ * A store stream toward the right neighbour is broken: stop it, and make sure the leader hears
+ * of it at once, so the setup or rebuild is aborted now rather than when the manager gives up.
+ */
+export function onStreamFailed(host: Host, stream: StoreStream, why: string): void {
+  host.ctx.drop(stream);
+  if (currentStream(host, stream) === null) return; // a stream already abandoned
+  const s = host.member();
+  if (s.relay === stream) {
+    s.relay = null;
+    if (s.ring.id !== 0) {
+      const leader = s.ring.peers[0];
+      assert(leader !== undefined, 'a ring has a leader');
+      host.ctx.print(`store: ${why}; telling the leader ${leader.name}`);
+      host.ctx.sendPeer(leader, { t: 'store-failed', epoch: s.ring.epoch, sec: s.ring.sec, text: sentence(why) }, null);
+      return;
+    }
+  }
+  const op = host.op;
+  if (op && 'stream' in op) op.onFailed(host, why);
 }

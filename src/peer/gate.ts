@@ -1,0 +1,66 @@
+// What a peer checks of a datagram before any handler sees it, apart from the state table
+// (accepts.ts): in default mode (PROTOCOL §8) a ring message counts only with the DHT's secret
+// and only once (a new request id in the sender's replay window, reliable/replay.ts); a manager
+// datagram counts only with this peer's token. Kept apart from core.ts so that the rules of who
+// may speak are in one place.
+import type { MessageOf, PeerMessage } from '../protocol/messages.js';
+import { sameSecret } from '../protocol/secrets.js';
+import { addrKey, type Addr } from '../reliable/index.js';
+import type { Host } from './operation.js';
+
+type RingMessage = Exclude<PeerMessage, { t: 'find-event' | 'event-result' }>;
+export type Notice = MessageOf<'dissolved'> | MessageOf<'dht-notice'> | MessageOf<'join-notice'>;
+
+/**
+ * The secret a ring message must carry here: the ring's; a joiner's or leaver's from its
+ * operation; for set-id at a Free peer, the one the manager announced (dht-notice). Null: none.
+ */
+export function expectedSecret(host: Host, t: PeerMessage['t']): string | null {
+  if (host.state.kind === 'member') return host.state.ring.sec;
+  const op = host.op;
+  if ((op?.kind === 'join' || op?.kind === 'leave') && op.sec !== null) return op.sec;
+  if (t === 'set-id' && host.state.kind === 'free') return host.ctx.creds.announced?.sec ?? null;
+  return null;
+}
+
+/**
+ * Whether a ring message may go to its handler: false after refusing it (a complaint) or after
+ * re-acknowledging a duplicate (never applied twice). The caller marks the id once it is taken.
+ */
+export function ringGate(host: Host, from: Addr, msg: RingMessage): boolean {
+  const ctx = host.ctx;
+  const sec = expectedSecret(host, msg.t);
+  if (sec === null || !sameSecret(msg.sec, sec)) {
+    ctx.complain(from, msg.t, 'without the secret of this peer\'s DHT');
+    return false;
+  }
+  const fresh = ctx.replayWindows(sec).check(addrKey(from), msg.rid);
+  if (fresh === 'duplicate') {
+    // A retransmission: acknowledge, never apply twice.
+    ctx.emit({ kind: 'note', verdict: 'duplicate' });
+    ctx.ack('p', from, msg.rid);
+    return false;
+  }
+  if (fresh === 'old') {
+    ctx.complain(from, msg.t, 'an old request id (a replay, or too late)');
+    return false;
+  }
+  return true;
+}
+
+/**
+ * A notice from the manager's address (m-port): applied (by `apply`) only with this peer's token
+ * and a new request id, acknowledged when genuine (a duplicate again, an old one not at all).
+ */
+export function noticeGate(host: Host, from: Addr, msg: Notice, apply: (msg: Notice) => void): void {
+  const ctx = host.ctx;
+  const token = ctx.creds.token;
+  if (token === null || !sameSecret(msg.tok, token)) return ctx.complain(from, msg.t, 'without this peer\'s token');
+  const fresh = ctx.managerIds.check('manager', msg.rid);
+  if (fresh === 'old') return ctx.complain(from, msg.t, 'an old request id (a replay, or too late)');
+  if (fresh === 'new') {
+    ctx.managerIds.mark('manager', msg.rid);
+    apply(msg);
+  }
+  ctx.ack('m', from, msg.rid);
+}
