@@ -100,6 +100,12 @@ export class ManagerCore extends ManagerState {
     return this.out;
   }
 
+  /** Entries of every bounded structure, for the soak test: flat over a long life. */
+  footprint(): Record<string, number> {
+    const a = this.answers.held();
+    return { peers: this.peers.size, outbox: this.outbox.size, answerCaches: a.caches, answerBytes: a.memberBytes + a.othersBytes + a.departedBytes, complaintKinds: this.complaints.kinds };
+  }
+
   nextDeadline(): number | undefined {
     const a = this.outbox.nextDeadline();
     const b = this.dht?.deadline;

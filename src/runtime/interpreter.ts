@@ -93,6 +93,12 @@ export class Interpreter<I extends { kind: string }> {
   }
 
   /** The core asked to exit: the process is gone, every later input is ignored. */
+  /** Entries of its bounded structures (partial fragments, trace names, complaint kinds): for the soak test. */
+  footprint(): Record<string, number> {
+    const w = this.wire.held();
+    return { partials: w.partials, partialBytes: w.bytes, names: this.names.size, complaintKinds: this.complaints.kinds };
+  }
+
   get isExited(): boolean {
     return this.exited;
   }
