@@ -204,20 +204,23 @@ export class PeerCore implements Host {
     if (via === 'm') return this.onManagerDatagram(from, msg);
     if (msg.t === 'cmd' || msg.t === 'res' || msg.t === 'dissolved') return this.ctx.complain(from, msg.t, 'manager messages belong on the m-port');
     const refused = refusal(msg.t, stateName(this.state, this.op));
-    if (msg.t === 'find-event' || msg.t === 'event-result') {
-      // Queries are retried end to end by the querying peer, not hop by hop: no ack, no dedup
-      // (answering twice is harmless; the querying peer takes the first answer).
+    const key = requestKey(from.ip, from.port, msg.rid);
+    if ((msg.t === 'find-event' || msg.t === 'event-result') && !msg.ack) {
+      // A query's first try is loose: no ack, the querying peer resends. A duplicated datagram
+      // is still dropped, so a walk is never forked (answering twice would be harmless anyway).
+      if (this.ctx.seen.has(key)) return this.ctx.emit({ kind: 'note', verdict: 'duplicate' });
       const why = refused ?? (msg.t === 'find-event' ? onFindEvent(this, msg) : this.onEventResult(from, msg));
-      if (why !== null) this.ctx.complain(from, msg.t, why);
+      if (why !== null) return this.ctx.complain(from, msg.t, why);
+      this.ctx.seen.set(key, true);
       return;
     }
-    const key = requestKey(from.ip, from.port, msg.rid);
     if (this.ctx.seen.has(key)) {
       // A retransmission: acknowledge, never apply twice.
       this.ctx.emit({ kind: 'note', verdict: 'duplicate' });
       return this.ctx.ack('p', from, msg.rid);
     }
-    const why = refused ?? (HANDLERS[msg.t] as Handler<typeof msg.t>)(this, from, msg);
+    const why = refused ?? (msg.t === 'find-event' ? onFindEvent(this, msg) : msg.t === 'event-result' ? this.onEventResult(from, msg)
+      : (HANDLERS[msg.t] as Handler<typeof msg.t>)(this, from, msg));
     if (why !== null) return this.ctx.complain(from, msg.t, why);
     this.ctx.seen.set(key, true);
     this.ctx.ack('p', from, msg.rid);
@@ -252,7 +255,8 @@ export class PeerCore implements Host {
   }
 
   private onResponse(req: ManagerRequest, res: Res): void {
-    this.ctx.print(responseLine(req, res));
+    // A query asking the manager again (after a busy answer) says in its own words what it got.
+    if (!(req === 'query-dht' && this.op?.kind === 'query' && this.op.retrying)) this.ctx.print(responseLine(req, res));
     RESPONSES[req](this, res);
   }
 
@@ -295,6 +299,11 @@ export class PeerCore implements Host {
     const owner = p.tag.owner;
     if (owner instanceof StoreStream) return this.onStreamFailed(owner, why);
     const op = this.op;
+    if (p.tag.t === 'find-event' || p.tag.t === 'event-result') {
+      // A query's hop: the querier asks again (its own first hop) or times out; nothing else to undo.
+      if (owner !== null && owner === op && op.kind === 'query') return op.onHopFailed(this, why);
+      return this.ctx.print(`query: ${why}`);
+    }
     if (owner !== null && owner === op && op.kind !== 'register' && op.kind !== 'query') return op.onFailed(this, why);
     this.ctx.print(`error: ${why}`);
   }
@@ -368,12 +377,12 @@ export class PeerCore implements Host {
     this.ctx.emit({ kind: 'unbind' });
   }
 
-  enterRing(ring: Ring, renumberedBy: Tuple | null): Member {
+  enterRing(ring: Ring, renumberedBy: Tuple | null, changing: string): Member {
     const me = this.self();
     assertRing(ring, me);
     if (this.state.kind === 'member') dropRelay(this, this.state);
     this.table.clear();
-    const member: Member = { kind: 'member', me, ring, relay: null, renumberedBy };
+    const member: Member = { kind: 'member', me, ring, relay: null, renumberedBy, complete: false, changing };
     this.state = member;
     return member;
   }

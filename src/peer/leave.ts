@@ -25,7 +25,7 @@ export class LeaveOp {
     if (res.code !== 'SUCCESS') return host.finish(this);
     if (host.state.kind !== 'member') return host.abort('leave-dht: this peer holds no ring');
     this.phase = 'tearing-down';
-    sendTeardown(host, false, this);
+    sendTeardown(host, false, this, `the DHT is being rebuilt (leave of ${host.self().name})`);
   }
 
   onTeardownReturned(host: Host): void {
