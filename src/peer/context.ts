@@ -74,10 +74,14 @@ export class PeerContext {
     this.emit({ kind: 'send', via, to, msg, attempt });
   }
 
-  /** A peer message kept for retransmission until acknowledged, owned by `owner`. */
+  /**
+   * A peer message kept for retransmission until acknowledged, owned by `owner`; a query's hop
+   * (`find-event`, `event-result`) is resent without backoff (Outbox `steady`).
+   */
   sendPeer(to: Tuple, body: Unnumbered<PeerMessage>, owner: Owner): PeerMessage {
     const addr = { ip: to.ip, port: to.port };
-    const msg = this.outbox.send(this.now, addr, body as WithoutRid<Numbered>, { kind: 'p2p', t: body.t, to: to.name, owner }) as PeerMessage;
+    const steady = body.t === 'find-event' || body.t === 'event-result';
+    const msg = this.outbox.send(this.now, addr, body as WithoutRid<Numbered>, { kind: 'p2p', t: body.t, to: to.name, owner }, steady) as PeerMessage;
     this.send('p', addr, msg, 1);
     return msg;
   }

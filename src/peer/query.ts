@@ -122,10 +122,10 @@ export class QueryOp {
     if (this.phase !== 'walking' || !walk || ctx.now < walk.retryAt) return;
     if (ctx.now >= this.deadline) return this.giveUp(host, null);
     walk.tries += 1;
-    const backoff = Math.min(ctx.config.retry.maxRtoMs, ctx.outbox.rto(walk.target) * 2 ** (walk.tries - 1));
-    walk.retryAt = Math.min(this.deadline, ctx.now + backoff);
     // The first try was loose; this one is acknowledged and retransmitted hop by hop (and kept
-    // here until the first member acknowledges it), so loss on a long walk no longer matters.
+    // here until the first member acknowledges it), so loss on a long walk no longer matters. A
+    // new walk is needed only if one of its hops gives up (a node died): one per retry ceiling.
+    walk.retryAt = Math.min(this.deadline, ctx.now + ctx.config.retry.maxRtoMs);
     ctx.sendPeer(walk.target, { ...this.findEvent(host, walk), ack: true }, this);
   }
 
