@@ -208,10 +208,13 @@ export class PeerCore implements Host {
     if ((msg.t === 'find-event' || msg.t === 'event-result') && !msg.ack) {
       // A query's first try is loose: no ack, the querying peer resends. A duplicated datagram
       // is still dropped, so a walk is never forked (answering twice would be harmless anyway).
-      if (this.ctx.seen.has(key)) return this.ctx.emit({ kind: 'note', verdict: 'duplicate' });
+      // Kept apart from the acknowledged messages' keys: a loose one never makes another look
+      // like a duplicate to be acknowledged (a stranger can choose its rids).
+      const looseKey = `q:${key}`;
+      if (this.ctx.seen.has(looseKey)) return this.ctx.emit({ kind: 'note', verdict: 'duplicate' });
       const why = refused ?? (msg.t === 'find-event' ? onFindEvent(this, msg) : this.onEventResult(from, msg));
       if (why !== null) return this.ctx.complain(from, msg.t, why);
-      this.ctx.seen.set(key, true);
+      this.ctx.seen.set(looseKey, true);
       return;
     }
     if (this.ctx.seen.has(key)) {

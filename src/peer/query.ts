@@ -192,17 +192,21 @@ export function onFindEvent(host: Host, m: FindEvent): string | null {
   const ctx = host.ctx;
   if (host.state.kind !== 'member') {
     if (host.state.kind === 'unregistered') return 'this peer is not registered';
+    // A querier's first hop to a member that has just left: tell it to ask the manager again.
+    // A walk passed on by a member of a stale ring is refused like any stranger's.
+    if (m.remaining !== null) return 'this peer is not in a DHT';
     answer(host, m, { found: false, busy: 'this peer is not in a DHT (it may have just left)' }, m.idSeq);
     return null;
   }
   const member = host.state;
   const { ring } = member;
+  // A walk that could not be made in this ring is refused first (a forged one gets no answer).
+  const bad = walkProblem(m, ring);
+  if (bad) return `bad find-event: ${bad}`;
   if (m.remaining !== null && (m.epoch !== ring.epoch || m.dht !== ring.dht)) {
     answer(host, m, { found: false, busy: member.complete ? 'the DHT was rebuilt while the query walked' : member.changing }, m.idSeq);
     return null;
   }
-  const bad = walkProblem(m, ring);
-  if (bad) return `bad find-event: ${bad}`;
   ctx.remember([m.sender]);
   const pos = positionOf(m.eventId, ring.s);
   const idSeq = m.remaining === null ? [ring.id] : m.idSeq;
