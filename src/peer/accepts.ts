@@ -43,7 +43,8 @@ export const ACCEPTS: { readonly [T in PeerMessageType]: { readonly [S in PeerSt
   'rebuild-dht': { unregistered: NOT_REGISTERED, free: NOT_LEADER, joining: NOT_LEADER, member: NOT_LEADER, leader: take, leaving: LEAVING },
   'rebuild-done': { unregistered: NOT_REGISTERED, free: NO_LEAVE_OR_JOIN, joining: take, member: NO_LEAVE_OR_JOIN, leader: NO_LEAVE_OR_JOIN, leaving: take },
   join: { unregistered: NOT_REGISTERED, free: NOT_LEADER, joining: NOT_LEADER, member: NOT_LEADER, leader: take, leaving: LEAVING },
-  'find-event': RING,
+  // Any registered peer takes a query: one outside the ring (it may have just left) answers busy.
+  'find-event': { unregistered: NOT_REGISTERED, free: take, joining: take, member: take, leader: take, leaving: take },
   // A late answer to a finished query is taken and dropped: it is not the sender's fault.
   'event-result': { unregistered: NOT_REGISTERED, free: take, joining: take, member: take, leader: take, leaving: take },
 };

@@ -20,13 +20,13 @@ export class AdmitOp {
   start(host: Host): void {
     host.ctx.remember([this.joiner]);
     host.ctx.print(`join: admitting ${this.joiner.name}; tearing down the tables first`);
-    sendTeardown(host, false, this);
+    sendTeardown(host, false, this, `the DHT is being rebuilt (join of ${this.joiner.name})`);
   }
 
   onTeardownReturned(host: Host): void {
     const { ring } = host.member();
     const peers = [...ring.peers, this.joiner];
-    const next = host.enterRing({ ...ring, n: peers.length, peers, epoch: host.ctx.newEpoch() }, null).ring;
+    const next = host.enterRing({ ...ring, n: peers.length, peers, epoch: host.ctx.newEpoch() }, null, `the DHT is being rebuilt (join of ${this.joiner.name})`).ring;
     this.phase = 'renumbering';
     host.ctx.sendPeer(peerAt(next, 1), { t: 'reset-id', sec: next.sec, origin: tupleOf(host.self()), id: 1, n: next.n, peers, year: next.year, s: next.s, epoch: next.epoch, dht: next.dht }, this);
   }

@@ -53,6 +53,8 @@ const MAX_EFFECTS = 1_000_000;
  * datagrams already received are handled" (the shell flushes after its current I/O burst).
  */
 const ACK_DELAY_MS = 0;
+/** Query senders whose request ids are remembered (4 KiB each, least recently heard forgotten first). */
+const QUERY_SENDERS = 256;
 
 export class PeerContext {
   now = 0;
@@ -65,6 +67,13 @@ export class PeerContext {
   private ringIdsFor: string | null = null;
   /** Request ids of the manager's notices, under one token. */
   readonly managerIds = new ReplayGuard(1);
+  /**
+   * Request ids of query traffic, per sender (not bound to a secret: queriers hold none): the
+   * acknowledged retries and the loose first tries apart, so that a loose datagram (whose rid a
+   * stranger may choose) never makes an acknowledged one look like a duplicate.
+   */
+  readonly queryIds = new ReplayGuard(QUERY_SENDERS);
+  readonly looseQueryIds = new ReplayGuard(QUERY_SENDERS);
   private readonly acks = new AckBatcher<Via>(ACK_DELAY_MS);
   private readonly complaints = new Complaints();
 
@@ -77,7 +86,8 @@ export class PeerContext {
   footprint(): Record<string, number> {
     return {
       outbox: this.outbox.size, known: this.known.size, ringSenders: this.ringIds.senders,
-      managerSenders: this.managerIds.senders, complaintKinds: this.complaints.kinds,
+      managerSenders: this.managerIds.senders, querySenders: this.queryIds.senders + this.looseQueryIds.senders,
+      complaintKinds: this.complaints.kinds,
     };
   }
 
@@ -99,10 +109,14 @@ export class PeerContext {
     this.emit({ kind: 'send', via, to, msg, attempt });
   }
 
-  /** A peer message kept for retransmission until acknowledged, owned by `owner`. */
+  /**
+   * A peer message kept for retransmission until acknowledged, owned by `owner`; a query's hop
+   * (`find-event`, `event-result`) is resent without backoff (Outbox `steady`).
+   */
   sendPeer(to: Tuple, body: Unnumbered<PeerMessage>, owner: Owner): PeerMessage {
     const addr = { ip: to.ip, port: to.port };
-    const msg = this.outbox.send(this.now, addr, body as WithoutRid<Numbered>, { kind: 'p2p', t: body.t, to: to.name, owner }) as PeerMessage;
+    const steady = body.t === 'find-event' || body.t === 'event-result';
+    const msg = this.outbox.send(this.now, addr, body as WithoutRid<Numbered>, { kind: 'p2p', t: body.t, to: to.name, owner }, steady) as PeerMessage;
     this.send('p', addr, msg, 1);
     return msg;
   }

@@ -24,7 +24,7 @@ import { onFindEvent } from './query.js';
 import { dropRelay, onJoin, onRebuildDht, onResetId, onSetId, onStore, onStoreEnd, onStoreFailed, onTeardown } from './member.js';
 import { StoreStream, currentStream, onStreamFailed } from './store.js';
 import { statusLine, namingProblem } from './status.js';
-import { noticeGate, ringGate, type Notice } from './gate.js';
+import { noticeGate, queryGate, ringGate, type Notice } from './gate.js';
 
 export type { PeerConfig, PeerEnv, PeerEffect } from './context.js';
 export type { Me, Ring } from './state.js';
@@ -214,11 +214,7 @@ export class PeerCore implements Host {
     }
     const refused = refusal(msg.t, stateName(this.state, this.op));
     if (msg.t === 'find-event' || msg.t === 'event-result') {
-      // Queries are retried end to end by the querying peer, not hop by hop: no ack, no dedup
-      // (answering twice is harmless; the querying peer takes the first answer).
-      const why = refused ?? (msg.t === 'find-event' ? onFindEvent(this, msg) : this.onEventResult(from, msg));
-      if (why !== null) this.ctx.complain(from, msg.t, why);
-      return;
+      return queryGate(this, from, msg, refused, () => (msg.t === 'find-event' ? onFindEvent(this, msg) : this.onEventResult(from, msg)));
     }
     if (refused !== null) return this.ctx.complain(from, msg.t, refused);
     if (!ringGate(this, from, msg)) return;
@@ -277,7 +273,8 @@ export class PeerCore implements Host {
       this.ctx.creds.token = res.tok;
       this.ctx.managerIds.clear();
     }
-    this.ctx.print(responseLine(req, res));
+    // A query asking the manager again (after a busy answer) says in its own words what it got.
+    if (!(req === 'query-dht' && this.op?.kind === 'query' && this.op.retrying)) this.ctx.print(responseLine(req, res));
     RESPONSES[req](this, res);
   }
 
@@ -310,6 +307,11 @@ export class PeerCore implements Host {
     const owner = p.tag.owner;
     if (owner instanceof StoreStream) return onStreamFailed(this, owner, why);
     const op = this.op;
+    if (p.tag.t === 'find-event' || p.tag.t === 'event-result') {
+      // A query's hop: the querier asks again (its own first hop) or times out; nothing else to undo.
+      if (owner !== null && owner === op && op.kind === 'query') return op.onHopFailed(this, why);
+      return this.ctx.print(`query: ${why}`);
+    }
     if (owner !== null && owner === op && op.kind !== 'register' && op.kind !== 'query') return op.onFailed(this, why);
     this.ctx.print(`error: ${why}`);
   }
@@ -362,12 +364,12 @@ export class PeerCore implements Host {
     this.ctx.emit({ kind: 'unbind' });
   }
 
-  enterRing(ring: Ring, renumberedBy: Tuple | null): Member {
+  enterRing(ring: Ring, renumberedBy: Tuple | null, changing: string): Member {
     const me = this.self();
     assertRing(ring, me);
     if (this.state.kind === 'member') dropRelay(this, this.state);
     this.table.clear();
-    const member: Member = { kind: 'member', me, ring, relay: null, renumberedBy };
+    const member: Member = { kind: 'member', me, ring, relay: null, renumberedBy, complete: false, changing };
     this.state = member;
     return member;
   }

@@ -22,6 +22,8 @@ export function distribute(host: Host, op: Distributing, records: readonly strin
   const stream = new StoreStream(host.ctx, ring.epoch);
   op.stream = stream;
   stream.route(ring, host.table, records);
+  // The leader's own records come from the file, all at once: its table is complete now.
+  host.member().complete = true;
   assert(stream.kept + stream.queued === records.length, 'the leader keeps or forwards every record');
   host.ctx.print(`${purpose}: storing ${plural(records.length, 'record')} on ${plural(ring.n, 'node')}; ${stream.kept} stay here`);
   stream.end([host.table.count]);

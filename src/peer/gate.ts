@@ -9,6 +9,7 @@ import { addrKey, type Addr } from '../reliable/index.js';
 import type { Host } from './operation.js';
 
 type RingMessage = Exclude<PeerMessage, { t: 'find-event' | 'event-result' }>;
+type QueryMessage = MessageOf<'find-event'> | MessageOf<'event-result'>;
 export type Notice = MessageOf<'dissolved'> | MessageOf<'dht-notice'> | MessageOf<'join-notice'>;
 
 /**
@@ -63,4 +64,28 @@ export function noticeGate(host: Host, from: Addr, msg: Notice, apply: (msg: Not
     apply(msg);
   }
   ctx.ack('m', from, msg.rid);
+}
+
+/**
+ * Query traffic (find-event, event-result) is not ring traffic: its first hop comes from a Free
+ * querier and its answer goes to one, neither of which holds the secret, so the handler checks
+ * the manager's capability, the secret on later hops, or the query id. Here: each datagram is
+ * applied once per sender's request id (a duplicate would fork a walk); a first try (loose) is
+ * not acknowledged, a retry (`ack: true`, PROTOCOL §4.9) is, hop by hop.
+ */
+export function queryGate(host: Host, from: Addr, msg: QueryMessage, refused: string | null, handle: () => string | null): void {
+  const ctx = host.ctx;
+  const sender = addrKey(from);
+  const ids = msg.ack ? ctx.queryIds : ctx.looseQueryIds;
+  const fresh = ids.check(sender, msg.rid);
+  if (fresh === 'duplicate') {
+    ctx.emit({ kind: 'note', verdict: 'duplicate' });
+    if (msg.ack) ctx.ack('p', from, msg.rid);
+    return;
+  }
+  if (fresh === 'old') return ctx.complain(from, msg.t, 'an old request id (a replay, or too late)');
+  const why = refused ?? handle();
+  if (why !== null) return ctx.complain(from, msg.t, why);
+  ids.mark(sender, msg.rid);
+  if (msg.ack) ctx.ack('p', from, msg.rid);
 }

@@ -28,7 +28,7 @@ export class LeaveOp {
     if (host.state.kind !== 'member') return host.abort('leave-dht: this peer holds no ring');
     this.sec = host.state.ring.sec;
     this.phase = 'tearing-down';
-    sendTeardown(host, false, this);
+    sendTeardown(host, false, this, `the DHT is being rebuilt (leave of ${host.self().name})`);
   }
 
   onTeardownReturned(host: Host): void {

@@ -40,7 +40,7 @@ export function onSetId(host: Host, from: Addr, m: MessageOf<'set-id'>): string 
     return 'set-id for a DHT the manager did not announce to this peer';
   }
   if (ringOp(host)) return 'this peer is busy with another ring operation';
-  const { ring } = host.enterRing({ id: m.id, n: m.n, peers: m.peers, year: m.year, s: m.s, epoch: m.epoch, dht: m.dht, sec: m.sec }, null);
+  const { ring } = host.enterRing({ id: m.id, n: m.n, peers: m.peers, year: m.year, s: m.s, epoch: m.epoch, dht: m.dht, sec: m.sec }, null, `the DHT is being set up by ${leader.name}`);
   host.ctx.creds.announced = null;
   host.ctx.remember(m.peers);
   host.ctx.print(`set-id: I am node ${m.id} of ${m.n} (leader ${leader.name}); right neighbour ${rightOf(ring).name}; year ${m.year}, s = ${m.s}`);
@@ -70,6 +70,9 @@ export function onStoreEnd(host: Host, from: Addr, m: MessageOf<'store-end'>): s
     if (op && op.stream?.epoch === m.epoch) op.onDistributed(host, m.counts);
     return null;
   }
+  // Every batch sent to this node was acknowledged before store-end left the left neighbour
+  // (docs/PROTOCOL.md §4.6): this node's table is final for the epoch.
+  member.complete = true;
   const relay = (member.relay ??= new StoreStream(host.ctx, ring.epoch));
   relay.end([...m.counts, host.table.count]);
   relay.pump(host.ctx, ring);
@@ -100,6 +103,8 @@ export function onTeardown(host: Host, from: Addr, m: MessageOf<'teardown'>): st
   if (m.origin === me.name) return teardownReturned(host, m.dissolve);
   const held = host.table.count;
   host.table.clear();
+  member.complete = false;
+  member.changing = m.dissolve ? `the DHT is being torn down by ${m.origin}` : `the DHT is being rebuilt (teardown by ${m.origin})`;
   dropRelay(host, member);
   host.ctx.sendPeer(rightOf(ring), { t: 'teardown', sec: ring.sec, origin: m.origin, dissolve: m.dissolve, epoch: m.epoch }, null);
   if (m.dissolve) host.leaveRing();
@@ -109,6 +114,7 @@ export function onTeardown(host: Host, from: Addr, m: MessageOf<'teardown'>): st
 
 function teardownReturned(host: Host, dissolve: boolean): null {
   host.table.clear();
+  host.member().complete = false;
   if (dissolve) host.leaveRing();
   host.ctx.print('teardown: every node has deleted its table');
   const op = host.op;
@@ -134,7 +140,7 @@ export function onResetId(host: Host, from: Addr, m: MessageOf<'reset-id'>): str
   if (bad) return `bad reset-id: ${bad}`;
   const mine = m.peers[m.id];
   if (!mine || mine.name !== me.name) return 'reset-id gives this peer\'s id to another';
-  const { ring } = host.enterRing({ id: m.id, n: m.n, peers: m.peers, year: m.year, s: m.s, epoch: m.epoch, dht: m.dht, sec: m.sec }, m.origin);
+  const { ring } = host.enterRing({ id: m.id, n: m.n, peers: m.peers, year: m.year, s: m.s, epoch: m.epoch, dht: m.dht, sec: m.sec }, m.origin, `the DHT is being rebuilt (renumbered by ${m.origin.name})`);
   host.ctx.remember(m.peers);
   host.ctx.print(`reset-id: I am node ${m.id} of ${m.n}; right neighbour ${rightOf(ring).name}`);
   const next = m.id === m.n - 1 ? m.origin : m.peers[m.id + 1];

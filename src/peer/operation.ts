@@ -34,8 +34,11 @@ export interface Host {
   abort(why: string): void;
   registered(me: Me): void;
   unregister(): void;
-  /** Take a (new) ring: the table and any relay of the previous one are dropped. */
-  enterRing(ring: Ring, renumberedBy: Tuple | null): Member;
+  /**
+   * Take a (new) ring: the table and any relay of the previous one are dropped, and the table is
+   * not complete (`changing` says why, for queriers) until store-end of its epoch passes.
+   */
+  enterRing(ring: Ring, renumberedBy: Tuple | null, changing: string): Member;
   /** Forget the ring (this peer is Free): table and relay dropped. */
   leaveRing(): void;
   /** The member state; asserts that this peer is in a ring. */

@@ -48,7 +48,7 @@ export class SetupOp {
     const data = this.data;
     assert(data !== null, 'setup data kept from the load');
     const s = tableSize(data.lines.length);
-    const ring = host.enterRing({ id: 0, n: peers.length, peers, year: this.year, s, epoch: host.ctx.newEpoch(), dht, sec }, null).ring;
+    const ring = host.enterRing({ id: 0, n: peers.length, peers, year: this.year, s, epoch: host.ctx.newEpoch(), dht, sec }, null, `the DHT is being set up by ${host.self().name}`).ring;
     this.phase = 'assigning';
     host.ctx.print(`setup: ${plural(data.lines.length, 'record')} of ${this.year} (${data.source}); s = ${s}; assigning ids to ${plural(peers.length - 1, 'peer')}`);
     for (let i = 1; i < peers.length; i++) {

@@ -21,6 +21,14 @@ export type PeerState =
     relay: StoreStream | null;
     /** Who last renumbered this ring (rebuild-dht is taken only from them, once). */
     renumberedBy: Tuple | null;
+    /**
+     * The table holds every record of this ring's epoch that hashes to this node: store-end for
+     * the epoch has passed this node (at the leader: it routed the file). Only then may this node
+     * answer a query "not found". Cleared by a new ring (set-id, reset-id) and by a teardown.
+     */
+    complete: boolean;
+    /** While the table is not complete: what is happening to it, in words a querier is shown. */
+    changing: string;
   };
 
 export type Member = Extract<PeerState, { kind: 'member' }>;

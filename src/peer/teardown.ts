@@ -22,7 +22,7 @@ export class TeardownOp {
       return host.finish(this);
     }
     this.phase = 'tearing-down';
-    sendTeardown(host, true, this);
+    sendTeardown(host, true, this, `the DHT is being torn down by ${host.self().name}`);
   }
 
   onTeardownReturned(host: Host): void {
@@ -42,7 +42,11 @@ export class TeardownOp {
 }
 
 /** Start a teardown around the ring from this node, owned by the operation that waits for it. */
-export function sendTeardown(host: Host, dissolve: boolean, owner: object): void {
-  const { ring } = host.member();
+export function sendTeardown(host: Host, dissolve: boolean, owner: object, changing: string): void {
+  const member = host.member();
+  const { ring } = member;
+  // From now on this node's table is on its way out: it answers no query "not found".
+  member.complete = false;
+  member.changing = changing;
   host.ctx.sendPeer(rightOf(ring), { t: 'teardown', sec: ring.sec, origin: host.self().name, dissolve, epoch: ring.epoch }, owner);
 }

@@ -33,8 +33,8 @@ function body(msg: Exclude<Message, { t: 'ack' }>): string {
     case 'rebuild-done': return `rebuild-done leader=${msg.leader} ${msg.ok ? `counts=[${msg.counts.join(', ')}]` : `FAILED: ${msg.text}`}`;
     case 'join': return `join ${msg.joiner.name} ${msg.joiner.ip}:${msg.joiner.port}`;
     case 'find-event': return `find-event ${msg.eventId} from ${msg.sender.name} id-seq=[${msg.idSeq.join(', ')}]` +
-      (msg.remaining ? ` remaining=[${msg.remaining.join(', ')}]` : ' (first hop)');
-    case 'event-result': return `event-result ${msg.eventId} ${msg.found ? 'FOUND' : 'NOT FOUND'} id-seq=[${msg.idSeq.join(', ')}]`;
+      (msg.remaining ? ` remaining=[${msg.remaining.join(', ')}]` : ' (first hop)') + (msg.ack ? ' (acked per hop)' : '');
+    case 'event-result': return `event-result ${msg.eventId} ${msg.busy !== undefined ? `BUSY (${msg.busy})` : msg.found ? 'FOUND' : 'NOT FOUND'} id-seq=[${msg.idSeq.join(', ')}]`;
   }
 }
 

@@ -132,6 +132,14 @@ export const FindEvent = msg('find-event', {
   /** First hop (remaining null): the manager's capability for `sender`; later hops: the DHT's secret. */
   cap: Type.Optional(Secret),
   sec: Type.Optional(Secret),
+  /**
+   * The ring the walk belongs to: set by the first member from its own ring (absent on the first
+   * hop). A node of another ring, or one whose table is not complete, never answers "not found".
+   */
+  epoch: Type.Optional(Count),
+  dht: Type.Optional(Count),
+  /** Acknowledged and retransmitted hop by hop (the querier's resends after its first try). */
+  ack: Type.Optional(Type.Literal(true)),
 });
 /** The answer to a query, sent straight to the querying peer. */
 export const EventResult = msg('event-result', {
@@ -139,6 +147,14 @@ export const EventResult = msg('event-result', {
   /** The answering node's name, so the querying peer's trace can name it. */
   by: Type.Optional(Name),
   idSeq: Type.Array(NodeId, { maxItems: 256 }),
+  /**
+   * The node cannot answer for the walk's ring now (its ring changed, its table is being torn
+   * down or rebuilt, it is in no ring): why, for the querier, which waits and asks again. Never
+   * with found = true.
+   */
+  busy: Type.Optional(Text),
+  /** Acknowledged and retransmitted (the answer to a find-event that was). */
+  ack: Type.Optional(Type.Literal(true)),
 });
 /** One piece of a message too large for one datagram (see wire.ts); never seen by the cores. */
 export const Frag = Type.Object({

@@ -38,6 +38,8 @@ export interface Pending<M, Tag> {
   sentAt: number;
   lastSentAt: number;
   tag: Tag;
+  /** Resent after one timeout each time, never backed off (a query's hop: small, and late is useless). */
+  steady: boolean;
 }
 
 /** Bound on the sends of one request even to a destination that keeps answering others. */
@@ -61,12 +63,15 @@ export class Outbox<M extends { rid: number }, Tag> {
     this.nextRid = firstRid;
   }
 
-  /** Number a message and remember it until acknowledged. */
-  send(now: number, to: Addr, body: WithoutRid<M>, tag: Tag): M {
+  /**
+   * Number a message and remember it until acknowledged. A `steady` one is resent after one
+   * timeout every time (no backoff); it still fails after `maxTries` silent timeouts.
+   */
+  send(now: number, to: Addr, body: WithoutRid<M>, tag: Tag, steady = false): M {
     if (this.pending.size >= MAX_PENDING) throw new Error(`outbox overflow: ${this.pending.size} unacknowledged requests`);
     const rid = this.nextRid++;
     const msg = { ...body, rid } as unknown as M;
-    this.pending.set(rid, { rid, to, msg, tries: 1, silent: 0, due: now + this.rto(to), sentAt: now, lastSentAt: now, tag });
+    this.pending.set(rid, { rid, to, msg, tries: 1, silent: 0, due: now + this.rto(to), sentAt: now, lastSentAt: now, tag, steady });
     return msg;
   }
 
@@ -130,7 +135,7 @@ export class Outbox<M extends { rid: number }, Tag> {
       }
       p.tries += 1;
       p.lastSentAt = now;
-      p.due = now + Math.min(this.policy.maxRtoMs, this.rto(p.to) * (alive ? 1 : 2 ** p.silent));
+      p.due = now + Math.min(this.policy.maxRtoMs, this.rto(p.to) * (alive || p.steady ? 1 : 2 ** p.silent));
       resend.push(p);
     }
     return { resend, failed };

@@ -54,7 +54,7 @@ function launch(name: string, args: string[], options: SystemOptions): DrivenPro
 }
 
 /** Any answer that means the step failed: a FAILURE response, an abort, a dissolved ring, a lost query. */
-const FAILED = /^(\S+: FAILURE\b|dht-abort: |dissolved: |query-dht: no answer|query-dht: .*abandoned|register: cannot use|unknown command )|\(nothing was sent\)$| — usage: /;
+const FAILED = /^(\S+: FAILURE\b|dht-abort: |dissolved: |query-dht: (.*; )?no answer|query-dht: .*abandoned|register: cannot use|unknown command )|\(nothing was sent\)$| — usage: /;
 
 /** Operations that move the whole dataset get longer than single requests. */
 export const STEP_MS = 30_000;

@@ -48,6 +48,15 @@ describe('outbox: retransmission', () => {
     expect(gaps).toEqual([100, 200, 400, 800, 800, 800]);
   });
 
+  it('a steady request (a query hop) is resent after one RTO every time, and still fails after maxTries', () => {
+    const box = new Outbox<Msg, string>(POLICY, 1);
+    const { rid } = box.send(0, PEER, { t: 'ping', n: 1 }, 'x', true);
+    const { sends, failedAt } = timeline(box, rid, 0);
+    const gaps = sends.slice(1).map((t, i) => t - sends[i]!);
+    expect(gaps).toEqual([100, 100, 100, 100, 100, 100]);
+    expect(failedAt).toBe(700);
+  });
+
   it('fails after exactly maxTries sends in all, and is then forgotten', () => {
     const box = new Outbox<Msg, string>(POLICY, 1);
     const { rid } = box.send(0, PEER, { t: 'ping', n: 1 }, 'x');
