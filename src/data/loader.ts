@@ -1,6 +1,7 @@
-// Synchronous dataset loading for the peer process. The peer core is a synchronous state
-// machine that asks for a year's records in the middle of handling a response, so the shell
-// answers from disk at once; a year's file is read once per process and then kept.
+// Reading a year's dataset for the peer process. The peer core asks for it with a `load` effect
+// and gets it back as a later `loaded` input (runtime/effects.ts); the peer shell answers through
+// DatasetCache on a later tick, so an acknowledgement never waits for a file. A year's file is
+// read once per process and then kept.
 import type { Dataset, LineDataset } from './record.js';
 import { DataError, checkDatasetReadable, parseStormCsv, parseStormLines } from './csv.js';
 import { describeError as reason } from './error.js';
