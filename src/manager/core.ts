@@ -73,6 +73,7 @@ export class ManagerCore extends ManagerState {
       get rid() { return self.rid; },
       nextDhtId: () => ++this.dhtCount,
       notify: (name, body) => this.notify(name, body),
+      forget: (name) => this.outbox.drop((p) => p.tag === name),
       dissolve: (d, except, why) => this.dissolve(d, except, why),
     };
   }
@@ -148,8 +149,9 @@ export class ManagerCore extends ManagerState {
     // A registered address speaks only with its token and with ever higher request ids: anything
     // else is forged or replayed, and gets no answer at all (an answer would go to the real peer,
     // with its token). Exact retransmissions were answered from the cache above.
-    // (`register` from a registered address always fails, PORT_IN_USE at least, and changes nothing:
-    // it is answered, without the token, so a peer restarted on its old ports hears why.)
+    // (`register` carries no token: from a registered address it is that peer's process started
+    // again on its old ports. It replaces a Free peer's entry (handlers.ts) and is refused, without
+    // the token, for a member, so the restarted peer hears why.)
     const owner = msg.cmd === 'register' ? undefined : this.peerAt(from);
     if (owner) {
       const why = !sameSecret(msg.tok, owner.token) ? `without ${owner.name}'s token`

@@ -32,6 +32,8 @@ export interface Ctx {
   readonly rid: number;
   /** Send a notice to a registered peer's m-port, with its token, retransmitted until acknowledged. */
   notify(name: string, body: NoticeBody): void;
+  /** Stop sending the notices still unacknowledged by a peer (its process is gone). */
+  forget(name: string): void;
   /** Drop the DHT and tell everyone involved but `except` (§4.8). */
   dissolve(d: Dht, except: string | null, why: string): void;
 }
@@ -77,15 +79,28 @@ export const HANDLERS: { readonly [R in ManagerRequest]: Handler<unknown> } = {
     },
     run(ctx, { from }, { name, ip, mport, pport }) {
       const s = ctx.state;
+      // The table let a registered name through only for a Free peer: it is that peer started
+      // again (PROTOCOL §3.2, "register again") only with the same IPv4 and ports, from them.
+      const old = s.peers.get(name);
+      if (old && (old.ip !== ip || old.mport !== mport || old.pport !== pport)) {
+        return fail('DUPLICATE_NAME', `a peer named ${name} is already registered at ${old.ip}, m-port ${old.mport}, p-port ${old.pport}`);
+      }
       for (const port of [mport, pport]) {
         const user = s.portUser(port);
-        if (user !== undefined) return fail('PORT_IN_USE', `port ${port} is already used by ${user}`);
+        if (user !== undefined && user !== name) return fail('PORT_IN_USE', `port ${port} is already used by ${user}`);
       }
       if (ip !== from.ip || mport !== from.port) {
         return fail('NOT_OWNER', `a peer registers itself: this request came from ${from.ip}:${from.port}, not ${ip}:${mport}`);
       }
+      if (old) {
+        // Only the process bound to that m-port receives this answer (with the new token), and it
+        // could bind it only because the old process is gone: the old entry is replaced.
+        s.removePeer(name);
+        ctx.forget(name);
+      }
       s.addPeer(name, ip, mport, pport, ctx.secret(), ctx.rid);
-      return { ok: true, text: `${name} registered at ${ip}, m-port ${mport}, p-port ${pport}; ${count(s.peers.size, 'peer')} registered` };
+      const again = old ? ' again (it was restarted: the old registration is replaced)' : '';
+      return { ok: true, text: `${name} registered${again} at ${ip}, m-port ${mport}, p-port ${pport}; ${count(s.peers.size, 'peer')} registered` };
     },
   }),
 
@@ -223,7 +238,8 @@ export function refusalText(s: ManagerState, request: ManagerRequest, reason: Re
   switch (reason) {
     case 'BUSY': return `the manager is waiting for ${WAITING_FOR[s.phase]} from ${s.waitingOn()}; try again after it`;
     case 'NOT_REGISTERED': return `${name} is not registered`;
-    case 'DUPLICATE_NAME': return `a peer named ${name} is already registered`;
+    case 'DUPLICATE_NAME': return s.stateOf(name) === 'Free' ? `a peer named ${name} is already registered`
+      : `${name} is registered as ${s.stateOf(name) === 'Leader' ? 'the leader' : 'a member'} of the DHT; it can register again once it is out of the DHT (it leaves, or the DHT is torn down or dissolved)`;
     case 'DHT_EXISTS': return `a DHT led by ${d?.leader} already exists`;
     case 'NO_DHT': return NO_DHT_TEXT[request] ?? 'there is no DHT';
     case 'NOT_LEADER': return `${name} is not the leader (${d?.leader} is)`;

@@ -34,7 +34,7 @@ export const REASONS = {
   BAD_ARGUMENTS: 'an argument is missing or malformed',
   UNKNOWN_COMMAND: 'the manager has no such command',
   BUSY: 'the manager is waiting for a DHT operation to finish',
-  DUPLICATE_NAME: 'register: the name is taken',
+  DUPLICATE_NAME: 'register: the name is taken (by a member of the DHT, or by a Free peer at another address or ports)',
   PORT_IN_USE: 'register: a registered peer already uses that port',
   NOT_REGISTERED: 'the named peer is not registered',
   NOT_OWNER: 'the request did not come from the named peer\'s registered address and m-port',
@@ -83,8 +83,12 @@ const may = (allow: readonly Role[], next: Phase, otherwise: Reason, except: Par
 /** No registered sender may (the phase alone decides), unregistered ones get NOT_REGISTERED. */
 const nobody = (otherwise: Reason, except: Partial<Record<Role, Reason>> = {}): Rule =>
   ({ allow: [], next: null, otherwise, except: { unregistered: 'NOT_REGISTERED', ...except } });
-/** register: a new name may, a registered one is taken. */
-const newName = (next: Phase): Rule => ({ allow: ['unregistered'], next, otherwise: 'DUPLICATE_NAME', except: {} });
+/**
+ * register: a new name may; so may a Free peer's own name, which the handler lets through only
+ * as the same peer started again (same IPv4 and ports, from that m-port: it replaces the old
+ * entry) and refuses with DUPLICATE_NAME otherwise; a member's name is taken.
+ */
+const newName = (next: Phase): Rule => ({ allow: ['unregistered', 'free'], next, otherwise: 'DUPLICATE_NAME', except: {} });
 
 type Table = { readonly [P in Phase]: { readonly [R in ManagerRequest]: Rule } };
 

@@ -44,7 +44,7 @@ describe('the world', () => {
     for (const p of [has, lacks]) expect((p.core as LoadingCore).got[0]!.at).toBeGreaterThanOrEqual(1);
   });
 
-  it('a crashed peer restarts as a fresh core on the same ports: it binds again, and the manager still holds its name', () => {
+  it('a crashed peer restarts as a fresh core on the same ports: it binds again, and registers again under its old name', () => {
     const w = new World(options());
     const p = w.addPeer('peer1', 5000, 5001);
     w.type('peer1', 'register peer1 127.0.0.1 5000 5001');
@@ -54,7 +54,7 @@ describe('the world', () => {
     expect(w.peer('peer1').core.me).toBeNull();
     w.type('peer1', 'register peer1 127.0.0.1 5000 5001');
     expect(w.runUntil(() => w.peer('peer1').core.idle && p.prints.length >= 2)).toBe(true);
-    expect(p.prints.at(-1)).toMatch(/^register: FAILURE DUPLICATE_NAME/);
+    expect(p.prints.at(-1)).toMatch(/^register: SUCCESS — peer1 registered again/);
   });
 
   it('ports held by another process cannot be bound (EADDRINUSE)', () => {

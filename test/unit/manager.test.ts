@@ -234,6 +234,66 @@ describe('manager: register', () => {
     expect(h.core.peers.get('peer1')!.mport).toBe(6002);
   });
 
+  it('a Free peer started again on its old address and ports registers again: a new entry, a new token', () => {
+    const h = new Harness();
+    h.registerMany(2);
+    const d = peerDef(1);
+    const before = h.core.peers.get('peer1')!.token;
+    // The restarted process has no token (register carries none) and new request ids.
+    const res = h.send(mAddr(d), 'register', regArgs(d), 9_000);
+    ok(res);
+    expect(res.text).toMatch(/registered again/);
+    expect(res.tok).toBeDefined();
+    expect(res.tok).not.toBe(before);
+    expect(h.core.peers.get('peer1')!.token).toBe(res.tok);
+    expect(h.core.peers.size).toBe(2);
+    // The new token works, the old one no longer does.
+    ok(h.as('peer1', 'deregister', 'peer1'));
+  });
+
+  it('register again from another address, or with other ports, is DUPLICATE_NAME; another name on those ports is PORT_IN_USE', () => {
+    const h = new Harness();
+    h.registerMany(1);
+    const d = peerDef(1);
+    failed(h.send({ ip: '127.0.0.2', port: d.mport }, 'register', [d.name, '127.0.0.2', String(d.mport), String(d.pport)]), 'DUPLICATE_NAME');
+    failed(h.send(mAddr(d), 'register', [d.name, d.ip, String(d.mport), '7001']), 'DUPLICATE_NAME');
+    // Same everything, sent from elsewhere: not its owner.
+    failed(h.send({ ip: d.ip, port: 7777 }, 'register', regArgs(d)), 'NOT_OWNER');
+    failed(h.send(mAddr(d), 'register', ['other', d.ip, String(d.mport), String(d.pport)]), 'PORT_IN_USE');
+    expect(h.core.peers.get('peer1')!.token).toBe(h.tokens.get(`${d.ip}:${d.mport}`));
+  });
+
+  it('a member of the DHT started again is refused (DUPLICATE_NAME) with a sentence saying why, and keeps its entry', () => {
+    const h = new Harness();
+    h.registerMany(3);
+    ok(h.as('peer1', 'setup-dht', 'peer1', '3', '1996'));
+    ok(h.as('peer1', 'dht-complete', 'peer1'));
+    for (const name of ['peer1', 'peer2']) {
+      const d = peerDef(Number(name.slice(4)));
+      const res = h.send(mAddr(d), 'register', regArgs(d), 9_000 + d.mport);
+      failed(res, 'DUPLICATE_NAME');
+      expect(res.text).toMatch(/(the leader|a member) of the DHT; it can register again once it is out of the DHT/);
+      expect(res.tok, 'a refusal to a registered address carries no token').toBeUndefined();
+    }
+    expect(h.core.peers.get('peer1')!.token).toBe(h.tokens.get('127.0.0.1:6002'));
+  });
+
+  it('registering again drops the notices still unacknowledged by the old process', () => {
+    const h = new Harness();
+    h.registerMany(4);
+    ok(h.as('peer1', 'setup-dht', 'peer1', '3', '1996'));
+    ok(h.as('peer1', 'dht-abort', 'peer1'));
+    // dissolved to the two members, not acknowledged: they are retransmitted …
+    const dissolvedTo = h.effects.filter((e): e is Send => e.kind === 'send' && e.msg.t === 'dissolved').map((e) => e.to.port);
+    expect(dissolvedTo).toHaveLength(2);
+    const victim = [...h.defs.values()].find((d) => d.mport === dissolvedTo[0])!;
+    ok(h.send(mAddr(victim), 'register', regArgs(victim), 9_999));
+    // … but no longer to the restarted one.
+    const resent = h.core.onTimeout(h.now + 120_000).filter((e): e is Send => e.kind === 'send' && e.msg.t === 'dissolved').map((e) => e.to.port);
+    expect(resent).not.toContain(victim.mport);
+    expect(resent).toContain(dissolvedTo[1]);
+  });
+
   it.each([
     ['m-port equal to an m-port', 6002, 7001],
     ['m-port equal to a p-port', 6003, 7001],
@@ -641,8 +701,9 @@ describe('manager: a duplicated request is answered again, never applied twice',
     h.defs.set(d.name, d);
     twice(h, 'peer1', 'register', regArgs(d));
     expect(h.core.peers.size).toBe(1);
-    // a genuinely new request (new rid) with the same name is a duplicate name
-    failed(h.register(d), 'DUPLICATE_NAME');
+    // a genuinely new request (new rid) with the same name from elsewhere is a duplicate name
+    const other = { ...d, mport: 7000, pport: 7001 };
+    failed(h.send(mAddr(other), 'register', regArgs(other)), 'DUPLICATE_NAME');
   });
 
   it('setup-dht: the same members in both answers, one DHT', () => {
