@@ -17,6 +17,7 @@ import { assert } from '../runtime/assert.js';
 import { EARLY_REASONS, WAITING_FOR, isWaiting, verdict, type Phase, type Reason } from './rules.js';
 import { HANDLERS, fail, refusalText, type Ctx, type Outcome } from './handlers.js';
 import { AnswerCache } from './answers.js';
+import { Liveness, type LivenessConfig } from './liveness.js';
 import { ManagerState, count, type Dht } from './state.js';
 import { SNAPSHOT_VERSION, describeState, dhtFields, entryFields, restoreSnapshot, type Change } from './snapshot.js';
 
@@ -27,6 +28,8 @@ export interface ManagerConfig {
   retry: RetryPolicy;
   /** Emit a `persist` change after every change of state (manager/snapshot.ts): --state FILE, and the simulation. */
   durable?: boolean;
+  /** Detect dead peers (PROTOCOL §4.11): peers send `alive`, the manager probes the silent ones and declares deaths. */
+  liveness?: LivenessConfig;
 }
 export interface ManagerEnv {
   random(): number;
@@ -61,9 +64,12 @@ export class ManagerCore extends ManagerState {
   /** Peers added, removed or (as senders) possibly changed by this event, and the answers it gave. */
   private readonly touched = new Set<string>();
   private kept: { to: Addr; res: Res }[] = [];
+  /** Failure detection, when configured (liveness.ts). */
+  readonly liveness: Liveness | null;
 
   constructor(private readonly config: ManagerConfig, private readonly env: ManagerEnv) {
     super();
+    this.liveness = config.liveness ? new Liveness(config.liveness) : null;
     this.outbox = new Outbox(config.retry, numberOf(env.secret()));
     const self = this;
     this.ctx = {
@@ -96,16 +102,15 @@ export class ManagerCore extends ManagerState {
     for (const p of resend) this.out.push({ kind: 'send', to: p.to, msg: p.msg, attempt: p.tries });
     for (const p of failed) this.print(`warning: ${p.tag} did not acknowledge that its DHT was dissolved (${count(p.tries, 'try', 'tries')})`);
     if (this.dht?.deadline !== undefined && now >= this.dht.deadline) this.giveUp();
+    this.checkLiveness(now);
     this.checkInvariants();
     this.persistIfChanged();
     return this.out;
   }
 
   nextDeadline(): number | undefined {
-    const a = this.outbox.nextDeadline();
-    const b = this.dht?.deadline;
-    if (a === undefined) return b;
-    return b === undefined ? a : Math.min(a, b);
+    const times = [this.outbox.nextDeadline(), this.dht?.deadline, this.liveness?.nextDeadline()];
+    return times.reduce<number | undefined>((d, t) => (t !== undefined && (d === undefined || t < d) ? t : d), undefined);
   }
 
   /** Name of the peer at an address (m-port or p-port), for the trace. */
@@ -132,6 +137,7 @@ export class ManagerCore extends ManagerState {
       for (const rid of msg.more ?? []) this.outbox.settle(rid, from, this.now);
       return;
     }
+    if (msg.t === 'alive') return this.onAlive(from, msg.tok);
     if (msg.t !== 'cmd') {
       this.out.push({ kind: 'note', verdict: 'ignored' });
       const line = this.complaints.note(this.now, `ignored:${msg.t}`, `ignored ${msg.t} from ${from.ip}:${from.port}: the manager only takes commands`);
@@ -163,6 +169,7 @@ export class ManagerCore extends ManagerState {
         return;
       }
       owner.lastRid = msg.rid;
+      this.liveness?.heard(owner.name, this.now);
     }
     this.rid = msg.rid;
     const outcome = this.execute(from, msg.cmd, msg.args, msg.counts);
@@ -170,8 +177,10 @@ export class ManagerCore extends ManagerState {
     // Every response to a registered peer carries its token (a deregistered one's for the last time).
     const tok = owner ? (this.peerAt(from) ?? owner).token
       : msg.cmd === 'register' && outcome.ok ? this.peerAt(from)?.token : undefined;
+    // A peer that registers is told to send `alive` (PROTOCOL §4.11) when the manager detects failures.
+    const hb = msg.cmd === 'register' && outcome.ok && this.liveness ? this.liveness.config.heartbeatMs : undefined;
     const res: Res = outcome.ok
-      ? { t: 'res', rid: msg.rid, cmd: msg.cmd.slice(0, 20), code: 'SUCCESS', text,
+      ? { t: 'res', rid: msg.rid, cmd: msg.cmd.slice(0, 20), code: 'SUCCESS', text, ...(hb !== undefined ? { hb } : {}),
           ...(outcome.peers ? { peers: outcome.peers } : {}), ...(outcome.peer ? { peer: outcome.peer } : {}),
           ...(outcome.dht !== undefined ? { dht: outcome.dht } : {}),
           ...(outcome.sec !== undefined ? { sec: outcome.sec } : {}), ...(outcome.cap !== undefined ? { cap: outcome.cap } : {}),
@@ -238,6 +247,46 @@ export class ManagerCore extends ManagerState {
     else if (next !== before) d.deadline = this.now + this.config.waitTimeoutMs;
   }
 
+  // ---- failure detection (liveness.ts, PROTOCOL §4.11) ----
+
+  /** `alive` from a peer's m-port with its token: it lives. Anything else is dropped, uncounted. */
+  private onAlive(from: Addr, tok: string): void {
+    const owner = this.peerAt(from);
+    if (!owner || !sameSecret(tok, owner.token)) {
+      this.out.push({ kind: 'note', verdict: 'ignored' });
+      return;
+    }
+    this.liveness?.heard(owner.name, this.now);
+  }
+
+  private checkLiveness(now: number): void {
+    const l = this.liveness;
+    if (!l || now < (l.nextDeadline() ?? Infinity)) return;
+    const due = l.due(now);
+    for (const name of due.probe) {
+      const p = this.peers.get(name);
+      if (p) this.out.push({ kind: 'send', to: { ip: p.ip, port: p.mport }, msg: { t: 'probe', rid: 0, tok: p.token }, attempt: 1 });
+    }
+    for (const d of due.dead) this.declareDead(d.name, d.silentMs);
+  }
+
+  /**
+   * The manager declares a peer dead: nothing came from it for `deadMs`, probes included. A Free
+   * peer's registration is removed (its name and ports are free again). A member's DHT is
+   * dissolved, as when the manager gives up waiting, and then its registration is removed.
+   */
+  private declareDead(name: string, silentMs: number): void {
+    if (!this.peers.has(name)) return;
+    const d = this.dht;
+    const involved = d !== null && (d.members.includes(name) || d.initiator === name);
+    this.print(`liveness: ${name} declared dead (nothing heard from it for ${(silentMs / 1000).toFixed(1)} s, probes unanswered)`);
+    if (d && involved) this.dissolve(d, name, `${name} (${this.stateOf(name) === 'Leader' ? 'the leader' : d.initiator === name ? `the ${d.phase === 'joining' ? 'joiner' : 'leaver'}` : 'a member'}) is dead`);
+    this.outbox.drop((p) => p.tag === name);
+    this.removePeer(name);
+    this.changed = true;
+    this.print(`liveness: ${name} deregistered; ${count(this.peers.size, 'peer')} ${this.peers.size === 1 ? 'remains' : 'remain'}`);
+  }
+
   // ---- giving up ----
 
   /** The peer we wait for went silent: free everyone so the system is usable again. */
@@ -279,11 +328,13 @@ export class ManagerCore extends ManagerState {
 
   override addPeer(...args: Parameters<ManagerState['addPeer']>): ReturnType<ManagerState['addPeer']> {
     this.touched.add(args[0]);
+    this.liveness?.watch(args[0], this.now);
     return super.addPeer(...args);
   }
 
   override removePeer(name: string): void {
     this.touched.add(name);
+    this.liveness?.forget(name);
     super.removePeer(name);
   }
 
