@@ -150,6 +150,9 @@ export class ManagerCore extends ManagerState {
       // A retransmitted request: answer it again, never apply it twice.
       this.out.push({ kind: 'note', verdict: 'duplicate' });
       this.out.push({ kind: 'send', to: from, msg: cached, attempt: 1 });
+      // Its sender lives (a register retransmitted because the answer, with the token, was lost).
+      const sender = this.peerAt(from);
+      if (sender) this.liveness?.retransmitted(sender.name, this.now);
       return;
     }
     // A registered address speaks only with its token and with ever higher request ids: anything

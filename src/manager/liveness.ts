@@ -18,6 +18,11 @@ export interface LivenessConfig {
   deadMs: number;
   /** How often the manager looks (the declaration is at most this late). */
   tickMs: number;
+  /**
+   * A peer just registered (or restored) is given this much longer before its first datagram:
+   * its register answer, which holds its token, may be lost and retransmitted a few times.
+   */
+  graceMs: number;
 }
 
 /**
@@ -25,10 +30,12 @@ export interface LivenessConfig {
  * independent loss a live peer is declared dead only if its ~6 heartbeats and ~19 probe round
  * trips of one window are all lost: 0.3⁶ · 0.51¹⁹ ≈ 2·10⁻⁹ per window (measured: PROTOCOL §4.11).
  */
-export const DEFAULT_LIVENESS: LivenessConfig = { heartbeatMs: 250, suspectMs: 700, probeMs: 50, deadMs: 1700, tickMs: 50 };
+export const DEFAULT_LIVENESS: LivenessConfig = { heartbeatMs: 250, suspectMs: 700, probeMs: 50, deadMs: 1700, tickMs: 50, graceMs: 10_000 };
 
 interface Watch {
   heard: number;
+  /** Nothing heard yet since watching began: `heard` is in the future by the grace. */
+  fresh: boolean;
   /** When the last probe went out (suspected peers only). */
   probed?: number;
 }
@@ -51,7 +58,7 @@ export class Liveness {
 
   /** Start watching a peer (registered now, or restored: it gets a whole window from `now`). */
   watch(name: string, now: number): void {
-    this.watched.set(name, { heard: now });
+    this.watched.set(name, { heard: now + this.config.graceMs, fresh: true });
     if (this.nextTick === undefined) this.nextTick = now + this.config.tickMs;
   }
 
@@ -64,8 +71,20 @@ export class Liveness {
   heard(name: string, now: number): void {
     const w = this.watched.get(name);
     if (!w) return;
-    w.heard = Math.max(w.heard, now);
+    w.heard = w.fresh ? now : Math.max(w.heard, now);
+    w.fresh = false;
     delete w.probed;
+  }
+
+  /**
+   * A request retransmitted from the peer's address (its register, whose answer holds the token,
+   * was lost): it lives, but cannot send `alive` yet — a fresh peer's grace starts again.
+   */
+  retransmitted(name: string, now: number): void {
+    const w = this.watched.get(name);
+    if (!w) return;
+    if (w.fresh) w.heard = Math.max(w.heard, now + this.config.graceMs);
+    else this.heard(name, now);
   }
 
   isSuspected(name: string, now: number): boolean {

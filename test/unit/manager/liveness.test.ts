@@ -8,7 +8,8 @@ import { seededSecret } from '../../../src/protocol/secrets.js';
 import type { MessageOf } from '../../../src/protocol/messages.js';
 import { Heartbeat } from '../../../src/peer/heartbeat.js';
 
-const C = DEFAULT_LIVENESS;
+/** Without the grace of a fresh registration, except in the test of the grace itself. */
+const C = { ...DEFAULT_LIVENESS, graceMs: 0 };
 
 /** Drive the detector tick by tick until `until`; returns every probe and death with its time. */
 function run(l: Liveness, from: number, until: number, heard: (now: number) => string[] = () => []) {
@@ -59,6 +60,22 @@ describe('Liveness (the detector)', () => {
     expect(r.dead.map(([, n]) => n)).toEqual(['b']);
     expect(l.isSuspected('a', 3_000)).toBe(false);
     expect(l.suspicions).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a fresh peer gets the grace before its first datagram; a retransmitted register renews it; the first alive ends it', () => {
+    const l = new Liveness(DEFAULT_LIVENESS);
+    l.watch('a', 0);
+    l.watch('b', 0);
+    l.watch('c', 0);
+    const r = run(l, 0, 30_000, (now) => [
+      ...(now === 9_000 ? ['b-retransmit'] : []),
+      ...(now === 1_000 ? ['c'] : []),
+    ].filter((n) => (n === 'b-retransmit' ? (l.retransmitted('b', now), false) : true)));
+    const at = new Map(r.dead.map(([t, n]) => [n, t]));
+    expect(at.get('c')!).toBeGreaterThanOrEqual(1_000 + DEFAULT_LIVENESS.deadMs);
+    expect(at.get('c')!).toBeLessThanOrEqual(1_000 + DEFAULT_LIVENESS.deadMs + DEFAULT_LIVENESS.tickMs);
+    expect(at.get('a')!).toBeGreaterThanOrEqual(DEFAULT_LIVENESS.graceMs + DEFAULT_LIVENESS.deadMs);
+    expect(at.get('b')!).toBeGreaterThanOrEqual(9_000 + DEFAULT_LIVENESS.graceMs + DEFAULT_LIVENESS.deadMs);
   });
 
   it('forget stops watching; the timer stops with the last peer', () => {
