@@ -12,6 +12,7 @@ import { KEY_FILE_OPTIONS, KEY_FILE_USAGE } from '../crypto/options.js';
 import { keyedFromOptions } from '../net/key-option.js';
 import { LiveView } from '../live/view.js';
 import { Journal } from '../net/journal.js';
+import { DEFAULT_LIVENESS } from '../manager/liveness.js';
 
 const USAGE = `usage: dht-manager <port> [options]
   --bind IPv4             address to listen on (default 0.0.0.0, every interface)
@@ -19,6 +20,9 @@ const USAGE = `usage: dht-manager <port> [options]
   --chaos SPEC            inject faults into sent datagrams, e.g. loss=0.2,dup=0.05,reorder=0.1[,delay=MS]
                           (default: $DHT_CHAOS, else none)
   --wait-timeout SECONDS  how long to wait for dht-complete, dht-rebuilt or teardown-complete (default ${DEFAULT_WAIT_TIMEOUT_S})
+  --detect                detect dead peers (PROTOCOL §4.11): registered peers send alive every ${DEFAULT_LIVENESS.heartbeatMs} ms,
+                          a peer silent for ${DEFAULT_LIVENESS.suspectMs} ms is probed every ${DEFAULT_LIVENESS.probeMs} ms, one silent for ${DEFAULT_LIVENESS.deadMs} ms is
+                          declared dead: deregistered, and its DHT dissolved if it was in one
   --rto MS                first retransmission timeout (default ${DEFAULT_RETRY.rtoMs})
   --tries N               timeouts without any answer before a peer is declared silent (default ${DEFAULT_RETRY.maxTries})
 ${LOG_USAGE}
@@ -39,6 +43,7 @@ const OPTIONS = {
   trace: { type: 'string' },
   chaos: { type: 'string' },
   'wait-timeout': { type: 'string' },
+  detect: { type: 'boolean' },
   rto: { type: 'string' },
   tries: { type: 'string' },
   ...LOG_OPTIONS,
@@ -87,6 +92,7 @@ async function main(): Promise<void> {
     chaos,
     config: {
       waitTimeoutMs: waitS * 1000,
+      ...(values.detect ? { liveness: DEFAULT_LIVENESS } : {}),
       retry: retryPolicy(intOption('rto', values.rto, 1, 60_000), intOption('tries', values.tries, 1, 1000)),
     },
   });

@@ -17,6 +17,7 @@ import { assert } from '../runtime/assert.js';
 import { EARLY_REASONS, WAITING_FOR, isWaiting, verdict, type Phase, type Reason } from './rules.js';
 import { HANDLERS, fail, refusalText, type Ctx, type Outcome } from './handlers.js';
 import { AnswerCache } from './answers.js';
+import { Liveness, type LivenessConfig } from './liveness.js';
 import { ManagerState, count, type Dht } from './state.js';
 import { SNAPSHOT_VERSION, describeState, dhtFields, entryFields, restoreSnapshot, type Change } from './snapshot.js';
 
@@ -27,6 +28,8 @@ export interface ManagerConfig {
   retry: RetryPolicy;
   /** Emit a `persist` change after every change of state (manager/snapshot.ts): --state FILE, and the simulation. */
   durable?: boolean;
+  /** Detect dead peers (PROTOCOL §4.11): peers send `alive`, the manager probes the silent ones and declares deaths. */
+  liveness?: LivenessConfig;
 }
 export interface ManagerEnv {
   random(): number;
@@ -61,9 +64,12 @@ export class ManagerCore extends ManagerState {
   /** Peers added, removed or (as senders) possibly changed by this event, and the answers it gave. */
   private readonly touched = new Set<string>();
   private kept: { to: Addr; res: Res }[] = [];
+  /** Failure detection, when configured (liveness.ts). */
+  readonly liveness: Liveness | null;
 
   constructor(private readonly config: ManagerConfig, private readonly env: ManagerEnv) {
     super();
+    this.liveness = config.liveness ? new Liveness(config.liveness) : null;
     this.outbox = new Outbox(config.retry, numberOf(env.secret()));
     const self = this;
     this.ctx = {
@@ -95,6 +101,7 @@ export class ManagerCore extends ManagerState {
     for (const p of resend) this.out.push({ kind: 'send', to: p.to, msg: p.msg, attempt: p.tries });
     for (const p of failed) this.print(`warning: ${p.tag} did not acknowledge that its DHT was dissolved (${count(p.tries, 'try', 'tries')})`);
     if (this.dht?.deadline !== undefined && now >= this.dht.deadline) this.giveUp();
+    this.checkLiveness(now);
     this.checkInvariants();
     this.persistIfChanged();
     return this.out;
@@ -107,10 +114,8 @@ export class ManagerCore extends ManagerState {
   }
 
   nextDeadline(): number | undefined {
-    const a = this.outbox.nextDeadline();
-    const b = this.dht?.deadline;
-    if (a === undefined) return b;
-    return b === undefined ? a : Math.min(a, b);
+    const times = [this.outbox.nextDeadline(), this.dht?.deadline, this.liveness?.nextDeadline()];
+    return times.reduce<number | undefined>((d, t) => (t !== undefined && (d === undefined || t < d) ? t : d), undefined);
   }
 
   /** Name of the peer at an address (m-port or p-port), for the trace. */
@@ -137,6 +142,7 @@ export class ManagerCore extends ManagerState {
       for (const rid of msg.more ?? []) this.outbox.settle(rid, from, this.now);
       return;
     }
+    if (msg.t === 'alive') return this.onAlive(from, msg.tok);
     if (msg.t !== 'cmd') {
       this.out.push({ kind: 'note', verdict: 'ignored' });
       const line = this.complaints.note(this.now, `ignored:${msg.t}`, `ignored ${msg.t} from ${from.ip}:${from.port}: the manager only takes commands`);
@@ -149,13 +155,17 @@ export class ManagerCore extends ManagerState {
       // A retransmitted request: answer it again, never apply it twice.
       this.out.push({ kind: 'note', verdict: 'duplicate' });
       this.out.push({ kind: 'send', to: from, msg: cached, attempt: 1 });
+      // Its sender lives (a register retransmitted because the answer, with the token, was lost).
+      const sender = this.peerAt(from);
+      if (sender) this.liveness?.retransmitted(sender.name, this.now);
       return;
     }
     // A registered address speaks only with its token and with ever higher request ids: anything
     // else is forged or replayed, and gets no answer at all (an answer would go to the real peer,
     // with its token). Exact retransmissions were answered from the cache above.
-    // (`register` from a registered address always fails, PORT_IN_USE at least, and changes nothing:
-    // it is answered, without the token, so a peer restarted on its old ports hears why.)
+    // (`register` carries no token: from a registered address it is that peer's process started
+    // again on its old ports. It replaces a Free peer's entry (handlers.ts) and is refused, without
+    // the token, for a member, so the restarted peer hears why.)
     const owner = msg.cmd === 'register' ? undefined : this.peerAt(from);
     if (owner) {
       const why = !sameSecret(msg.tok, owner.token) ? `without ${owner.name}'s token`
@@ -167,6 +177,7 @@ export class ManagerCore extends ManagerState {
         return;
       }
       owner.lastRid = msg.rid;
+      this.liveness?.heard(owner.name, this.now);
     }
     this.rid = msg.rid;
     const outcome = this.execute(from, msg.cmd, msg.args, msg.counts);
@@ -174,8 +185,10 @@ export class ManagerCore extends ManagerState {
     // Every response to a registered peer carries its token (a deregistered one's for the last time).
     const tok = owner ? (this.peerAt(from) ?? owner).token
       : msg.cmd === 'register' && outcome.ok ? this.peerAt(from)?.token : undefined;
+    // A peer that registers is told to send `alive` (PROTOCOL §4.11) when the manager detects failures.
+    const hb = msg.cmd === 'register' && outcome.ok && this.liveness ? this.liveness.config.heartbeatMs : undefined;
     const res: Res = outcome.ok
-      ? { t: 'res', rid: msg.rid, cmd: msg.cmd.slice(0, 20), code: 'SUCCESS', text,
+      ? { t: 'res', rid: msg.rid, cmd: msg.cmd.slice(0, 20), code: 'SUCCESS', text, ...(hb !== undefined ? { hb } : {}),
           ...(outcome.peers ? { peers: outcome.peers } : {}), ...(outcome.peer ? { peer: outcome.peer } : {}),
           ...(outcome.dht !== undefined ? { dht: outcome.dht } : {}),
           ...(outcome.sec !== undefined ? { sec: outcome.sec } : {}), ...(outcome.cap !== undefined ? { cap: outcome.cap } : {}),
@@ -205,6 +218,7 @@ export class ManagerCore extends ManagerState {
     if (args.length < arity[0] || args.length > arity[1]) return fail('BAD_ARGUMENTS', `${cmd} takes ${arity[0]}${arity[1] > arity[0] ? `–${arity[1]}` : ''} arguments, got ${args.length}`);
     const name = args[0]!;
     if (!isPeerName(name)) return fail('BAD_ARGUMENTS', `'${name.slice(0, 20)}' is not a peer name`);
+    if (request === 'register') this.reclaim(from, name, args);
     const before = this.phase;
     const v = verdict(before, request, this.roleOf(name));
     const refuse = (reason: Reason): Outcome => fail(reason, refusalText(this, request, reason, name));
@@ -240,6 +254,61 @@ export class ManagerCore extends ManagerState {
     else delete d.initiator;
     if (!isWaiting(next)) delete d.deadline;
     else if (next !== before) d.deadline = this.now + this.config.waitTimeoutMs;
+  }
+
+  // ---- failure detection (liveness.ts, PROTOCOL §4.11) ----
+
+  /** `alive` from a peer's m-port with its token: it lives. Anything else is dropped, uncounted. */
+  private onAlive(from: Addr, tok: string): void {
+    const owner = this.peerAt(from);
+    if (!owner || !sameSecret(tok, owner.token)) {
+      this.out.push({ kind: 'note', verdict: 'ignored' });
+      return;
+    }
+    this.liveness?.heard(owner.name, this.now);
+  }
+
+  private checkLiveness(now: number): void {
+    const l = this.liveness;
+    if (!l || now < (l.nextDeadline() ?? Infinity)) return;
+    const due = l.due(now);
+    for (const name of due.probe) {
+      const p = this.peers.get(name);
+      if (p) this.out.push({ kind: 'send', to: { ip: p.ip, port: p.mport }, msg: { t: 'probe', rid: 0, tok: p.token }, attempt: 1 });
+    }
+    for (const d of due.dead) this.declareDead(d.name, d.silentMs);
+  }
+
+  /**
+   * The manager declares a peer dead: nothing came from it for `deadMs`, probes included. A Free
+   * peer's registration is removed (its name and ports are free again). A member's DHT is
+   * dissolved, as when the manager gives up waiting, and then its registration is removed.
+   */
+  private declareDead(name: string, silentMs: number): void {
+    if (!this.peers.has(name)) return;
+    const d = this.dht;
+    const involved = d !== null && (d.members.includes(name) || d.initiator === name);
+    this.print(`liveness: ${name} declared dead (nothing heard from it for ${(silentMs / 1000).toFixed(1)} s, probes unanswered)`);
+    if (d && involved) this.dissolve(d, name, `${name} (${this.stateOf(name) === 'Leader' ? 'the leader' : d.initiator === name ? `the ${d.phase === 'joining' ? 'joiner' : 'leaver'}` : 'a member'}) is dead`);
+    this.outbox.drop((p) => p.tag === name);
+    this.removePeer(name);
+    this.changed = true;
+    this.print(`liveness: ${name} deregistered; ${count(this.peers.size, 'peer')} ${this.peers.size === 1 ? 'remains' : 'remain'}`);
+  }
+
+  /**
+   * A program started again on a registered peer's address asks to register its old name: if
+   * detection (`--detect`) has heard nothing from the registered process for its suspicion time,
+   * it is declared dead now instead of 1 s later, and the register goes on as for a new name.
+   * Never without detection, and never for a peer that still answers: a forged source address
+   * must not take a live peer's registration away.
+   */
+  private reclaim(from: Addr, name: string, args: string[]): void {
+    const old = this.peers.get(name);
+    if (!old || !this.liveness || !this.liveness.isSuspected(name, this.now)) return;
+    if (old.ip !== from.ip || old.mport !== from.port || String(old.mport) !== args[2] || String(old.pport) !== args[3]) return;
+    this.liveness.forget(name);
+    this.declareDead(name, this.now - (this.liveness.lastHeard(name) ?? this.now));
   }
 
   // ---- giving up ----
@@ -283,11 +352,13 @@ export class ManagerCore extends ManagerState {
 
   override addPeer(...args: Parameters<ManagerState['addPeer']>): ReturnType<ManagerState['addPeer']> {
     this.touched.add(args[0]);
+    this.liveness?.watch(args[0], this.now);
     return super.addPeer(...args);
   }
 
   override removePeer(name: string): void {
     this.touched.add(name);
+    this.liveness?.forget(name);
     super.removePeer(name);
   }
 

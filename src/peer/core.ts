@@ -25,6 +25,7 @@ import { dropRelay, onJoin, onRebuildDht, onResetId, onSetId, onStore, onStoreEn
 import { StoreStream, currentStream, onStreamFailed } from './store.js';
 import { statusLine, namingProblem } from './status.js';
 import { noticeGate, queryGate, ringGate, type Notice } from './gate.js';
+import { Heartbeat } from './heartbeat.js';
 
 export type { PeerConfig, PeerEnv, PeerEffect } from './context.js';
 export type { Me, Ring } from './state.js';
@@ -63,6 +64,8 @@ export class PeerCore implements Host {
   state: PeerState = { kind: 'unregistered' };
   op: Operation | null = null;
   readonly ctx: PeerContext;
+  /** `alive` to the manager while registered, when the manager asked for it (PROTOCOL §4.11). */
+  readonly heartbeat = new Heartbeat();
   private readonly link: ManagerLink;
   private readonly lines: string[] = [];
 
@@ -98,11 +101,12 @@ export class PeerCore implements Host {
     for (const p of resend) this.ctx.send(p.tag.kind === 'cmd' ? 'm' : 'p', p.to, p.msg, p.tries);
     for (const p of failed) this.onSendFailed(p);
     if (this.op?.kind === 'query') this.op.onTimeout(this);
+    if (this.heartbeat.due(now)) this.sendAlive();
     return this.end();
   }
 
   nextDeadline(): number | undefined {
-    const times = [this.ctx.outbox.nextDeadline(), this.op?.kind === 'query' ? this.op.retryAt : undefined, this.ctx.ackDeadline()];
+    const times = [this.ctx.outbox.nextDeadline(), this.op?.kind === 'query' ? this.op.retryAt : undefined, this.ctx.ackDeadline(), this.heartbeat.nextDeadline()];
     return times.reduce<number | undefined>((d, t) => (t !== undefined && (d === undefined || t < d) ? t : d), undefined);
   }
 
@@ -209,7 +213,7 @@ export class PeerCore implements Host {
       return;
     }
     if (via === 'm') return this.onManagerDatagram(from, msg);
-    if (msg.t === 'cmd' || msg.t === 'res' || msg.t === 'dissolved' || msg.t === 'dht-notice' || msg.t === 'join-notice') {
+    if (msg.t === 'cmd' || msg.t === 'res' || msg.t === 'dissolved' || msg.t === 'dht-notice' || msg.t === 'join-notice' || msg.t === 'alive' || msg.t === 'probe') {
       return this.ctx.complain(from, msg.t, 'manager messages belong on the m-port');
     }
     const refused = refusal(msg.t, stateName(this.state, this.op));
@@ -246,6 +250,11 @@ export class PeerCore implements Host {
       if (req !== null) this.onResponse(req, msg);
       return;
     }
+    if (msg.t === 'probe') {
+      // The manager suspects this peer is dead: say it is not, at once (unacknowledged both ways).
+      if (token === null || !sameSecret(msg.tok, token)) return this.ctx.complain(from, msg.t, 'without this peer\'s token');
+      return this.sendAlive();
+    }
     if (msg.t !== 'dissolved' && msg.t !== 'dht-notice' && msg.t !== 'join-notice') return this.ctx.complain(from, msg.t, 'peer messages belong on the p-port');
     noticeGate(this, from, msg, (notice) => this.onNotice(notice));
   }
@@ -272,10 +281,18 @@ export class PeerCore implements Host {
     if (req === 'register' && res.code === 'SUCCESS' && res.tok !== undefined) {
       this.ctx.creds.token = res.tok;
       this.ctx.managerIds.clear();
+      if (res.hb !== undefined) this.heartbeat.start(this.ctx.now, res.hb);
     }
     // A query asking the manager again (after a busy answer) says in its own words what it got.
     if (!(req === 'query-dht' && this.op?.kind === 'query' && this.op.retrying)) this.ctx.print(responseLine(req, res));
     RESPONSES[req](this, res);
+  }
+
+  /** `alive` to the manager from the m-port, with the token (PROTOCOL §4.11). */
+  private sendAlive(): void {
+    const tok = this.ctx.creds.token;
+    if (tok === null) return;
+    this.ctx.send('m', this.manager, { t: 'alive', rid: 0, tok }, 1);
   }
 
   private onLoaded(input: Loaded): void {
@@ -360,6 +377,7 @@ export class PeerCore implements Host {
   unregister(): void {
     if (this.state.kind === 'member') this.leaveRing();
     Object.assign(this.ctx.creds, { token: null, announced: null, vouched: null });
+    this.heartbeat.stop();
     this.state = { kind: 'unregistered' };
     this.ctx.emit({ kind: 'unbind' });
   }

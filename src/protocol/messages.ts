@@ -68,11 +68,20 @@ export const Response = msg('res', {
   dht: Type.Optional(Count),
   /** The receiver's token: issued by register's SUCCESS, then on every response to it (a peer ignores a response without it). */
   tok: Type.Optional(Secret),
+  /** register SUCCESS from a manager that detects failures: send `alive` every `hb` ms (PROTOCOL §4.11). */
+  hb: Type.Optional(Type.Integer({ minimum: 10, maximum: 60_000 })),
   /** setup-dht and join-dht SUCCESS: the DHT's secret, which every ring message carries. */
   sec: Type.Optional(Secret),
   /** query-dht SUCCESS: the capability the first find-event carries (bound to the querier's tuple). */
   cap: Type.Optional(Secret),
 });
+/**
+ * Peer m-port → manager, unacknowledged (PROTOCOL §4.11): "I am alive", every `hb` ms after a
+ * register that asked for it, and at once in answer to a `probe`. Carries the peer's token.
+ */
+export const Alive = msg('alive', { tok: Secret });
+/** Manager → a peer's m-port it has not heard from for a while (suspected): answer with `alive` now. */
+export const Probe = msg('probe', { tok: Secret });
 /** Manager → member: the DHT you were in no longer exists (the manager gave up waiting, or it was aborted). */
 export const Dissolved = msg('dissolved', { dht: Count, text: Text, tok: Secret });
 /** Manager → a peer chosen for a new DHT: expect set-id from `leader` for DHT `dht`, carrying `sec`. */
@@ -175,7 +184,7 @@ export const SCHEMAS = {
   cmd: Command, res: Response, dissolved: Dissolved, 'dht-notice': DhtNotice, 'join-notice': JoinNotice, 'set-id': SetId, store: Store,
   'store-end': StoreEnd, 'store-failed': StoreFailed, teardown: Teardown, 'reset-id': ResetId, 'rebuild-dht': RebuildDht,
   'rebuild-done': RebuildDone, join: Join, 'find-event': FindEvent, 'event-result': EventResult,
-  ack: Ack, frag: Frag,
+  ack: Ack, frag: Frag, alive: Alive, probe: Probe,
 } as const;
 
 export type MessageType = keyof typeof SCHEMAS;
@@ -185,7 +194,7 @@ export type Datagram = { [K in MessageType]: Static<(typeof SCHEMAS)[K]> }[Messa
 export type Message = Exclude<Datagram, { t: 'frag' }>;
 export type MessageOf<K extends MessageType> = Static<(typeof SCHEMAS)[K]>;
 /** Peer-to-peer messages that are delivered reliably (acknowledged hop by hop). */
-export type PeerMessage = Exclude<Message, { t: 'cmd' | 'res' | 'ack' | 'dissolved' | 'dht-notice' | 'join-notice' }>;
+export type PeerMessage = Exclude<Message, { t: 'cmd' | 'res' | 'ack' | 'dissolved' | 'dht-notice' | 'join-notice' | 'alive' | 'probe' }>;
 /** What the manager sends to a peer's m-port. */
 export type ManagerMessage = Extract<Message, { t: 'res' | 'dissolved' | 'dht-notice' | 'join-notice' }>;
 /** Manager → peer notices, acknowledged and retransmitted by the manager. */

@@ -106,6 +106,8 @@ export class World {
   private readonly hash: Hash | null;
   /** Called after every event (the checker watches the manager's state through it). */
   onEvent: (() => void) | null = null;
+  /** Called with the message type of every datagram sent (a measurement hook: sim/detect.ts). */
+  onSend: ((t: string) => void) | null = null;
   /** Called with every line a process prints, as it is printed. */
   onPrint: ((node: string, text: string) => void) | null = null;
   /**
@@ -363,6 +365,7 @@ export class World {
       // Only a single record larger than the budget may exceed it, and the sim data has none.
       throw new Error(`sim: datagram of ${bytes.length} bytes exceeds the maximum payload ${this.opts.peer.maxPayload}`);
     }
+    if (this.onSend) this.onSend(/^\{"t":"([a-z-]+)"/.exec(bytes.subarray(0, 24).toString('latin1'))?.[1] ?? '');
     const src = socket === 'manager' ? MANAGER_ADDR : socket === 'm' ? this.peer(node).m : this.peer(node).p;
     this.datagrams += 1;
     const dest = this.endpoints.get(addrKey(to))?.node ?? addrKey(to);

@@ -3,6 +3,7 @@
 // The harness talks to ManagerCore exactly as the UDP shell does: a datagram in, effects out;
 // every response is pushed through the codec, so it is also checked to be a valid datagram.
 import { describe, it, expect } from 'vitest';
+import { DEFAULT_LIVENESS } from '../../src/manager/liveness.js';
 import { ManagerCore, type ManagerEffect } from '../../src/manager/core.js';
 import { MANAGER_REQUESTS, PHASES, REASONS, ROLES_IN, RULES, isWaiting, rows, verdict, type ManagerRequest, type Phase, type Role, type Row } from '../../src/manager/rules.js';
 import { DEFAULT_RETRY, type Addr } from '../../src/reliable/index.js';
@@ -32,8 +33,9 @@ class Harness {
   effects: ManagerEffect[] = [];
   private nextRid = 1;
 
-  constructor(seed = 1) {
-    this.core = new ManagerCore({ waitTimeoutMs: WAIT, retry: DEFAULT_RETRY }, { random: seededRandom(seed), secret: seededSecret(seededRandom(seed + 1000)) });
+  constructor(seed = 1, detect = false) {
+    this.core = new ManagerCore({ waitTimeoutMs: WAIT, retry: DEFAULT_RETRY, ...(detect ? { liveness: DEFAULT_LIVENESS } : {}) },
+      { random: seededRandom(seed), secret: seededSecret(seededRandom(seed + 1000)) });
   }
 
   /** The token each address got at register (a real peer puts it on every command). */
@@ -232,6 +234,81 @@ describe('manager: register', () => {
     const again = { ...peerDef(1), mport: 7000, pport: 7001 };
     failed(h.send(mAddr(again), 'register', regArgs(again)), 'DUPLICATE_NAME');
     expect(h.core.peers.get('peer1')!.mport).toBe(6002);
+  });
+
+  // A program started again on a Free peer's address may take its old name only when failure
+  // detection (--detect) has heard nothing from the old process: then it is declared dead at
+  // once. Never without detection, never while the old one answers — a forged source address
+  // must not take a live peer's registration away (PROTOCOL §3.2, §8).
+  it('with --detect, a Free peer started again after its old process went silent registers again: a new entry, a new token', () => {
+    const h = new Harness(1, true);
+    h.registerMany(2);
+    const d = peerDef(1);
+    const before = h.core.peers.get('peer1')!.token;
+    h.now += DEFAULT_LIVENESS.graceMs + DEFAULT_LIVENESS.suspectMs; // silent since it registered
+    // The restarted process has no token (register carries none) and new request ids.
+    const res = h.send(mAddr(d), 'register', regArgs(d), 9_000);
+    ok(res);
+    expect(h.effects.some((e) => e.kind === 'print' && /peer1 declared dead/.test(e.text))).toBe(true);
+    expect(res.tok).toBeDefined();
+    expect(res.tok).not.toBe(before);
+    expect(h.core.peers.get('peer1')!.token).toBe(res.tok);
+    expect(h.core.peers.size).toBe(2);
+    ok(h.as('peer1', 'deregister', 'peer1'));
+  });
+
+  it('a Free peer still heard from, or any peer without --detect, keeps its registration: DUPLICATE_NAME', () => {
+    for (const detect of [false, true]) {
+      const h = new Harness(1, detect);
+      h.registerMany(1);
+      const d = peerDef(1);
+      if (detect) h.now += DEFAULT_LIVENESS.suspectMs - 1; // a fresh peer: within its grace, not silent
+      const token = h.core.peers.get('peer1')!.token;
+      failed(h.send(mAddr(d), 'register', regArgs(d), 9_000), 'DUPLICATE_NAME');
+      expect(h.core.peers.get('peer1')!.token).toBe(token);
+    }
+  });
+
+  it('register of a taken name from another address, or with other ports, is DUPLICATE_NAME; another name on those ports is PORT_IN_USE', () => {
+    const h = new Harness(1, true);
+    h.registerMany(1);
+    h.now += DEFAULT_LIVENESS.graceMs + DEFAULT_LIVENESS.suspectMs; // silent: only its own address may take it back
+    const d = peerDef(1);
+    failed(h.send({ ip: '127.0.0.2', port: d.mport }, 'register', [d.name, '127.0.0.2', String(d.mport), String(d.pport)]), 'DUPLICATE_NAME');
+    failed(h.send(mAddr(d), 'register', [d.name, d.ip, String(d.mport), '7001']), 'DUPLICATE_NAME');
+    failed(h.send({ ip: d.ip, port: 7777 }, 'register', regArgs(d)), 'DUPLICATE_NAME');
+    failed(h.send(mAddr(d), 'register', ['other', d.ip, String(d.mport), String(d.pport)]), 'PORT_IN_USE');
+    expect(h.core.peers.get('peer1')!.token).toBe(h.tokens.get(`${d.ip}:${d.mport}`));
+  });
+
+  it('a member of the DHT started again is refused (DUPLICATE_NAME) and keeps its entry', () => {
+    const h = new Harness();
+    h.registerMany(3);
+    ok(h.as('peer1', 'setup-dht', 'peer1', '3', '1996'));
+    ok(h.as('peer1', 'dht-complete', 'peer1'));
+    for (const name of ['peer1', 'peer2']) {
+      const d = peerDef(Number(name.slice(4)));
+      const res = h.send(mAddr(d), 'register', regArgs(d), 9_000 + d.mport);
+      failed(res, 'DUPLICATE_NAME');
+      expect(res.tok, 'a refusal to a registered address carries no token').toBeUndefined();
+    }
+    expect(h.core.peers.get('peer1')!.token).toBe(h.tokens.get('127.0.0.1:6002'));
+  });
+
+  it('registering again drops the notices still unacknowledged by the old process', () => {
+    const h = new Harness(1, true);
+    h.registerMany(4);
+    ok(h.as('peer1', 'setup-dht', 'peer1', '3', '1996'));
+    ok(h.as('peer1', 'dht-abort', 'peer1'));
+    // dissolved to the two members, not acknowledged: they are retransmitted …
+    const dissolvedTo = h.effects.filter((e): e is Send => e.kind === 'send' && e.msg.t === 'dissolved').map((e) => e.to.port);
+    expect(dissolvedTo).toHaveLength(2);
+    const victim = [...h.defs.values()].find((d) => d.mport === dissolvedTo[0])!;
+    h.now += DEFAULT_LIVENESS.graceMs + DEFAULT_LIVENESS.suspectMs;
+    ok(h.send(mAddr(victim), 'register', regArgs(victim), 9_999));
+    // … but no longer to the restarted one.
+    const resent = h.core.onTimeout(h.now + 120_000).filter((e): e is Send => e.kind === 'send' && e.msg.t === 'dissolved').map((e) => e.to.port);
+    expect(resent).not.toContain(victim.mport);
   });
 
   it.each([
@@ -641,8 +718,9 @@ describe('manager: a duplicated request is answered again, never applied twice',
     h.defs.set(d.name, d);
     twice(h, 'peer1', 'register', regArgs(d));
     expect(h.core.peers.size).toBe(1);
-    // a genuinely new request (new rid) with the same name is a duplicate name
-    failed(h.register(d), 'DUPLICATE_NAME');
+    // a genuinely new request (new rid) with the same name from elsewhere is a duplicate name
+    const other = { ...d, mport: 7000, pport: 7001 };
+    failed(h.send(mAddr(other), 'register', regArgs(other)), 'DUPLICATE_NAME');
   });
 
   it('setup-dht: the same members in both answers, one DHT', () => {

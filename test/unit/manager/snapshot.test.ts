@@ -161,8 +161,8 @@ describe('manager: restore', () => {
     const again = m.send(5, 'register', ['peer5', '127.0.0.1', '6010', '6011'], 500);
     expect(again.res).toEqual(first);
     expect(again.effects.some((e) => e.kind === 'note' && e.verdict === 'duplicate')).toBe(true);
-    // A fresh register of the same name is refused, as before the crash.
-    expect(m.send(5, 'register', ['peer5', '127.0.0.1', '6010', '6011'], 501).res.reason).toBe('DUPLICATE_NAME');
+    // A fresh register of the same name from elsewhere is refused, as before the crash.
+    expect(m.send(6, 'register', ['peer5', '127.0.0.1', '6012', '6013'], 501).res.reason).toBe('DUPLICATE_NAME');
     // deregister, killed before its answer: the retransmission gets SUCCESS again, not NOT_REGISTERED.
     const bye = m.send(5, 'deregister', ['peer5'], 502).res;
     expect(bye.code).toBe('SUCCESS');

@@ -1,0 +1,183 @@
+// Failure detection (PROTOCOL §4.11): the pure detector, and the manager declaring a death.
+import { describe, it, expect } from 'vitest';
+import { DEFAULT_LIVENESS, Liveness } from '../../../src/manager/liveness.js';
+import { ManagerCore, type ManagerEffect } from '../../../src/manager/core.js';
+import { DEFAULT_RETRY, type Addr } from '../../../src/reliable/index.js';
+import { seededRandom } from '../../../src/sim/rng.js';
+import { seededSecret } from '../../../src/protocol/secrets.js';
+import type { MessageOf } from '../../../src/protocol/messages.js';
+import { Heartbeat } from '../../../src/peer/heartbeat.js';
+
+/** Without the grace of a fresh registration, except in the test of the grace itself. */
+const C = { ...DEFAULT_LIVENESS, graceMs: 0 };
+
+/** Drive the detector tick by tick until `until`; returns every probe and death with its time. */
+function run(l: Liveness, from: number, until: number, heard: (now: number) => string[] = () => []) {
+  const probes: [number, string][] = [];
+  const dead: [number, string][] = [];
+  for (let now = from; now <= until; now += 1) {
+    for (const name of heard(now)) l.heard(name, now);
+    const next = l.nextDeadline();
+    if (next === undefined || now < next) continue;
+    const due = l.due(now);
+    for (const p of due.probe) probes.push([now, p]);
+    for (const d of due.dead) dead.push([now, d.name]);
+  }
+  return { probes, dead };
+}
+
+describe('Liveness (the detector)', () => {
+  it('a peer heard every heartbeat is never suspected nor declared dead', () => {
+    const l = new Liveness(C);
+    l.watch('a', 0);
+    const r = run(l, 0, 20_000, (now) => (now % C.heartbeatMs === 0 ? ['a'] : []));
+    expect(r).toEqual({ probes: [], dead: [] });
+    expect(l.size).toBe(1);
+  });
+
+  it('a silent peer is probed from suspectMs every probeMs, and declared dead at deadMs (within one tick)', () => {
+    const l = new Liveness(C);
+    l.watch('a', 0);
+    const r = run(l, 0, 5_000);
+    expect(r.dead).toHaveLength(1);
+    expect(r.dead[0]![0]).toBeGreaterThanOrEqual(C.deadMs);
+    expect(r.dead[0]![0]).toBeLessThanOrEqual(C.deadMs + C.tickMs);
+    expect(r.probes[0]![0]).toBeGreaterThanOrEqual(C.suspectMs);
+    expect(r.probes[0]![0]).toBeLessThanOrEqual(C.suspectMs + C.tickMs);
+    const gaps = r.probes.slice(1).map(([t], i) => t - r.probes[i]![0]);
+    for (const g of gaps) expect(g).toBeGreaterThanOrEqual(C.probeMs);
+    expect(r.probes.length).toBeGreaterThanOrEqual(Math.floor((C.deadMs - C.suspectMs) / C.tickMs) - 1);
+    expect(l.size).toBe(0);
+    expect(l.nextDeadline(), 'no timer once nobody is watched').toBeUndefined();
+  });
+
+  it('an answer to a probe clears the suspicion', () => {
+    const l = new Liveness(C);
+    l.watch('a', 0);
+    l.watch('b', 0);
+    // a is silent until 1,000 ms (suspected and probed from 700 ms), then beats again. b stays silent.
+    const r = run(l, 0, 3_000, (now) => (now >= 1_000 && now % C.heartbeatMs === 0 ? ['a'] : []));
+    expect(r.dead.map(([, n]) => n)).toEqual(['b']);
+    expect(l.isSuspected('a', 3_000)).toBe(false);
+    expect(l.suspicions).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a fresh peer gets the grace before its first datagram; a retransmitted register renews it; the first alive ends it', () => {
+    const l = new Liveness(DEFAULT_LIVENESS);
+    l.watch('a', 0);
+    l.watch('b', 0);
+    l.watch('c', 0);
+    const r = run(l, 0, 30_000, (now) => [
+      ...(now === 9_000 ? ['b-retransmit'] : []),
+      ...(now === 1_000 ? ['c'] : []),
+    ].filter((n) => (n === 'b-retransmit' ? (l.retransmitted('b', now), false) : true)));
+    const at = new Map(r.dead.map(([t, n]) => [n, t]));
+    expect(at.get('c')!).toBeGreaterThanOrEqual(1_000 + DEFAULT_LIVENESS.deadMs);
+    expect(at.get('c')!).toBeLessThanOrEqual(1_000 + DEFAULT_LIVENESS.deadMs + DEFAULT_LIVENESS.tickMs);
+    expect(at.get('a')!).toBeGreaterThanOrEqual(DEFAULT_LIVENESS.graceMs + DEFAULT_LIVENESS.deadMs);
+    expect(at.get('b')!).toBeGreaterThanOrEqual(9_000 + DEFAULT_LIVENESS.graceMs + DEFAULT_LIVENESS.deadMs);
+  });
+
+  it('forget stops watching; the timer stops with the last peer', () => {
+    const l = new Liveness(C);
+    l.watch('a', 0);
+    expect(l.nextDeadline()).toBe(C.tickMs);
+    l.forget('a');
+    expect(l.nextDeadline()).toBeUndefined();
+  });
+});
+
+describe('Heartbeat (the peer side)', () => {
+  it('beats every period, and after a long pause resumes one period later without a burst', () => {
+    const h = new Heartbeat();
+    expect(h.nextDeadline()).toBeUndefined();
+    h.start(0, 250);
+    const beats: number[] = [];
+    for (let now = 0; now <= 1_000; now++) if (h.due(now)) beats.push(now);
+    expect(beats).toEqual([250, 500, 750, 1000]);
+    expect(h.due(5_000)).toBe(true);
+    expect(h.due(5_001)).toBe(false);
+    expect(h.nextDeadline()).toBe(5_250);
+    h.stop();
+    expect(h.due(10_000)).toBe(false);
+  });
+});
+
+type Res = MessageOf<'res'>;
+type Send = Extract<ManagerEffect, { kind: 'send' }>;
+const addr = (i: number): Addr => ({ ip: '127.0.0.1', port: 6000 + 2 * i });
+
+describe('the manager declares a death', () => {
+  function manager() {
+    const core = new ManagerCore({ waitTimeoutMs: 60_000, retry: DEFAULT_RETRY, liveness: C }, { random: seededRandom(1), secret: seededSecret(seededRandom(2)) });
+    const tokens = new Map<number, string>();
+    let rid = 1;
+    let now = 0;
+    const send = (i: number, cmd: string, args: string[]): Res => {
+      const tok = tokens.get(i);
+      const effects = core.handle(now, { kind: 'datagram', from: addr(i), msg: { t: 'cmd', rid: rid++, cmd, args, ...(tok && cmd !== 'register' ? { tok } : {}) } });
+      for (const e of effects) if (e.kind === 'send' && e.msg.t !== 'res') core.handle(now, { kind: 'datagram', from: e.to, msg: { t: 'ack', rid: e.msg.rid } });
+      const res = effects.find((e): e is Send => e.kind === 'send' && e.msg.t === 'res')!.msg as Res;
+      if (cmd === 'register' && res.code === 'SUCCESS') tokens.set(i, res.tok!);
+      return res;
+    };
+    const register = (i: number): Res => send(i, 'register', [`peer${i}`, '127.0.0.1', String(6000 + 2 * i), String(6001 + 2 * i)]);
+    /** Advance to `until`, every peer in `alive` beating; returns the prints and the probes sent. */
+    const advance = (until: number, alive: number[]) => {
+      const prints: string[] = [];
+      const probes: number[] = [];
+      for (; now <= until; now += 1) {
+        if (now % C.heartbeatMs === 0) for (const i of alive) core.handle(now, { kind: 'datagram', from: addr(i), msg: { t: 'alive', rid: 0, tok: tokens.get(i)! } });
+        if (now >= (core.nextDeadline() ?? Infinity)) {
+          for (const e of core.onTimeout(now)) {
+            if (e.kind === 'print') prints.push(`${now} ${e.text}`);
+            if (e.kind === 'send' && e.msg.t === 'probe') probes.push(e.to.port);
+          }
+        }
+      }
+      return { prints, probes };
+    };
+    return { core, register, send, advance, get now() { return now; } };
+  }
+
+  it('register answers carry hb; a dead Free peer is deregistered within ~1.75 s, and may register again', () => {
+    const m = manager();
+    for (let i = 1; i <= 4; i++) expect(m.register(i).hb).toBe(C.heartbeatMs);
+    m.advance(2_000, [1, 2, 3, 4]);
+    const r = m.advance(5_000, [1, 2, 3]);
+    expect(r.probes.every((p) => p === addr(4).port)).toBe(true);
+    expect(r.probes.length).toBeGreaterThan(10);
+    const line = r.prints.find((l) => l.includes('peer4 declared dead'))!;
+    expect(line).toBeDefined();
+    expect(Number(line.split(' ')[0]) - 2_000).toBeLessThanOrEqual(C.deadMs + C.tickMs);
+    expect(m.core.peers.has('peer4')).toBe(false);
+    expect(m.core.peers.size).toBe(3);
+    expect(m.register(4).code).toBe('SUCCESS');
+  });
+
+  it('a dead member: its DHT is dissolved (the others are told) and its registration removed', () => {
+    const m = manager();
+    for (let i = 1; i <= 4; i++) m.register(i);
+    expect(m.send(1, 'setup-dht', ['peer1', '3', '1996']).code).toBe('SUCCESS');
+    expect(m.send(1, 'dht-complete', ['peer1']).code).toBe('SUCCESS');
+    const dead = m.core.dht!.members[1]!;
+    const i = Number(dead.slice(4));
+    const r = m.advance(4_000, [1, 2, 3, 4].filter((k) => k !== i));
+    expect(r.prints.some((l) => l.includes(`${dead} declared dead`))).toBe(true);
+    expect(r.prints.some((l) => l.includes('the DHT is dissolved'))).toBe(true);
+    expect(m.core.dht).toBeNull();
+    expect(m.core.peers.has(dead)).toBe(false);
+  });
+
+  it('an alive without the token, or from another address, does not count', () => {
+    const m = manager();
+    m.register(1);
+    const tok = (m.core.peers.get('peer1')!).token;
+    for (let now = 0; now < 3_000; now += 100) {
+      m.core.handle(now, { kind: 'datagram', from: { ip: '127.0.0.1', port: 9999 }, msg: { t: 'alive', rid: 0, tok } });
+      m.core.handle(now, { kind: 'datagram', from: addr(1), msg: { t: 'alive', rid: 0, tok: 'AAAAAAAAAAAAAAAAAAAAAA' } });
+    }
+    m.advance(3_000, []);
+    expect(m.core.peers.has('peer1')).toBe(false);
+  });
+});
