@@ -8,7 +8,7 @@
 // console, the wait deadline and the phase transitions.
 import type { Message, MessageOf, Notice, Unnumbered } from '../protocol/messages.js';
 import { numberOf, sameSecret } from '../protocol/secrets.js';
-import { Outbox, requestKey, type Addr, type RetryPolicy } from '../reliable/index.js';
+import { Outbox, requestKey, type Addr } from '../reliable/index.js';
 import { MANAGER_COMMANDS, helpText, isPeerName, parseLine } from '../console/commands.js';
 import { Complaints } from '../console/ratelimit.js';
 import { arity as arityOf, isManagerRequest } from '../protocol/requests.js';
@@ -16,21 +16,12 @@ import type { Effect } from '../runtime/effects.js';
 import { assert } from '../runtime/assert.js';
 import { EARLY_REASONS, WAITING_FOR, isWaiting, verdict, type Phase, type Reason } from './rules.js';
 import { HANDLERS, fail, refusalText, type Ctx, type Outcome } from './handlers.js';
-import { AnswerCache } from './answers.js';
-import { Liveness, type LivenessConfig } from './liveness.js';
-import { ManagerState, count, type Dht } from './state.js';
-import { SNAPSHOT_VERSION, describeState, dhtFields, entryFields, restoreSnapshot, type Change } from './snapshot.js';
+import { count, type Dht } from './state.js';
+import { DurableState, type ManagerConfig } from './durable.js';
 
 export { tupleOf, type Dht, type PeerEntry, type PeerState } from './state.js';
 
-export interface ManagerConfig {
-  waitTimeoutMs: number;
-  retry: RetryPolicy;
-  /** Emit a `persist` change after every change of state (manager/snapshot.ts): --state FILE, and the simulation. */
-  durable?: boolean;
-  /** Detect dead peers (PROTOCOL §4.11): peers send `alive`, the manager probes the silent ones and declares deaths. */
-  liveness?: LivenessConfig;
-}
+export type { ManagerConfig } from './durable.js';
 export interface ManagerEnv {
   random(): number;
   /** An unguessable value: `crypto.randomBytes` in the program, seeded in the simulation (protocol/secrets.ts). */
@@ -48,29 +39,14 @@ export type ManagerInput =
 
 type Res = MessageOf<'res'>;
 
-export class ManagerCore extends ManagerState {
-  private readonly answers = new AnswerCache();
-  private readonly outbox: Outbox<Notice, string>;
-  private out: ManagerEffect[] = [];
-  private dhtCount = 0;
+export class ManagerCore extends DurableState {
   private readonly complaints = new Complaints();
-  /** Time of the event being handled (the cores never read a clock). */
-  private now = 0;
   /** Request id of the command being handled. */
   private rid = 0;
   private readonly ctx: Ctx;
-  /** The state changed while handling this event: a `persist` goes out before the first send. */
-  private changed = false;
-  /** Peers added, removed or (as senders) possibly changed by this event, and the answers it gave. */
-  private readonly touched = new Set<string>();
-  private kept: { to: Addr; res: Res }[] = [];
-  /** Failure detection, when configured (liveness.ts). */
-  readonly liveness: Liveness | null;
 
-  constructor(private readonly config: ManagerConfig, private readonly env: ManagerEnv) {
-    super();
-    this.liveness = config.liveness ? new Liveness(config.liveness) : null;
-    this.outbox = new Outbox(config.retry, numberOf(env.secret()));
+  constructor(config: ManagerConfig, private readonly env: ManagerEnv) {
+    super(config, new Outbox(config.retry, numberOf(env.secret())));
     const self = this;
     this.ctx = {
       state: this,
@@ -344,93 +320,8 @@ export class ManagerCore extends ManagerState {
     this.out.push({ kind: 'send', to, msg, attempt: 1 });
   }
 
-  private print(text: string): void {
+  protected print(text: string): void {
     this.out.push({ kind: 'print', text });
-  }
-
-  // ---- durability (manager/snapshot.ts, PROTOCOL §4.10) ----
-
-  override addPeer(...args: Parameters<ManagerState['addPeer']>): ReturnType<ManagerState['addPeer']> {
-    this.touched.add(args[0]);
-    this.liveness?.watch(args[0], this.now);
-    return super.addPeer(...args);
-  }
-
-  override removePeer(name: string): void {
-    this.touched.add(name);
-    this.liveness?.forget(name);
-    super.removePeer(name);
-  }
-
-  private changedBy(from: Addr, res: Res): void {
-    this.changed = true;
-    this.kept.push({ to: from, res });
-    // The sender's entry may have changed in place (e.g. a request-id window): saved again.
-    const sender = this.nameAt(from.ip, from.port);
-    if (sender !== undefined) this.touched.add(sender);
-  }
-
-  /**
-   * The change, placed before the first send of this event: no answer reports an unsaved change.
-   * It holds what changed (manager/snapshot.ts), so its cost does not grow with the table.
-   */
-  private persistIfChanged(): void {
-    const changed = this.changed;
-    this.changed = false;
-    const touched = [...this.touched];
-    this.touched.clear();
-    const kept = this.kept;
-    this.kept = [];
-    if (!changed || !this.config.durable) return;
-    const peers: Change['peers'] = {};
-    for (const name of touched) {
-      const entry = this.peers.get(name);
-      peers[name] = entry ? entryFields(entry) : null;
-    }
-    const change: Change = {
-      v: SNAPSHOT_VERSION,
-      peers,
-      dht: dhtFields(this.dht),
-      dhtCount: this.dhtCount,
-      answers: kept.map((a) => ({ to: { ...a.to }, res: structuredClone(a.res) })),
-      notices: this.outbox.waiting().map((p) => ({ to: { ...p.to }, tag: p.tag, msg: structuredClone(p.msg) })),
-    };
-    const at = this.out.findIndex((e) => e.kind === 'send');
-    this.out.splice(at < 0 ? this.out.length : at, 0, { kind: 'persist', change });
-  }
-
-  /**
-   * A restarted manager takes back its last snapshot before serving: any wait starts again with a
-   * fresh deadline, unacknowledged notices are sent again, saved answers go back in the cache.
-   * A snapshot that does not check out ends the process (exit 1): never serve a half state.
-   */
-  private restore(state: unknown, source: string): void {
-    let restored: ReturnType<typeof restoreSnapshot>;
-    try {
-      restored = restoreSnapshot(this, state, this.now + this.config.waitTimeoutMs);
-      if (restored.ok) this.checkInvariants();
-    } catch (err) {
-      restored = { ok: false, why: err instanceof Error ? err.message.split('\n')[0]! : String(err) };
-    }
-    if (!restored.ok) {
-      for (const name of [...this.peers.keys()]) this.removePeer(name);
-      this.dht = null;
-      this.print(`manager: cannot restore the state from ${source}: ${restored.why}`);
-      this.out.push({ kind: 'exit', code: 1 });
-      return;
-    }
-    this.touched.clear(); // restored, not changed: the file already holds it
-    const r = restored.value;
-    this.dhtCount = r.dhtCount;
-    for (const a of r.answers) this.answers.remember(a.to, requestKey(a.to.ip, a.to.port, a.res.rid), a.res);
-    const d = this.dht;
-    const waiting = d?.deadline !== undefined ? `; waiting for ${WAITING_FOR[d.phase]} from ${this.waitingOn()} again, for ${Math.round(this.config.waitTimeoutMs / 1000)} s` : '';
-    const notices = r.notices.length > 0 ? `; sending ${count(r.notices.length, 'unacknowledged notice')} again` : '';
-    this.print(`manager: restored ${describeState(this)} from ${source}${waiting}${notices}`);
-    for (const n of r.notices) {
-      const msg = this.outbox.send(this.now, n.to, n.body, n.tag);
-      this.out.push({ kind: 'send', to: n.to, msg, attempt: 1 });
-    }
   }
 }
 

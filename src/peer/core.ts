@@ -24,7 +24,7 @@ import { onFindEvent } from './query.js';
 import { dropRelay, onJoin, onRebuildDht, onResetId, onSetId, onStore, onStoreEnd, onStoreFailed, onTeardown } from './member.js';
 import { StoreStream, currentStream, onStreamFailed } from './store.js';
 import { statusLine, namingProblem } from './status.js';
-import { noticeGate, queryGate, ringGate, type Notice } from './gate.js';
+import { applyNotice, noticeGate, queryGate, ringGate } from './gate.js';
 import { Heartbeat } from './heartbeat.js';
 
 export type { PeerConfig, PeerEnv, PeerEffect } from './context.js';
@@ -256,25 +256,7 @@ export class PeerCore implements Host {
       return this.sendAlive();
     }
     if (msg.t !== 'dissolved' && msg.t !== 'dht-notice' && msg.t !== 'join-notice') return this.ctx.complain(from, msg.t, 'peer messages belong on the p-port');
-    noticeGate(this, from, msg, (notice) => this.onNotice(notice));
-  }
-
-  private onNotice(msg: Notice): void {
-    switch (msg.t) {
-      case 'dissolved': {
-        // Only the DHT this peer is in (or is joining) may be dissolved here, never a newer one.
-        const mine = this.ring?.dht ?? (this.op?.kind === 'join' ? this.op.dht : null);
-        if (mine === null || mine === msg.dht) this.onDissolved(msg.text);
-        if (this.ctx.creds.announced?.dht === msg.dht) this.ctx.creds.announced = null;
-        return;
-      }
-      case 'dht-notice':
-        this.ctx.creds.announced = { dht: msg.dht, leader: msg.leader, sec: msg.sec };
-        return;
-      case 'join-notice':
-        this.ctx.creds.vouched = { dht: msg.dht, joiner: msg.joiner };
-        return;
-    }
+    noticeGate(this, from, msg, (notice) => applyNotice(this, notice, (text) => this.onDissolved(text)));
   }
 
   private onResponse(req: ManagerRequest, res: Res): void {

@@ -89,3 +89,23 @@ export function queryGate(host: Host, from: Addr, msg: QueryMessage, refused: st
   ids.mark(sender, msg.rid);
   if (msg.ack) ctx.ack('p', from, msg.rid);
 }
+
+/** A genuine notice from the manager: what it changes here. */
+export function applyNotice(host: Host, msg: Notice, onDissolved: (text: string) => void): void {
+  const creds = host.ctx.creds;
+  switch (msg.t) {
+    case 'dissolved': {
+      // Only the DHT this peer is in (or is joining) may be dissolved here, never a newer one.
+      const mine = host.state.kind === 'member' ? host.state.ring.dht : host.op?.kind === 'join' ? host.op.dht : null;
+      if (mine === null || mine === msg.dht) onDissolved(msg.text);
+      if (creds.announced?.dht === msg.dht) creds.announced = null;
+      return;
+    }
+    case 'dht-notice':
+      creds.announced = { dht: msg.dht, leader: msg.leader, sec: msg.sec };
+      return;
+    case 'join-notice':
+      creds.vouched = { dht: msg.dht, joiner: msg.joiner };
+      return;
+  }
+}
