@@ -8,14 +8,13 @@
 //   <prefix>-m    the manager, 10.77.R.1/24 on <prefix>-m (veth to the bridge)
 //   <prefix>-p1…3 the peers, 10.77.R.11…13/24; peer1…peer6 go round-robin over them (2 each)
 // Needs root and iproute2 (`ip netns`); skipped with the reason printed otherwise.
-import { spawnSync } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFull, type FullFacts } from '../../src/scenario/scenarios.js';
-import type { Command, System } from '../../src/scenario/system.js';
+import type { System } from '../../src/scenario/system.js';
+import { Lab, unavailable } from './netns-lab.js';
 import { scenarioLogs, writeDiagram } from '../../src/scenario/diagram.js';
 import { readLogs } from '../../src/diagram/read.js';
 import { merge, type Merged } from '../../src/diagram/merge.js';
@@ -35,125 +34,16 @@ const CHAOS = 'loss=0.2,dup=0.05,reorder=0.1';
 const CHAOS_ARGS = ['--chaos', CHAOS];
 const CHAOS_MANAGER_ARGS = [...CHAOS_ARGS, '--wait-timeout', '600'];
 
-interface Result { ok: boolean; out: string; err: string }
-
-function ip(args: string[]): Result {
-  const r = spawnSync('ip', args, { encoding: 'utf8', timeout: 15_000 });
-  const err = r.error ? r.error.message : (r.stderr ?? '').trim();
-  return { ok: !r.error && r.status === 0, out: r.stdout ?? '', err };
-}
-
-function must(args: string[]): string {
-  const r = ip(args);
-  if (!r.ok) throw new Error(`ip ${args.join(' ')} failed: ${r.err}`);
-  return r.out;
-}
-
-function netnsNames(): string[] {
-  // `ip netns list` prints `name` or `name (id: N)`.
-  return ip(['netns', 'list']).out.split('\n').map((l) => l.trim().split(/\s+/)[0]!).filter(Boolean);
-}
-
-/** Why this test cannot run here, or null: not root, no `ip`, or namespaces/bridges/veths refused. */
-function unavailable(): string | null {
-  if (process.platform !== 'linux') return `network namespaces need Linux (this is ${process.platform})`;
-  if (process.getuid?.() !== 0) return 'creating network namespaces needs root';
-  const v = spawnSync('ip', ['-V'], { encoding: 'utf8' });
-  if (v.error || v.status !== 0) return "the 'ip' command (iproute2) is missing: apt-get install iproute2";
-  const probe = `rdht-${randomBytes(3).toString('hex')}-x`;
-  const add = ip(['netns', 'add', probe]);
-  if (!add.ok) {
-    ip(['netns', 'del', probe]); // in case it got half way
-    return `'ip netns add' does not work here: ${add.err}`;
-  }
-  try {
-    const bridge = ip(['-n', probe, 'link', 'add', 'probe-br', 'type', 'bridge']);
-    if (!bridge.ok) return `cannot create a bridge in a namespace: ${bridge.err}`;
-    const veth = ip(['-n', probe, 'link', 'add', 'probe-a', 'type', 'veth', 'peer', 'name', 'probe-b']);
-    if (!veth.ok) return `cannot create a veth pair in a namespace: ${veth.err}`;
-    const exec = spawnSync('ip', ['netns', 'exec', probe, process.execPath, '-e', ''], { encoding: 'utf8' });
-    if (exec.error || exec.status !== 0) return `'ip netns exec' does not work here: ${exec.error?.message ?? exec.stderr.trim()}`;
-    return null;
-  } finally {
-    ip(['netns', 'del', probe]);
-  }
-}
-
-/** Four hosts on one bridge, every piece inside namespaces named `<prefix>-…`. */
-class Lab {
-  readonly prefix = `rdht-${randomBytes(2).toString('hex')}`;
-  readonly subnet = `10.77.${randomInt(256)}`;
-  readonly hosts = ['m', ...Array.from({ length: PEER_HOSTS }, (_, i) => `p${i + 1}`)];
-  readonly bridgeNs = `${this.prefix}-br`;
-
-  ns(host: string): string { return `${this.prefix}-${host}`; }
-  ip(host: string): string { return host === 'm' ? `${this.subnet}.1` : `${this.subnet}.${10 + Number(host.slice(1))}`; }
-  hostOf(name: string): string { return name === 'manager' ? 'm' : `p${(PEERS.indexOf(name) % PEER_HOSTS) + 1}`; }
-
-  create(): void {
-    const all = [this.bridgeNs, ...this.hosts.map((h) => this.ns(h))];
-    const taken = all.filter((n) => netnsNames().includes(n));
-    if (taken.length) throw new Error(`namespaces already exist: ${taken.join(', ')} (another run with the same random prefix?)`);
-    for (const ns of all) {
-      must(['netns', 'add', ns]);
-      must(['-n', ns, 'link', 'set', 'lo', 'up']);
-    }
-    const br = `${this.prefix}-br`;
-    must(['-n', this.bridgeNs, 'link', 'add', br, 'type', 'bridge']);
-    must(['-n', this.bridgeNs, 'link', 'set', br, 'up']);
-    for (const h of this.hosts) {
-      const dev = `${this.prefix}-${h}`; // ≤ 15 characters: rdht-xxxx-p1b is 13
-      // Both ends are created directly in namespaces: nothing ever appears in the root namespace.
-      must(['-n', this.ns(h), 'link', 'add', dev, 'type', 'veth', 'peer', 'name', `${dev}b`, 'netns', this.bridgeNs]);
-      must(['-n', this.bridgeNs, 'link', 'set', `${dev}b`, 'master', br, 'up']);
-      must(['-n', this.ns(h), 'addr', 'add', `${this.ip(h)}/24`, 'dev', dev]);
-      must(['-n', this.ns(h), 'link', 'set', dev, 'up']);
-    }
-  }
-
-  /** Wrap a command so that it runs on the host of `name` (the manager or a peer). */
-  launcher = (name: string, c: Command): Command => ({ cmd: 'ip', args: ['netns', 'exec', this.ns(this.hostOf(name)), c.cmd, ...c.args] });
-
-  /**
-   * Stop every process of the given systems (SIGTERM, then SIGKILL if one lingers), SIGKILL
-   * anything else still running in our namespaces (only processes this test started can be
-   * there), then delete the namespaces: that destroys their veth ends and the bridge with them.
-   * Returns the errors of `ip netns del`.
-   */
-  async destroy(systems: System[]): Promise<string[]> {
-    const procs = systems.flatMap((s) => s.all());
-    for (const p of procs) p.kill();
-    const grace = setTimeout(() => { for (const p of procs) p.kill('SIGKILL'); }, 5_000);
-    await Promise.all(procs.map((p) => p.exited));
-    clearTimeout(grace);
-    const ours = netnsNames().filter((n) => n.startsWith(`${this.prefix}-`));
-    for (const ns of ours) {
-      for (const pid of ip(['netns', 'pids', ns]).out.split(/\s+/).filter(Boolean)) {
-        try { process.kill(Number(pid), 'SIGKILL'); } catch { /* already gone */ }
-      }
-    }
-    return ours.map((ns) => ip(['netns', 'del', ns])).filter((r) => !r.ok).map((r) => r.err);
-  }
-
-  /** Anything of ours still present: namespaces, root-namespace links, or addresses of our subnet. */
-  leftovers(): string[] {
-    const left = netnsNames().filter((n) => n.startsWith(`${this.prefix}-`)).map((n) => `namespace ${n}`);
-    for (const line of ip(['-o', 'link', 'show']).out.split('\n')) if (line.includes(this.prefix)) left.push(`link ${line.trim()}`);
-    for (const line of ip(['-o', '-4', 'addr', 'show']).out.split('\n')) if (line.includes(` ${this.subnet}.`)) left.push(`address ${line.trim()}`);
-    return left;
-  }
-}
-
 /** `→ name a.b.c.d:port …` / `← name a.b.c.d:port …`: the trace line of one datagram. */
 const TRACE = /^[←→] (\S+) (\d+\.\d+\.\d+\.\d+):\d+ /;
 
 interface Run { facts: FullFacts; consoles: Map<string, string[]>; logDir: string }
 
-const reason = unavailable();
+const reason = unavailable(false);
 if (reason) console.warn(`netns.test.ts: SKIPPED — ${reason}`);
 
 describe.skipIf(reason !== null)(`full scenario across network namespaces (4 hosts on a bridge)${reason ? ` — skipped: ${reason}` : ''}`, () => {
-  const lab = new Lab();
+  const lab = new Lab(PEERS, PEER_HOSTS);
   /** Every system started, so that nothing outlives a failed or timed-out run. */
   const systems: System[] = [];
   /** Each run's event logs (every process writes its own, from its own namespace). */
