@@ -1,21 +1,21 @@
 // The leader's side of a join (our design, SPEC §3.6): tear the tables down, renumber the ring
 // with the joiner at the end (reset-id), load the year's file, rebuild, and tell the joiner
 // (rebuild-done). The join datagram is acknowledged at once: the slow load comes later.
-import type { LineDataset } from '../data/record.js';
 import type { Tuple } from '../protocol/messages.js';
 import { assert } from '../runtime/assert.js';
-import { distribute, rebuildDone, rebuildFailed, rebuildRecords } from './distribution.js';
+import { FileRebuild } from './rebuild.js';
 import type { Host } from './operation.js';
 import { peerAt, tupleOf } from './state.js';
-import type { StoreStream } from './store.js';
 import { sendTeardown } from './teardown.js';
 
-export class AdmitOp {
+export class AdmitOp extends FileRebuild<'tearing-down' | 'renumbering'> {
   readonly kind = 'admit';
   phase: 'tearing-down' | 'renumbering' | 'loading' | 'distributing' = 'tearing-down';
-  stream: StoreStream | null = null;
 
-  constructor(readonly joiner: Tuple, readonly year: number) {}
+  /** The joiner: the peer this rebuild is for. */
+  get joiner(): Tuple {
+    return this.notify;
+  }
 
   start(host: Host): void {
     host.ctx.remember([this.joiner]);
@@ -34,26 +34,6 @@ export class AdmitOp {
   onResetReturned(host: Host): void {
     assert(this.phase === 'renumbering', 'reset-id returns after renumbering');
     host.ctx.print(`join: renumbered with ${this.joiner.name}; rebuilding`);
-    this.phase = 'loading';
-    host.ctx.emit({ kind: 'load', year: this.year });
-  }
-
-  onLoaded(host: Host, data: LineDataset | string): void {
-    const records = rebuildRecords(host.member().ring, data);
-    if (typeof records === 'string') return this.onFailed(host, records);
-    this.phase = 'distributing';
-    distribute(host, this, records, 'rebuild');
-  }
-
-  onDistributed(host: Host, counts: number[]): void {
-    this.stream = null;
-    rebuildDone(host, this.joiner, counts);
-    host.finish(this);
-  }
-
-  /** Whatever broke, the joiner hears of it at once and aborts (the manager frees everyone). */
-  onFailed(host: Host, why: string): void {
-    rebuildFailed(host, this.joiner, why);
-    host.finish(this);
+    this.load(host);
   }
 }

@@ -1,22 +1,29 @@
-// rebuild-dht at the new leader after a leave (SPEC §3.4 step 3): acknowledged at once, then the
-// year's file is loaded and the records distributed over the renumbered ring; the peer that left
-// hears rebuild-done (ok or not) and tells the manager.
+// A leader's rebuild of a renumbered ring from the year's file: load it, distribute the records,
+// then tell the peer whose leave or join it was (`notify`) with rebuild-done, ok or not; that
+// peer tells the manager. RebuildOp is rebuild-dht at the new leader after a leave (SPEC §3.4
+// step 3): acknowledged at once, the slow load comes later. AdmitOp (admit.ts) does the same
+// after its own teardown and renumbering for a joiner.
 import type { LineDataset } from '../data/record.js';
 import type { Tuple } from '../protocol/messages.js';
 import { assert } from '../runtime/assert.js';
 import { distribute, rebuildDone, rebuildFailed, rebuildRecords } from './distribution.js';
-import type { Host } from './operation.js';
+import type { Host, Operation } from './operation.js';
 import type { StoreStream } from './store.js';
 
-export class RebuildOp {
-  readonly kind = 'rebuild';
-  phase: 'loading' | 'distributing' = 'loading';
+/** The loading and distributing phases every rebuild ends with; `P`: the phases before them. */
+export abstract class FileRebuild<P extends string> {
+  abstract phase: P | 'loading' | 'distributing';
   stream: StoreStream | null = null;
 
   constructor(readonly notify: Tuple, readonly year: number) {}
 
-  start(host: Host): void {
-    host.ctx.print(`rebuild-dht: rebuilding the DHT for ${this.notify.name}'s leave`);
+  /** This rebuild as the operation it is (RebuildOp or AdmitOp, both in the Operation union). */
+  private op(): Operation {
+    return this as unknown as Operation;
+  }
+
+  protected load(host: Host): void {
+    this.phase = 'loading';
     host.ctx.emit({ kind: 'load', year: this.year });
   }
 
@@ -31,11 +38,22 @@ export class RebuildOp {
   onDistributed(host: Host, counts: number[]): void {
     this.stream = null;
     rebuildDone(host, this.notify, counts);
-    host.finish(this);
+    host.finish(this.op());
   }
 
+  /** Whatever broke, the peer whose leave or join it was hears of it at once and aborts. */
   onFailed(host: Host, why: string): void {
     rebuildFailed(host, this.notify, why);
-    host.finish(this);
+    host.finish(this.op());
+  }
+}
+
+export class RebuildOp extends FileRebuild<never> {
+  readonly kind = 'rebuild';
+  phase: 'loading' | 'distributing' = 'loading';
+
+  start(host: Host): void {
+    host.ctx.print(`rebuild-dht: rebuilding the DHT for ${this.notify.name}'s leave`);
+    this.load(host);
   }
 }
