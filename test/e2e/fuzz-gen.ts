@@ -104,7 +104,7 @@ export function forgedPeerMessage(ctx: FuzzContext): fc.Arbitrary<Record<string,
     fc.record({ t: fc.constant('event-result'), rid: rid(), qid: rid(), eventId: fc.integer({ min: 0, max: 1e9 }), found: fc.constant(false), idSeq: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 6 }) }),
     fc.record({ t: fc.constant('ack'), rid: rid(), more: fc.array(rid(), { maxLength: 64 }) }),
   // Default mode: an outsider guesses the DHT's secret (without one the codec refuses it at the edge).
-  ).map((m) => (m['t'] === 'event-result' || m['t'] === 'ack' ? m : { ...m, sec: GUESSED_SECRET }));
+  ).map((m) => ((m as { t?: string }).t === 'event-result' || (m as { t?: string }).t === 'ack' ? m : { ...m, sec: GUESSED_SECRET }));
 }
 
 /** An outsider's guess at a token or a DHT's secret: well formed, never right. */

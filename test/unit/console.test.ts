@@ -2,7 +2,7 @@
 // and what a flood of bad datagrams does to the console (§7: a clear error line, not a flood).
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { parseLine, helpText, usage, PEER_COMMANDS, MANAGER_COMMANDS, type Parsed } from '../../src/console/commands.js';
+import { parseLine, helpText, usage, PEER_COMMANDS, MANAGER_COMMANDS, type Parsed, type PeerCommand } from '../../src/console/commands.js';
 import { Complaints } from '../../src/console/ratelimit.js';
 
 /** Arguments that make each peer command valid. */
@@ -39,8 +39,8 @@ function errorText(line: string): string {
 describe('console: peer commands', () => {
   it('knows every command of the specification, plus dht-abort, help, status and quit', () => {
     expect(Object.keys(PEER_COMMANDS).sort()).toEqual(Object.keys(VALID).sort());
-    for (const c of SPEC_COMMANDS) expect(PEER_COMMANDS[c]!.toManager).toBe(true);
-    for (const c of ['help', 'status', 'quit']) expect(PEER_COMMANDS[c]!.toManager).toBe(false);
+    for (const c of SPEC_COMMANDS) expect(PEER_COMMANDS[c as PeerCommand]!.toManager).toBe(true);
+    for (const c of ['help', 'status', 'quit']) expect(PEER_COMMANDS[c as PeerCommand]!.toManager).toBe(false);
   });
 
   it.each(Object.entries(VALID))('%s with the right arguments is accepted as typed', (cmd, args) => {
@@ -50,7 +50,7 @@ describe('console: peer commands', () => {
   it.each(Object.entries(VALID))('%s with one argument too many is a one-line usage error naming the command', (cmd, args) => {
     const text = errorText([cmd, ...args, 'extra'].join(' '));
     expect(text.startsWith(`${cmd}:`)).toBe(true);
-    expect(text).toContain(`usage: ${usage(cmd, PEER_COMMANDS[cmd]!)}`);
+    expect(text).toContain(`usage: ${usage(cmd, PEER_COMMANDS[cmd as PeerCommand]!)}`);
     expect(text).toContain(`got ${args.length + 1}`);
   });
 

@@ -137,8 +137,8 @@ describe('wire: fragmentation', () => {
 
   it('a message needing more than the fragment limit is refused at the sender with an explanation', () => {
     const huge: MessageOf<'store'> = {
-      t: 'store', rid: 1, epoch: 1, sec: 'wireTestSecretAAAAAAAA',
-      recs: Array.from({ length: 200 }, () => Array.from({ length: 14 }, () => 'x'.repeat(200))),
+      t: 'store', rid: 1, epoch: 1, to: 1, sec: 'wireTestSecretAAAAAAAA',
+      recs: Array.from({ length: 200 }, (_, i) => `${i},${Array.from({ length: 13 }, () => 'x'.repeat(200)).join(',')}`).join('\n'),
     };
     expect(() => new Wire(DEFAULT_MAX_PAYLOAD).datagrams(huge)).toThrow(/fragments/);
   });

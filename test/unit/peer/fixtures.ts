@@ -5,6 +5,9 @@ import type { Message, MessageOf, Tuple } from '../../../src/protocol/messages.j
 import { DEFAULT_RETRY } from '../../../src/reliable/index.js';
 import { queryCapability, seededSecret } from '../../../src/protocol/secrets.js';
 
+/** A message as a test writes it: any type, any fields (what the peer makes of it is the test). */
+export type LooseMessage = { t: string; [field: string]: unknown };
+
 export const MANAGER = { ip: '127.0.0.1', port: 4000 };
 export const P1: Tuple = { name: 'peer1', ip: '127.0.0.1', port: 5102 };
 export const P2: Tuple = { name: 'peer2', ip: '127.0.0.1', port: 5202 };
@@ -39,11 +42,11 @@ export function feed(core: PeerCore, input: PeerInput, now = 0): PeerEffect[] {
 }
 
 /** A peer message from `from`, with the fixture DHT's secret (or, for a query's first hop, the capability) unless given. */
-export function fromPeer(core: PeerCore, from: Tuple, msg: Omit<Message, 'rid'> & { t: string }, now = 0): PeerEffect[] {
+export function fromPeer(core: PeerCore, from: Tuple, msg: LooseMessage, now = 0): PeerEffect[] {
   return feed(core, { kind: 'datagram', via: 'p', from: { ip: from.ip, port: from.port }, msg: { ...credentialsFor(msg), ...msg, rid: rid++ } as Message }, now);
 }
 
-function credentialsFor(msg: Omit<Message, 'rid'> & { t: string }): object {
+function credentialsFor(msg: LooseMessage): object {
   if (RING_TYPES.has(msg.t)) return { sec: SEC };
   if (msg.t === 'find-event') {
     const m = msg as Omit<MessageOf<'find-event'>, 'rid'>;
@@ -115,7 +118,7 @@ export function fixture(state: PeerStateName): Fixture {
 }
 
 /** A message of type t that the handler takes, when the state takes its type at all. */
-export function sample(t: string, fx: Fixture): { from: Tuple; msg: Omit<Message, 'rid'> & { t: string } } {
+export function sample(t: string, fx: Fixture): { from: Tuple; msg: LooseMessage } {
   const { other, epoch } = fx;
   switch (t) {
     case 'set-id': return { from: other, msg: { t, id: 1, n: 2, peers: [other, P2], year: 1996, s: S, epoch: 21, dht: 2 } };
