@@ -2,6 +2,7 @@
 // effects are carried out by the shared interpreter (runtime/interpreter.ts).
 import type dgram from 'node:dgram';
 import { ManagerCore, type ManagerConfig, type ManagerInput } from '../manager/core.js';
+import { MAX_FIRST_FRAG } from '../protocol/wire.js';
 import { Interpreter } from '../runtime/interpreter.js';
 import { ShellIo, type IoOptions } from './shell.js';
 import { DeadlineTimer } from './timer.js';
@@ -48,7 +49,7 @@ export class ManagerShell {
       arm: (deadline) => this.timer.arm(deadline),
       ...(journal ? { persist: (change: unknown) => journal.append(change) } : {}),
     }, {
-      trace: options.trace, maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD, guard: true, ...(this.observer ? { observer: this.observer } : {}),
+      trace: options.trace, maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD, guard: true, firstFrag: 1 + Math.floor(Math.random() * MAX_FIRST_FRAG), ...(this.observer ? { observer: this.observer } : {}),
     });
   }
 

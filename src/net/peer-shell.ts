@@ -5,6 +5,7 @@ import type dgram from 'node:dgram';
 import { PeerCore, type PeerConfig, type PeerInput, type Via } from '../peer/core.js';
 import type { Addr } from '../reliable/index.js';
 import { DatasetCache } from '../data/loader.js';
+import { MAX_FIRST_FRAG } from '../protocol/wire.js';
 import { Interpreter, type Port } from '../runtime/interpreter.js';
 import { ShellIo, type IoOptions } from './shell.js';
 import { DeadlineTimer } from './timer.js';
@@ -46,7 +47,7 @@ export class PeerShell {
       settled: () => this.io.throttleConsole(this.core.backlog),
     };
     this.interp = new Interpreter<PeerInput>(this.core, port, {
-      trace: options.trace, maxPayload: options.config.maxPayload, guard: true, ...(options.observer ? { observer: options.observer } : {}),
+      trace: options.trace, maxPayload: options.config.maxPayload, guard: true, firstFrag: 1 + Math.floor(Math.random() * MAX_FIRST_FRAG), ...(options.observer ? { observer: options.observer } : {}),
     });
   }
 

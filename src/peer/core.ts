@@ -268,6 +268,12 @@ export class PeerCore implements Host {
     // A query asking the manager again (after a busy answer) says in its own words what it got.
     if (!(req === 'query-dht' && this.op?.kind === 'query' && this.op.retrying)) this.ctx.print(responseLine(req, res));
     RESPONSES[req](this, res);
+    // The manager no longer knows this peer (it declared it dead while it could not be heard, or
+    // lost its state): stay registered and every command fails, so forget it and say so.
+    if (req !== 'register' && res.reason === 'NOT_REGISTERED' && res.tok === undefined && this.state.kind !== 'unregistered') {
+      this.ctx.print(`${req}: the manager no longer knows ${this.state.me.name}; this peer is unregistered now — register again`);
+      if (this.op === null) this.unregister();
+    }
   }
 
   /** `alive` to the manager from the m-port, with the token (PROTOCOL §4.11). */

@@ -7,8 +7,12 @@
 // A node between the leader and d passes the batch on as it came, without looking at its records.
 import { frameLine, frameLineBytes } from '../data/line.js';
 
-/** Bytes of a store datagram besides its records: {"t":"store","rid":…,"epoch":…,"to":…}\n (≤ 64). */
-const ENVELOPE_BYTES = 80;
+/**
+ * Bytes of a store datagram besides its records: {"t":"store","rid":…,"epoch":…,"to":…,"sec":"…"}\n
+ * is at most 117 (a 15-digit rid, a 10-digit epoch, a 44-character secret). A batch that left less
+ * would be cut into two fragments by the wire: twice the datagrams, a third more bytes.
+ */
+const ENVELOPE_BYTES = 128;
 
 /** A batch: its destination node, its records as a frame (data/line.ts) and how many they are. */
 export interface Batch { to: number; recs: string; count: number }

@@ -25,13 +25,24 @@ export type Received = Decoded | { ok: 'partial' };
 
 interface Partial { parts: (string | undefined)[]; have: number; bytes: number; at: number }
 
+/** Largest first fragment id: ids start at a random point below it (see the constructor). */
+export const MAX_FIRST_FRAG = 2 ** 40;
+
 export class Wire {
-  private nextFrag = 1;
+  private nextFrag: number;
   /** Insertion order is age order: the oldest partial comes first. */
   private readonly partials = new Map<string, Partial>();
   private partialBytes = 0;
 
-  constructor(private readonly maxPayload: number) {}
+  /**
+   * `firstFrag`: where this process's fragment ids start. A receiver keeps partial messages by
+   * sender address and id, so a process restarted on the same ports must not reuse its previous
+   * life's ids: a stale partial completed by a new message's fragments would be a corrupt, yet
+   * possibly well-formed, message. Callers pass a random start (as request ids have).
+   */
+  constructor(private readonly maxPayload: number, firstFrag = 1) {
+    this.nextFrag = Math.max(1, Math.floor(firstFrag));
+  }
 
   /** The datagrams that carry one message. */
   datagrams(msg: Message): Buffer[] {

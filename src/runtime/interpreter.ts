@@ -70,6 +70,12 @@ export interface InterpreterOptions {
   guard: boolean;
   /** Told of every event (the event log, the live view); none by default. */
   observer?: Observer;
+  /**
+   * Where this process's fragment ids start (protocol/wire.ts): random, so that a process started
+   * again on the same ports never reuses its previous life's ids. The shells draw it; the
+   * simulation seeds it.
+   */
+  firstFrag?: number;
 }
 
 /** Names kept for the trace after the core forgot them (a deregistered peer's answer is still named). */
@@ -88,7 +94,7 @@ export class Interpreter<I extends { kind: string }> {
   private readonly observer: Observer | undefined;
 
   constructor(readonly core: Core<I | Loaded>, private readonly port: Port, private readonly options: InterpreterOptions) {
-    this.wire = new Wire(options.maxPayload);
+    this.wire = new Wire(options.maxPayload, options.firstFrag);
     this.observer = options.observer;
   }
 

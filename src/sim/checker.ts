@@ -52,6 +52,8 @@ export class Checker {
   /** Per peer: lines of a found record still expected (the 14 fields come one per line). */
   private readonly reading = new Map<string, { expected: string[]; next: number }>();
   private readonly restarted = new Set<string>();
+  /** Peers the manager declared dead (--detect) since they last registered: NOT_REGISTERED is right for them. */
+  private readonly declaredDead = new Set<string>();
   /** Peers whose deregister got no answer: the manager may have applied it (then NOT_REGISTERED is right). */
   private readonly unsureDeregister = new Set<string>();
   /** No process crashed, quit or restarted and the network never split: then the end state must agree. */
@@ -96,6 +98,8 @@ export class Checker {
 
   private line(node: string, text: string): void {
     if (node === 'manager') {
+      const dead = /^liveness: (\S+) declared dead/.exec(text);
+      if (dead) this.declaredDead.add(dead[1]!);
       if (text.includes('gave up waiting')) {
         // Every wait ends in time when nothing crashed, quit or split (senders' retries are bounded).
         if (this.pristine) this.fail(`the manager gave up waiting though nothing crashed, quit or split: ${text}`);
@@ -114,7 +118,10 @@ export class Checker {
     else if (COUNTS_LINE.test(text)) this.counts(node, text);
     else if (DONE_LINE.test(text)) {
       const kind = DONE_LINE.exec(text)![1]!;
-      if (kind === 'register') this.unsureDeregister.delete(node);
+      if (kind === 'register') {
+        this.unsureDeregister.delete(node);
+        this.declaredDead.delete(node);
+      }
       this.completed.set(kind, (this.completed.get(kind) ?? 0) + 1);
     }
   }
@@ -125,7 +132,7 @@ export class Checker {
    */
   private notRegistered(node: string, name: string): void {
     const peer = this.world.peer(node);
-    if (peer.core.me?.name !== name || this.unsureDeregister.has(node)) return;
+    if (peer.core.me?.name !== name || this.unsureDeregister.has(node) || this.declaredDead.has(name)) return;
     this.fail(`${node} is stranded: it is registered as ${name}, and the manager answers NOT_REGISTERED`);
   }
 

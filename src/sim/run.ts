@@ -18,6 +18,7 @@ import { Checker, CheckFailure } from './checker.js';
 import { Nemesis } from './faults.js';
 import { RandomWorkload } from './workload.js';
 import { SimLogs } from './logs.js';
+import { DEFAULT_LIVENESS } from '../manager/liveness.js';
 import { run as writeDiagram } from '../diagram/program.js';
 
 export type Workload = 'script' | 'random';
@@ -42,11 +43,13 @@ export interface SimOptions {
   verbose: boolean;
   /** Write each seed's event logs and diagram here (`DIR/seed-N` when several seeds run). */
   log: string | undefined;
+  /** The manager detects dead peers (`dht-manager --detect`, PROTOCOL §4.11). */
+  detect: boolean;
 }
 
 export const DEFAULTS: SimOptions = {
   workload: 'script', seeds: 200, firstSeed: 1, steps: 80, loss: 0.2, dup: 0.05, reorder: 0.1, latency: 'lan',
-  crash: 0.02, partition: 0.02, peers: 6, n: 5, records: 2000, dataDir: undefined, year: 1996, trace: 'off', verbose: false, log: undefined,
+  crash: 0.02, partition: 0.02, peers: 6, n: 5, records: 2000, dataDir: undefined, year: 1996, trace: 'off', verbose: false, log: undefined, detect: false,
 };
 
 /** Retries for the random workload: fast enough that a crashed or cut-off peer is given up on in seconds. */
@@ -62,11 +65,11 @@ export function parseSimArgs(args: string[]): SimOptions & { help: boolean } {
     options: {
       workload: { type: 'string' }, latency: { type: 'string' }, trace: { type: 'string' }, 'data-dir': { type: 'string' }, log: { type: 'string' }, seed: { type: 'string' },
       ...Object.fromEntries(NUMBERS.map((k) => [k, { type: 'string' as const }])),
-      verbose: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false }, detect: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
     },
   });
   const v = values as Record<string, string | boolean | undefined>;
-  const o: SimOptions = { ...DEFAULTS, verbose: v['verbose'] === true };
+  const o: SimOptions = { ...DEFAULTS, verbose: v['verbose'] === true, detect: v['detect'] === true };
   const key = (k: (typeof NUMBERS)[number]): keyof SimOptions => (k === 'first-seed' ? 'firstSeed' : k);
   for (const k of NUMBERS) {
     const text = v[k] as string | undefined;
@@ -113,6 +116,7 @@ export function replayArgs(o: SimOptions, seed: number): string[] {
     '--year', String(o.year), '--trace', o.trace];
   if (o.dataDir !== undefined) args.push('--data-dir', o.dataDir);
   else args.push('--records', String(o.records));
+  if (o.detect) args.push('--detect');
   const dir = logDirOf(o, seed);
   if (dir !== undefined) args.push('--log', dir);
   return args;
@@ -180,7 +184,7 @@ function runSeedWith(o: SimOptions, seed: number, data: SimData, hooks: SeedHook
   }
   const world = new World({
     seed, faults, latency: o.latency, trace: o.trace, verbose: o.verbose, digest: true, ...hooks,
-    manager: { waitTimeoutMs: 10_000, retry: RANDOM_RETRY },
+    manager: { waitTimeoutMs: 10_000, retry: RANDOM_RETRY, ...(o.detect ? { liveness: DEFAULT_LIVENESS } : {}) },
     peer: { retry: RANDOM_RETRY, maxPayload: DEFAULT_MAX_PAYLOAD, window: 16, queryTimeoutMs: 5_000 },
     datasets: new Map<number, LineDataset>([[o.year, { year: o.year, lines: data.records.map(toLine), source: 'simulation' }]]),
   });

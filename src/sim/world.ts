@@ -8,6 +8,7 @@ import { ManagerCore, type ManagerConfig, type ManagerInput } from '../manager/c
 import { PeerCore, type PeerConfig, type PeerEnv, type PeerInput } from '../peer/core.js';
 import type { LineDataset } from '../data/record.js';
 import { addrKey, type Addr } from '../reliable/index.js';
+import { MAX_FIRST_FRAG } from '../protocol/wire.js';
 import { Interpreter, type Port, type Socket } from '../runtime/interpreter.js';
 import type { Loaded } from '../runtime/effects.js';
 import type { TraceMode } from '../net/usage.js';
@@ -249,10 +250,12 @@ export class World {
     peer.interp = new Interpreter<PeerInput>(peer.core, this.port(peer), this.interpreterOptions(peer));
   }
 
-  private interpreterOptions(proc: Proc): { trace: TraceMode; maxPayload: number; guard: false; observer?: Observer } {
+  private interpreterOptions(proc: Proc): { trace: TraceMode; maxPayload: number; guard: false; firstFrag: number; observer?: Observer } {
     proc.observer = this.opts.observe?.(proc.name, this.now);
     // No guard: in the simulation a core exception fails the seed.
-    return { trace: this.opts.trace ?? 'off', maxPayload: this.opts.wirePayload ?? this.opts.peer.maxPayload, guard: false, ...(proc.observer ? { observer: proc.observer } : {}) };
+    // Each life's fragment ids start at a seeded random point, as a real process's do.
+    const firstFrag = 1 + Math.floor(forkRandom(this.opts.seed, `frag:${proc.name}#${proc.life}`)() * MAX_FIRST_FRAG);
+    return { trace: this.opts.trace ?? 'off', maxPayload: this.opts.wirePayload ?? this.opts.peer.maxPayload, guard: false, firstFrag, ...(proc.observer ? { observer: proc.observer } : {}) };
   }
 
   /** The simulated I/O of one process life. */

@@ -41,6 +41,20 @@ describe('random workload with faults, crashes and partitions', () => {
   });
 });
 
+describe('with failure detection (--detect, PROTOCOL §4.11)', () => {
+  it('200 seeds pass the checker: a peer declared dead while it could not be heard is told NOT_REGISTERED, forgets its registration and registers again', () => {
+    const failed: string[] = [];
+    let registers = 0;
+    for (let seed = 1; seed <= 200; seed++) {
+      const r = runSeed({ ...RANDOM, detect: true }, seed, data);
+      if (!r.ok) failed.push(`seed ${seed}: ${r.failures.join('; ')}`);
+      registers += r.completed.get('register') ?? 0;
+    }
+    expect(failed).toEqual([]);
+    expect(registers).toBeGreaterThan(200 * 6); // every peer at least once, and again after deaths
+  });
+});
+
 describe('a manager restart strands nobody (PROTOCOL §4.10)', () => {
   it('with the manager crashing often, every seed passes the checker, which fails a stranded peer', () => {
     // Manager crashes (and quits) are frequent here: most seeds restart it with peers registered.

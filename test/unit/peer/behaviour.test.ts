@@ -104,3 +104,15 @@ describe('peer: store summary says only what happened', () => {
     expect(summary).toMatch(/^store: kept \d+, forwarded \d+ in \d+ batch(es)? to peer1$/);
   });
 });
+
+describe('peer: a manager that no longer knows this peer', () => {
+  it('NOT_REGISTERED without a token (it declared this peer dead, or lost its state): the peer forgets its registration and says so', () => {
+    const core = registered();
+    const asked = type(core, 'query-dht peer2 5536849');
+    const told = answer(core, asked, { code: 'FAILURE', reason: 'NOT_REGISTERED', text: 'peer2 is not registered', tok: undefined });
+    expect(prints(told)).toContain('query-dht: the manager no longer knows peer2; this peer is unregistered now — register again');
+    expect(told.some((e) => e.kind === 'unbind')).toBe(true);
+    expect(core.me).toBeNull();
+    expect(core.idle).toBe(true);
+  });
+});
