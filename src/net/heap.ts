@@ -1,0 +1,36 @@
+// The young generation's size, bounded from inside the program. V8 grows each semi-space of the
+// young generation from 1 MB up to 16 MB (Node 20, 64-bit) when much survives a scavenge; at
+// 16 MB the two semi-spaces and the promotion buffer alone are ~48 MB of resident memory, most of
+// a peer's peak. `--max-semi-space-size` can only be given on node's command line (the heap is
+// sized before any script runs), but the growth factor is read at every growth: once the
+// semi-space has reached the cap, setting it to 1 stops the growth. Checked after each GC.
+import v8 from 'node:v8';
+import { PerformanceObserver } from 'node:perf_hooks';
+
+/** Default cap of one semi-space (MB): measured on a 1996 setup (docs/BENCHMARKS.md). */
+export const DEFAULT_SEMI_SPACE_MB = 4;
+
+/** The current capacity of one semi-space in bytes. */
+function semiSpace(): number {
+  const s = v8.getHeapSpaceStatistics().find((x) => x.space_name === 'new_space');
+  return s ? s.space_size / 2 : 0;
+}
+
+/**
+ * Stop the young generation's growth once a semi-space holds `mb` MB or more
+ * ($DHT_SEMI_SPACE_MB overrides; 0 leaves V8's default growth alone).
+ */
+export function capYoungGeneration(mb = Number(process.env['DHT_SEMI_SPACE_MB'] ?? DEFAULT_SEMI_SPACE_MB)): void {
+  if (!(mb > 0)) return;
+  const cap = mb * 1024 * 1024;
+  const check = (): boolean => {
+    if (semiSpace() < cap) return false;
+    v8.setFlagsFromString('--semi-space-growth-factor=1');
+    return true;
+  };
+  if (check()) return;
+  const obs = new PerformanceObserver(() => {
+    if (check()) obs.disconnect();
+  });
+  obs.observe({ entryTypes: ['gc'] });
+}
