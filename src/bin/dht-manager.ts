@@ -12,7 +12,7 @@ import { KEY_FILE_OPTIONS, KEY_FILE_USAGE } from '../crypto/options.js';
 import { keyedFromOptions } from '../net/key-option.js';
 import { LiveView } from '../live/view.js';
 import { Journal } from '../net/journal.js';
-import { capYoungGeneration } from '../net/heap.js';
+import { MANAGER_SEMI_SPACE_MB, capYoungGeneration } from '../net/heap.js';
 
 const USAGE = `usage: dht-manager <port> [options]
   --bind IPv4             address to listen on (default 0.0.0.0, every interface)
@@ -52,7 +52,7 @@ const OPTIONS = {
 } as const;
 
 async function main(): Promise<void> {
-  capYoungGeneration();
+  capYoungGeneration(MANAGER_SEMI_SPACE_MB);
   const { values, positionals } = usageErrors(() =>
     parseArgs({ args: process.argv.slice(2), options: OPTIONS, allowPositionals: true, strict: true }));
   if (values.help) {
