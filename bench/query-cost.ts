@@ -10,10 +10,10 @@ import { loadDatasetSync } from '../src/data/loader.js';
 import { eventIdOf } from '../src/data/record.js';
 import { traffic } from './status.js';
 
-/** CPU (user + system) of a process in ms, from /proc (Linux). */
-function procCpuMs(pid: number | undefined): number {
+/** CPU of a process in ms, user and system, from /proc (Linux). */
+function procCpu(pid: number | undefined): { user: number; sys: number } {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in clock ticks (100 Hz)
+  return { user: (Number(f[11]) * 1000) / 100, sys: (Number(f[12]) * 1000) / 100 }; // utime, stime in clock ticks (100 Hz)
 }
 
 async function main(): Promise<void> {
@@ -31,7 +31,9 @@ async function main(): Promise<void> {
     const free = names.find((k) => !ring.includes(k))!;
     const p = system.peer(free);
     const before = await traffic(system, names);
-    const m0 = procCpuMs(system.manager.pid);
+    const pids = [system.manager.pid, ...names.map((k) => system.peer(k).pid)];
+    const c0 = pids.map(procCpu);
+    const m0 = procCpu(system.manager.pid);
     const d0 = process.cpuUsage();
     const t0 = performance.now();
     let printed = 0;
@@ -43,14 +45,18 @@ async function main(): Promise<void> {
     }
     const wall = performance.now() - t0;
     const d = process.cpuUsage(d0);
-    const m1 = procCpuMs(system.manager.pid);
+    const m1 = procCpu(system.manager.pid);
+    const c1 = pids.map(procCpu);
+    const user = c1.reduce((a, c, i) => a + c.user - c0[i]!.user, 0);
+    const sys = c1.reduce((a, c, i) => a + c.sys - c0[i]!.sys, 0);
     const after = await traffic(system, names);
     const dg = names.reduce((a, k) => a + after.get(k)!.datagrams - before.get(k)!.datagrams, 0);
     const per = (x: number): string => `${((x * 1000) / q).toFixed(0)} µs`;
     console.log(`${q} queries, n ${n}: ${(q / (wall / 1000)).toFixed(0)} queries/s; ${(dg / q).toFixed(2)} peer datagrams per query (+ the manager's answer); ` +
       `${(printed / q).toFixed(1)} lines read per query`);
     console.log(`CPU per query: querier ${per(after.get(free)!.cpuMs - before.get(free)!.cpuMs)}, ring peers ${per(ring.reduce((a, k) => a + after.get(k)!.cpuMs - before.get(k)!.cpuMs, 0))}, ` +
-      `manager ${per(m1 - m0)}, driver ${per((d.user + d.system) / 1000)}`);
+      `manager ${per(m1.user + m1.sys - m0.user - m0.sys)} (system ${per(m1.sys - m0.sys)}), driver ${per((d.user + d.system) / 1000)}`);
+    console.log(`all programs: user ${per(user)}, system (kernel) ${per(sys)} per query`);
     for (const pr of system.all()) pr.send('quit');
   } finally {
     system.killAll();
