@@ -37,3 +37,18 @@ export function capYoungGeneration(defaultMb = DEFAULT_SEMI_SPACE_MB): void {
   });
   obs.observe({ entryTypes: ['gc'] });
 }
+
+/** Default growth of the old generation's limit after a full GC, in percent (V8 grows it by up to 4×). */
+export const DEFAULT_HEAP_GROWING_PERCENT = 10;
+
+/**
+ * The old generation's limit grows by `defaultPercent` after each full GC instead of V8's
+ * factor (which lets the garbage of a dropped table, a finished store stream or a loaded file's
+ * text pile up to several times the live heap before the next full GC). Read by V8 at every GC,
+ * so it works from inside the program. $DHT_HEAP_GROWING_PERCENT overrides; 0 leaves V8's default.
+ */
+export function slowOldGenerationGrowth(defaultPercent = DEFAULT_HEAP_GROWING_PERCENT): void {
+  const percent = Number(process.env['DHT_HEAP_GROWING_PERCENT'] ?? defaultPercent);
+  if (!(percent > 0)) return;
+  v8.setFlagsFromString(`--heap-growing-percent=${Math.round(percent)}`);
+}
