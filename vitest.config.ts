@@ -9,5 +9,7 @@ export default defineConfig({
     maxWorkers: 2,
     // Chooses the course data or synthetic data of the same shape, and says which (test/helpers/test-data.ts).
     globalSetup: ['test/helpers/global-setup.ts'],
+    // Refusals explained as in the programs (src/protocol/explain-lazy.ts).
+    setupFiles: ['test/helpers/explain-setup.ts'],
   },
 });

@@ -5,6 +5,10 @@ interface Node { id: number; callFrame: { functionName: string; url: string; lin
 interface Profile { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number }
 
 // WINDOW=setup|queries: only the samples taken during that step (windows.json beside the profiles).
+// COUNT=1: count samples instead of summing their time deltas. A process preempted while it runs
+// (a loaded machine; a loopback send that wakes the receiver) gets one long delta for the sample
+// taken when it runs again, which inflates whatever it was doing (most often doSend); counted
+// samples weigh every sample alike (with the default 1 ms interval, ~1 ms each).
 const which = process.env['WINDOW'];
 let window: { start: number; end: number } | undefined;
 if (which) {
@@ -22,9 +26,10 @@ for (const file of process.argv.slice(2)) {
   let t = p.startTime;
   for (let i = 0; i < p.samples.length; i++) {
     const n = byId.get(p.samples[i]!)!;
-    const dt = p.timeDeltas[i] ?? 0;
-    t += dt;
+    const delta = p.timeDeltas[i] ?? 0;
+    t += delta;
     if (window && (t < window.start || t > window.end)) continue;
+    const dt = process.env['COUNT'] ? 1000 : delta;
     const url = n.callFrame.url.replace(/^.*\/(dist|node_modules)\//, '$1/');
     const key = `${n.callFrame.functionName || '(anon)'} ${url}:${n.callFrame.lineNumber + 1}`;
     self.set(key, (self.get(key) ?? 0) + dt);

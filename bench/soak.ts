@@ -12,10 +12,10 @@ import { findDatasetFile } from '../src/data/csv.js';
 
 const PEERS = ['peer1', 'peer2', 'peer3', 'peer4'];
 
-/** Current resident memory of a process in MB (Linux /proc), or null. */
-function rssMb(pid: number | undefined): number | null {
+/** Current (VmRSS) or peak (VmHWM) resident memory of a process in MB (Linux /proc), or null. */
+function rssMb(pid: number | undefined, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number | null {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Math.round(Number(m[1]) / 1024) : null;
   } catch {
     return null;
@@ -41,7 +41,8 @@ async function main(): Promise<number> {
         const rss: Record<string, number | null> = { manager: rssMb(system.manager.pid) };
         for (const name of PEERS) rss[name] = rssMb(system.peer(name).pid);
         samples.push({ cycle: c, rss });
-        console.log(`soak: cycle ${c}: RSS ${Object.entries(rss).map(([k, mb]) => `${k} ${mb ?? '?'} MB`).join(', ')}`);
+        const peak = [system.manager.pid, ...PEERS.map((name) => system.peer(name).pid)].map((pid) => rssMb(pid, 'VmHWM') ?? '?');
+        console.log(`soak: cycle ${c}: RSS ${Object.entries(rss).map(([k, mb]) => `${k} ${mb ?? '?'} MB`).join(', ')} (peak so far ${peak.join(' / ')} MB)`);
       }
     }
   } finally {

@@ -10,9 +10,8 @@ import { UsageError, intOption, runProgram, traceOption, usageErrors } from '../
 import { LOG_OPTIONS, LOG_USAGE, eventLogFromOptions } from '../net/log-option.js';
 import { KEY_FILE_OPTIONS, KEY_FILE_USAGE } from '../crypto/options.js';
 import { keyedFromOptions } from '../net/key-option.js';
-import { LiveView } from '../live/view.js';
-import { Journal } from '../net/journal.js';
 import { DEFAULT_LIVENESS } from '../manager/liveness.js';
+import { MANAGER_SEMI_SPACE_MB, capYoungGeneration, slowOldGenerationGrowth } from '../net/heap.js';
 
 const USAGE = `usage: dht-manager <port> [options]
   --bind IPv4             address to listen on (default 0.0.0.0, every interface)
@@ -56,6 +55,8 @@ const OPTIONS = {
 } as const;
 
 async function main(): Promise<void> {
+  capYoungGeneration(MANAGER_SEMI_SPACE_MB);
+  slowOldGenerationGrowth();
   const { values, positionals } = usageErrors(() =>
     parseArgs({ args: process.argv.slice(2), options: OPTIONS, allowPositionals: true, strict: true }));
   if (values.help) {
@@ -78,9 +79,10 @@ async function main(): Promise<void> {
   const stateFile = values.state ?? (process.env['DHT_STATE_FILE'] || undefined);
   if (values.fresh && stateFile === undefined) throw new UsageError('--fresh needs --state FILE (or DHT_STATE_FILE)');
   // Read before anything is bound: a state that cannot be read ends the program (exit 1), never an empty start over it.
-  const journal = stateFile === undefined ? undefined : Journal.open(stateFile, { fresh: values.fresh === true });
+  // The journal and the live view are loaded only when asked for (a few MB of resident memory).
+  const journal = stateFile === undefined ? undefined : (await import('../net/journal.js')).Journal.open(stateFile, { fresh: values.fresh === true });
   if (journal) process.on('exit', () => journal.journal.close());
-  const live = httpPort === undefined ? undefined : new LiveView();
+  const live = httpPort === undefined ? undefined : new (await import('../live/view.js')).LiveView();
   const shell = new ManagerShell({
     ...(log ? { observer: log } : {}),
     ...(live ? { observers: [live] } : {}),

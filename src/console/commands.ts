@@ -1,7 +1,7 @@
 // The console languages of both programs: which commands exist, their arguments, their usage
 // lines, and the syntax checks a person gets immediate help from. The manager re-checks every
 // argument itself (a datagram need not come from our console).
-import { MAX_RING } from '../protocol/messages.js';
+import { MAX_RING } from '../protocol/limits.js';
 import { MANAGER_REQUESTS, REQUESTS, type ManagerRequest } from '../protocol/requests.js';
 
 export interface CommandSpec {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parse, type Options as CsvOptions } from 'csv-parse/sync';
 import { COLUMNS, type Dataset, type StormRecord } from './record.js';
 import { toLine } from './line.js';
-import { MAX_LINE } from '../protocol/messages.js';
+import { MAX_LINE } from '../protocol/limits.js';
 import { DataError, describeError as describe } from './error.js';
 import { readDataBytes, requireRecords } from './read.js';
 

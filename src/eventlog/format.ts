@@ -4,8 +4,9 @@
 // both addresses and a hash of the message. docs/DIAGRAMS.md describes every field for people.
 import { Type, type Static } from '@sinclair/typebox';
 
-/** Version of this format, in every header line; the merger refuses other versions. */
-export const LOG_VERSION = 1;
+import { DEFAULT_LOG_MAX_MB, LOG_VERSION } from './version.js';
+
+export { DEFAULT_LOG_MAX_MB, LOG_VERSION };
 
 const Ms = Type.Number({ minimum: 0 });
 const Text = Type.String({ maxLength: 4096 });
@@ -81,6 +82,3 @@ export type LogLine = Static<typeof LogLine>;
 /** Every line but the header: the events of a process, in program order. */
 export type LogEvent = Exclude<LogLine, Header>;
 export type MessageEvent = Send | Receive;
-
-/** Default bound on a log file (`--log-max-mb`). */
-export const DEFAULT_LOG_MAX_MB = 64;

@@ -8,7 +8,8 @@ import { encode } from '../protocol/codec.js';
 import { describe } from '../protocol/describe.js';
 import type { Addr } from '../reliable/index.js';
 import type { Observer } from '../runtime/observer.js';
-import { LOG_VERSION, type LogLine } from './format.js';
+import type { LogLine } from './format.js';
+import { LOG_VERSION } from './version.js';
 
 export interface EventLinesOptions {
   /**

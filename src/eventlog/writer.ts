@@ -7,7 +7,7 @@
 import { createWriteStream, openSync, writeSync, type WriteStream } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Addr } from '../reliable/index.js';
-import { DEFAULT_LOG_MAX_MB } from './format.js';
+import { DEFAULT_LOG_MAX_MB } from './version.js';
 import { EventLines, type EventLinesOptions, type Line } from './lines.js';
 
 

@@ -3,7 +3,8 @@
 // on the peers and the DHT. The phase, the initiator and the deadline are then set by the core
 // from the table's next phase. One entry per request: a request added to REQUESTS
 // (protocol/requests.ts) does not compile until it has a rule in every phase and a handler here.
-import { MAX_RING, type Notice, type Tuple } from '../protocol/messages.js';
+import type { Notice, Tuple } from '../protocol/messages.js';
+import { MAX_RING } from '../protocol/limits.js';
 import { queryCapability } from '../protocol/secrets.js';
 import type { Addr } from '../reliable/index.js';
 import { parseCount, parseIpv4, parsePort, parseYear } from '../console/commands.js';

@@ -14,9 +14,9 @@
 // A `Mirror` applies changes to a copy of the state and gives a whole *snapshot* when asked: the
 // journal writes one when it compacts, and a restarted manager is handed one (the input
 // `restored`), which `restoreSnapshot` checks and puts into an empty core.
-import { Type, type Static } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { MAX_RING, Tuple, type Message, type MessageOf, type Unnumbered } from '../protocol/messages.js';
+import type { Message, MessageOf, Unnumbered } from '../protocol/messages.js';
+import { CHANGE_CHECK, SNAPSHOT_CHECK } from '../protocol/checks.js';
+import { whyInvalid } from '../protocol/explain-lazy.js';
 import { decode } from '../protocol/codec.js';
 import { addrKey, type Addr } from '../reliable/index.js';
 import type { Dht, ManagerState, PeerEntry } from './state.js';
@@ -26,60 +26,24 @@ type Res = MessageOf<'res'>;
 type Notice = MessageOf<'dissolved'> | MessageOf<'dht-notice'> | MessageOf<'join-notice'>;
 const NOTICE_TYPES: ReadonlySet<string> = new Set(['dissolved', 'dht-notice', 'join-notice']);
 
-export const SNAPSHOT_VERSION = 1;
+export { SNAPSHOT_VERSION } from './snapshot-version.js';
+import { SNAPSHOT_VERSION } from './snapshot-version.js';
 /** Answers kept for addresses no longer registered (a retransmitted deregister's SUCCESS). */
 export const DEPARTED_ANSWERS = 64;
 
-const Name = Tuple.properties.name;
-const Ipv4 = Tuple.properties.ip;
-const Port = Tuple.properties.port;
-const AddrSchema = Type.Object({ ip: Ipv4, port: Port }, { additionalProperties: false });
-/** A registered peer: the four fields every entry has, and any others it has grown (a token, a request-id window…). */
-const PeerSchema = Type.Object({ name: Name, ip: Ipv4, mport: Port, pport: Port }, { additionalProperties: true });
-const DhtSchema = Type.Object({
-  phase: Type.Union([Type.Literal('building'), Type.Literal('ready'), Type.Literal('leaving'), Type.Literal('joining'), Type.Literal('tearing-down')]),
-  leader: Name,
-  members: Type.Array(Name, { minItems: 1, maxItems: MAX_RING }),
-  initiator: Type.Optional(Name),
-  year: Type.Integer({ minimum: 1000, maximum: 9999 }),
-  id: Type.Integer({ minimum: 1 }),
-  counts: Type.Optional(Type.Array(Type.Integer({ minimum: 0 }), { maxItems: MAX_RING })),
-}, { additionalProperties: true });
-/** Messages are checked by the codec when restored, as if they had come in a datagram. */
-const AnswerSchema = Type.Object({ to: AddrSchema, res: Type.Unknown() }, { additionalProperties: false });
-const NoticeSchema = Type.Object({ to: AddrSchema, tag: Type.String({ maxLength: 64 }), msg: Type.Unknown() }, { additionalProperties: false });
+/** The schemas are in snapshot-schema.ts; the checks compiled from them ahead of time (protocol/checks.ts). */
+export type { Snapshot, Change } from './snapshot-schema.js';
+import type { Snapshot } from './snapshot-schema.js';
+const SNAPSHOT = { name: 'snapshot', Check: SNAPSHOT_CHECK } as const;
+const CHANGE = { name: 'change', Check: CHANGE_CHECK } as const;
 
-const SnapshotSchema = Type.Object({
-  v: Type.Literal(SNAPSHOT_VERSION),
-  peers: Type.Array(PeerSchema),
-  dht: Type.Union([Type.Null(), DhtSchema]),
-  dhtCount: Type.Integer({ minimum: 0 }),
-  /** The last state-changing answer per address: every registered one, and the most recent departed ones. */
-  answers: Type.Array(AnswerSchema),
-  notices: Type.Array(NoticeSchema),
-}, { additionalProperties: false });
-const ChangeSchema = Type.Object({
-  v: Type.Literal(SNAPSHOT_VERSION),
-  /** Name → the entry as it is now, or null: the peer left. */
-  peers: Type.Record(Type.String(), Type.Union([PeerSchema, Type.Null()])),
-  dht: Type.Union([Type.Null(), DhtSchema]),
-  dhtCount: Type.Integer({ minimum: 0 }),
-  answers: Type.Array(AnswerSchema),
-  notices: Type.Array(NoticeSchema),
-}, { additionalProperties: false });
-const SNAPSHOT = TypeCompiler.Compile(SnapshotSchema);
-const CHANGE = TypeCompiler.Compile(ChangeSchema);
-
-export type Snapshot = Static<typeof SnapshotSchema>;
-export type Change = Static<typeof ChangeSchema>;
 type Entry = Snapshot['peers'][number];
 type Answer = Snapshot['answers'][number];
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; why: string };
 
 function schemaError(check: typeof SNAPSHOT | typeof CHANGE, value: unknown, what: string): string {
-  const e = check.Errors(value).First();
-  return `not a ${what} (version ${SNAPSHOT_VERSION}): ${e ? `${e.path || '/'} ${e.message}` : 'bad shape'}`;
+  return `not a ${what} (version ${SNAPSHOT_VERSION}): ${whyInvalid(check.name, value) ?? 'bad shape'}`;
 }
 
 /** An entry's data fields, copied (its `state` is a getter derived from the DHT: left out). */

@@ -1,7 +1,8 @@
 // The manager's state information base (PROTOCOL §1.2): the registered peers and the DHT.
 // Membership is stored once, in the DHT (`members`, `leader`, `initiator`); a peer's state
 // (Free / Leader / InDHT) and its role in a request are derived from it, never stored.
-import { MAX_RING, type Tuple } from '../protocol/messages.js';
+import type { Tuple } from '../protocol/messages.js';
+import { MAX_RING } from '../protocol/limits.js';
 import { assert } from '../runtime/assert.js';
 import { isWaiting, type Phase, type Role } from './rules.js';
 

@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import { EventLog } from '../eventlog/writer.js';
-import { DEFAULT_LOG_MAX_MB } from '../eventlog/format.js';
+import { DEFAULT_LOG_MAX_MB } from '../eventlog/version.js';
 import { UsageError, intOption } from './usage.js';
 
 export const LOG_OPTIONS = {

@@ -3,7 +3,8 @@
 // leader take rebuild-dht and join (which start the rebuild and admit operations). Each handler
 // returns null when the message is taken, else why it was ignored; accepts.ts has already
 // checked that the peer's state takes this type of message at all.
-import { MAX_RING, type MessageOf } from '../protocol/messages.js';
+import type { MessageOf } from '../protocol/messages.js';
+import { MAX_RING } from '../protocol/limits.js';
 import { sameAddr, type Addr } from '../reliable/index.js';
 import { ringProblem } from './checks.js';
 import { AdmitOp } from './admit.js';

@@ -1,17 +1,13 @@
 // The edge: bytes ↔ typed messages. Every datagram is size-checked, JSON-parsed and
 // schema-checked here, so the cores only ever see well-typed messages and never throw on input.
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import type { TSchema } from '@sinclair/typebox';
-import { SCHEMAS, type Datagram, type Message, type MessageType } from './messages.js';
+import type { Datagram, Message, MessageType } from './messages.js';
+import { CHECKS } from './checks.js';
+import { whyInvalid } from './explain-lazy.js';
 
 /** Default largest datagram payload: crosses a 1,500-byte Ethernet MTU unfragmented. */
 export const DEFAULT_MAX_PAYLOAD = 1400;
 /** Absolute ceiling accepted on receive, whatever the configured maximum. */
 export const HARD_MAX_PAYLOAD = 8192;
-
-const CHECKS = Object.fromEntries(
-  Object.entries(SCHEMAS).map(([t, schema]) => [t, TypeCompiler.Compile(schema as TSchema)]),
-) as Record<MessageType, TypeCheck<TSchema>>;
 
 export type Decoded = { ok: true; msg: Message } | { ok: false; reason: string };
 export type DecodedDatagram = { ok: true; msg: Datagram } | { ok: false; reason: string };
@@ -47,8 +43,8 @@ export function decode(bytes: Uint8Array, maxPayload = HARD_MAX_PAYLOAD): Decode
   if (typeof t !== 'string' || !Object.hasOwn(CHECKS, t)) {
     return { ok: false, reason: `unknown message type ${JSON.stringify(t)?.slice(0, 40) ?? 'undefined'}` };
   }
-  const check = CHECKS[t as MessageType];
-  if (!check.Check(value)) return { ok: false, reason: `bad ${t}: ${firstError(check, value)}` };
+  // One check compiled ahead of time from the type's schema (checks.ts, gen-checks.ts).
+  if (!CHECKS[t as MessageType](value)) return { ok: false, reason: `bad ${t}: ${(whyInvalid(t, value) ?? 'invalid').slice(0, 120)}` };
   return { ok: true, msg: value as Datagram };
 }
 
@@ -65,10 +61,4 @@ function framed(buf: Buffer, nl: number): unknown {
   }
   (header as { recs: string }).recs = buf.toString('utf8', nl + 1);
   return header;
-}
-
-function firstError(check: TypeCheck<TSchema>, value: unknown): string {
-  const err = check.Errors(value).First();
-  if (!err) return 'invalid';
-  return `${err.path || '/'} ${err.message}`.slice(0, 120);
 }

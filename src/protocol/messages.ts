@@ -6,12 +6,9 @@
 // a record travels in a store batch as one CSV line of its 14 fields (data/line.ts), ~19 records
 // in 1,400 bytes, and as 14 strings in a query's answer.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { MAX_ACKS_PER_DATAGRAM, MAX_LINE, MAX_RID, MAX_RING } from './limits.js';
 
-/** Longest record line (and field) accepted: the data loader refuses longer ones. */
-export const MAX_LINE = 2000;
-
-/** Largest request id: ids are per-sender counters that start at a random point. */
-export const MAX_RID = 2 ** 48;
+export { MAX_ACKS_PER_DATAGRAM, MAX_LINE, MAX_RID, MAX_RING };
 
 const Name = Type.String({ minLength: 1, maxLength: 15, pattern: '^[A-Za-z][A-Za-z0-9]*$' });
 const Ipv4 = Type.String({ minLength: 7, maxLength: 15, pattern: '^\\d{1,3}(\\.\\d{1,3}){3}$' });
@@ -37,7 +34,6 @@ export type Tuple = Static<typeof Tuple>;
 /** One storm event: the 14 course columns, as strings. */
 export const RecordSchema = Type.Array(Type.String({ maxLength: MAX_LINE }), { minItems: 14, maxItems: 14 });
 /** Largest ring: bounds every list of tuples and node ids. */
-export const MAX_RING = 256;
 const Tuples = Type.Array(Tuple, { minItems: 1, maxItems: MAX_RING });
 
 function msg<T extends string, P extends Record<string, TSchema>>(t: T, props: P) {
@@ -178,7 +174,6 @@ export const Frag = Type.Object({
  * Acks are delayed a moment and coalesced: `more` lists further request ids acknowledged at once.
  */
 export const Ack = Type.Object({ t: Type.Literal('ack'), rid: Rid, more: Type.Optional(Type.Array(Rid, { maxItems: 64 })) }, { additionalProperties: false });
-export const MAX_ACKS_PER_DATAGRAM = 65;
 
 export const SCHEMAS = {
   cmd: Command, res: Response, dissolved: Dissolved, 'dht-notice': DhtNotice, 'join-notice': JoinNotice, 'set-id': SetId, store: Store,

@@ -2,7 +2,8 @@
 // handled (delay 0: the shell flushes after its current I/O burst), so the acks for a burst of
 // store batches travel in one datagram; without this, half the datagrams of a store stream are
 // acks. A datagram's worth of ids goes at once.
-import { MAX_ACKS_PER_DATAGRAM, type MessageOf } from '../protocol/messages.js';
+import type { MessageOf } from '../protocol/messages.js';
+import { MAX_ACKS_PER_DATAGRAM } from '../protocol/limits.js';
 import { addrKey, type Addr } from './outbox.js';
 
 export interface AckOut<V> { via: V; to: Addr; msg: MessageOf<'ack'> }

@@ -1,0 +1,54 @@
+// The young generation's size, bounded from inside the program. V8 grows each semi-space of the
+// young generation from 1 MB up to 16 MB (Node 20, 64-bit) when much survives a scavenge; at
+// 16 MB the two semi-spaces and the promotion buffer alone are ~48 MB of resident memory, most of
+// a peer's peak. `--max-semi-space-size` can only be given on node's command line (the heap is
+// sized before any script runs), but the growth factor is read at every growth: once the
+// semi-space has reached the cap, setting it to 1 stops the growth. Checked after each GC.
+import v8 from 'node:v8';
+import { PerformanceObserver } from 'node:perf_hooks';
+
+/** Default cap of one semi-space (MB) for a peer: measured on a 1996 setup (docs/BENCHMARKS.md). */
+export const DEFAULT_SEMI_SPACE_MB = 4;
+/** The manager's: it handles a few datagrams per request, so a smaller young generation costs it nothing measurable. */
+export const MANAGER_SEMI_SPACE_MB = 1;
+
+/** The current capacity of one semi-space in bytes. */
+function semiSpace(): number {
+  const s = v8.getHeapSpaceStatistics().find((x) => x.space_name === 'new_space');
+  return s ? s.space_size / 2 : 0;
+}
+
+/**
+ * Stop the young generation's growth once a semi-space holds `defaultMb` MB or more
+ * ($DHT_SEMI_SPACE_MB overrides; 0 leaves V8's default growth alone).
+ */
+export function capYoungGeneration(defaultMb = DEFAULT_SEMI_SPACE_MB): void {
+  const mb = Number(process.env['DHT_SEMI_SPACE_MB'] ?? defaultMb);
+  if (!(mb > 0)) return;
+  const cap = mb * 1024 * 1024;
+  const check = (): boolean => {
+    if (semiSpace() < cap) return false;
+    v8.setFlagsFromString('--semi-space-growth-factor=1');
+    return true;
+  };
+  if (check()) return;
+  const obs = new PerformanceObserver(() => {
+    if (check()) obs.disconnect();
+  });
+  obs.observe({ entryTypes: ['gc'] });
+}
+
+/** Default growth of the old generation's limit after a full GC, in percent (V8 grows it by up to 4×). */
+export const DEFAULT_HEAP_GROWING_PERCENT = 10;
+
+/**
+ * The old generation's limit grows by `defaultPercent` after each full GC instead of V8's
+ * factor (which lets the garbage of a dropped table, a finished store stream or a loaded file's
+ * text pile up to several times the live heap before the next full GC). Read by V8 at every GC,
+ * so it works from inside the program. $DHT_HEAP_GROWING_PERCENT overrides; 0 leaves V8's default.
+ */
+export function slowOldGenerationGrowth(defaultPercent = DEFAULT_HEAP_GROWING_PERCENT): void {
+  const percent = Number(process.env['DHT_HEAP_GROWING_PERCENT'] ?? defaultPercent);
+  if (!(percent > 0)) return;
+  v8.setFlagsFromString(`--heap-growing-percent=${Math.round(percent)}`);
+}
