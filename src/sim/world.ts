@@ -252,8 +252,7 @@ export class World {
 
   private interpreterOptions(proc: Proc): { trace: TraceMode; maxPayload: number; guard: false; firstFrag: number; observer?: Observer } {
     proc.observer = this.opts.observe?.(proc.name, this.now);
-    // No guard: in the simulation a core exception fails the seed.
-    // Each life's fragment ids start at a seeded random point, as a real process's do.
+    // No guard: a core exception fails the seed. Fragment ids start at a seeded random point per life.
     const firstFrag = 1 + Math.floor(forkRandom(this.opts.seed, `frag:${proc.name}#${proc.life}`)() * MAX_FIRST_FRAG);
     return { trace: this.opts.trace ?? 'off', maxPayload: this.opts.wirePayload ?? this.opts.peer.maxPayload, guard: false, firstFrag, ...(proc.observer ? { observer: proc.observer } : {}) };
   }
