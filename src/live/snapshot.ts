@@ -15,7 +15,7 @@ export interface PeerView { name: string; ip: string; mport: number; pport: numb
 
 export interface DhtView {
   id: number;
-  phase: 'building' | 'ready' | 'leaving' | 'joining' | 'tearing-down';
+  phase: 'building' | 'ready' | 'leaving' | 'joining' | 'repairing' | 'tearing-down';
   year: number;
   leader: string;
   /** Ring order as the manager knows it, leader (node 0) first. */
@@ -44,6 +44,7 @@ export function operationOf(d: { phase: DhtView['phase']; leader: string; initia
     case 'building': return `setting up: ${d.leader}`;
     case 'leaving': return `leaving: ${d.initiator ?? '?'}`;
     case 'joining': return `joining: ${d.initiator ?? '?'}`;
+    case 'repairing': return `repairing: ${d.initiator ?? '?'}`;
     case 'tearing-down': return `tearing down: ${d.leader}`;
   }
 }

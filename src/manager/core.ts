@@ -226,7 +226,7 @@ export class ManagerCore extends DurableState {
     const d = this.dht;
     assert(d !== null, `a DHT exists on entering ${next}`);
     d.phase = next;
-    if (next === 'leaving' || next === 'joining') d.initiator = sender;
+    if (next === 'leaving' || next === 'joining' || next === 'repairing') d.initiator = sender;
     else delete d.initiator;
     if (!isWaiting(next)) delete d.deadline;
     else if (next !== before) d.deadline = this.now + this.config.waitTimeoutMs;
@@ -256,20 +256,50 @@ export class ManagerCore extends DurableState {
   }
 
   /**
-   * The manager declares a peer dead: nothing came from it for `deadMs`, probes included. A Free
-   * peer's registration is removed (its name and ports are free again). A member's DHT is
-   * dissolved, as when the manager gives up waiting, and then its registration is removed.
+   * The manager declares a peer dead: nothing came from it for `deadMs`, probes included. Its
+   * registration is removed (its name and ports are free again). A member of a ready DHT is
+   * repaired around (repair below); in any other phase a DHT it is involved in is dissolved, as
+   * when the manager gives up waiting.
    */
   private declareDead(name: string, silentMs: number): void {
     if (!this.peers.has(name)) return;
     const d = this.dht;
     const involved = d !== null && (d.members.includes(name) || d.initiator === name);
     this.print(`liveness: ${name} declared dead (nothing heard from it for ${(silentMs / 1000).toFixed(1)} s, probes unanswered)`);
-    if (d && involved) this.dissolve(d, name, `${name} (${this.stateOf(name) === 'Leader' ? 'the leader' : d.initiator === name ? `the ${d.phase === 'joining' ? 'joiner' : 'leaver'}` : 'a member'}) is dead`);
+    if (d && involved) {
+      if (d.phase === 'ready' && d.members.length >= 2) this.repair(d, name);
+      else this.dissolve(d, name, `${name} (${this.roleWords(d, name)}) is dead`);
+    }
     this.outbox.drop((p) => p.tag === name);
     this.removePeer(name);
     this.changed = true;
     this.print(`liveness: ${name} deregistered; ${count(this.peers.size, 'peer')} ${this.peers.size === 1 ? 'remains' : 'remain'}`);
+  }
+
+  /** What a dead peer was to its DHT, in words: the one the manager waited for comes first. */
+  private roleWords(d: Dht, name: string): string {
+    if (d.initiator === name) return `the ${d.phase === 'joining' ? 'joiner' : d.phase === 'repairing' ? 'repairer' : 'leaver'}`;
+    return d.leader === name ? 'the leader' : 'a member';
+  }
+
+  /**
+   * A member of a ready DHT is dead (PROTOCOL §4.12): the ring goes on without it. The members
+   * keep their ring order; the leader stays, or the next member leads when the leader is the dead
+   * one. That leader is told to repair (renumber, rebuild from the file, report dht-rebuilt), and
+   * the manager waits for it as for a leave.
+   */
+  private repair(d: Dht, dead: string): void {
+    const wasLeader = d.leader === dead;
+    d.members = d.members.filter((m) => m !== dead);
+    const repairer = d.members[0];
+    assert(repairer !== undefined, 'a repaired ring keeps a member');
+    d.leader = repairer;
+    d.phase = 'repairing';
+    d.initiator = repairer;
+    d.deadline = this.now + this.config.waitTimeoutMs;
+    delete d.counts;
+    this.print(`liveness: ${dead} was ${wasLeader ? 'the leader' : 'a member'}; ${repairer} ${wasLeader ? 'leads now and ' : ''}repairs the DHT without it (${count(d.members.length, 'member')}); waiting for dht-rebuilt`);
+    this.notify(repairer, { t: 'repair', dht: d.id, dead });
   }
 
   /**

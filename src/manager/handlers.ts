@@ -161,6 +161,11 @@ export const HANDLERS: { readonly [R in ManagerRequest]: Handler<unknown> } = {
     parse: (args) => ({ ok: true, value: args[1]! }),
     run(ctx, { name, counts }, newLeader) {
       const d = dhtOf(ctx);
+      if (d.phase === 'repairing') {
+        // The members were settled when the death was declared (core.ts): the repairer leads them.
+        if (newLeader !== d.leader) return fail('BAD_LEADER', `${newLeader} is not the leader of the repaired DHT (${d.leader} is)`);
+        return { ok: true, text: `${name} repaired the DHT: ${count(d.members.length, 'member')} led by ${d.leader}${keepCounts(d, counts)}` };
+      }
       const leaving = d.phase === 'leaving';
       const members = leaving ? d.members.filter((m) => m !== name) : [...d.members, name];
       if (!members.includes(newLeader)) return fail('BAD_LEADER', `${newLeader} is not a member of the rebuilt DHT`);
@@ -216,7 +221,7 @@ function keepCounts(d: Dht, counts: readonly number[] | undefined): string {
 }
 
 /** The pending operation, in words. */
-const operation = (d: Dht): string => (d.phase === 'building' ? 'setup' : d.phase === 'leaving' ? 'leave' : d.phase === 'joining' ? 'join' : 'teardown');
+const operation = (d: Dht): string => (d.phase === 'building' ? 'setup' : d.phase === 'leaving' ? 'leave' : d.phase === 'joining' ? 'join' : d.phase === 'repairing' ? 'repair' : 'teardown');
 
 /** The sentence of a refusal decided by the rule table. */
 export function refusalText(s: ManagerState, request: ManagerRequest, reason: Reason, name: string): string {
@@ -251,9 +256,9 @@ const NO_DHT_TEXT: Partial<Record<ManagerRequest, string>> = {
 };
 
 const NOT_PENDING_TEXT: Partial<Record<ManagerRequest, string>> = {
-  'dht-rebuilt': 'no leave or join is pending',
+  'dht-rebuilt': 'no leave, join or repair is pending',
   'teardown-complete': 'no teardown is pending; send teardown-dht first',
-  'dht-abort': 'no setup, leave or join is pending',
+  'dht-abort': 'no setup, leave, join or repair is pending',
 };
 
 function shuffle<T>(ctx: Ctx, items: T[]): T[] {

@@ -8,12 +8,12 @@ import type { ManagerRequest } from '../protocol/requests.js';
 import { MANAGER_REQUESTS } from '../protocol/requests.js';
 export { MANAGER_REQUESTS, type ManagerRequest } from '../protocol/requests.js';
 
-export type Phase = 'none' | 'building' | 'ready' | 'leaving' | 'joining' | 'tearing-down';
-export const PHASES: readonly Phase[] = ['none', 'building', 'ready', 'leaving', 'joining', 'tearing-down'];
+export type Phase = 'none' | 'building' | 'ready' | 'leaving' | 'joining' | 'repairing' | 'tearing-down';
+export const PHASES: readonly Phase[] = ['none', 'building', 'ready', 'leaving', 'joining', 'repairing', 'tearing-down'];
 
 /**
  * The sender's role, from the peer named in the request's first argument (one role each, first
- * match wins): the peer whose leave or join is pending; the DHT's leader; another member; a
+ * match wins): the peer whose leave, join or repair is pending; the DHT's leader; another member; a
  * registered peer in no DHT; a name that is not registered.
  */
 export type Role = 'initiator' | 'leader' | 'member' | 'free' | 'unregistered';
@@ -26,6 +26,8 @@ export const ROLES_IN: Readonly<Record<Phase, readonly Role[]>> = {
   ready: ['leader', 'member', 'free', 'unregistered'],
   leaving: ['initiator', 'leader', 'member', 'free', 'unregistered'],
   joining: ['initiator', 'leader', 'member', 'free', 'unregistered'],
+  // The repairer is the (new) leader: as initiator it is never seen as 'leader' (first match wins).
+  repairing: ['initiator', 'member', 'free', 'unregistered'],
   'tearing-down': ['leader', 'member', 'free', 'unregistered'],
 };
 
@@ -157,6 +159,21 @@ export const RULES: Table = {
     'teardown-complete': busy,
     'dht-abort': may(['initiator'], 'none', 'NOT_INITIATOR'),
   },
+  // Waiting for dht-rebuilt (or dht-abort) from the repairer: a member was declared dead (liveness,
+  // PROTOCOL §4.12) and the leader, or the next member for a dead leader, rebuilds without it.
+  repairing: {
+    register: busy,
+    'setup-dht': busy,
+    'dht-complete': busy,
+    'query-dht': busy,
+    'leave-dht': busy,
+    'join-dht': busy,
+    'dht-rebuilt': may(['initiator'], 'ready', 'NOT_INITIATOR'),
+    deregister: busy,
+    'teardown-dht': busy,
+    'teardown-complete': busy,
+    'dht-abort': may(['initiator'], 'none', 'NOT_INITIATOR'),
+  },
   // Waiting for teardown-complete from the leader.
   'tearing-down': {
     register: busy,
@@ -202,6 +219,7 @@ export const WAITING_FOR: Readonly<Record<Phase, ManagerRequest | undefined>> = 
   ready: undefined,
   leaving: 'dht-rebuilt',
   joining: 'dht-rebuilt',
+  repairing: 'dht-rebuilt',
   'tearing-down': 'teardown-complete',
 };
 

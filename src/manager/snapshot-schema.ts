@@ -12,7 +12,7 @@ const AddrSchema = Type.Object({ ip: Ipv4, port: Port }, { additionalProperties:
 /** A registered peer: the four fields every entry has, and any others it has grown (a token, a request-id window…). */
 const PeerSchema = Type.Object({ name: Name, ip: Ipv4, mport: Port, pport: Port }, { additionalProperties: true });
 const DhtSchema = Type.Object({
-  phase: Type.Union([Type.Literal('building'), Type.Literal('ready'), Type.Literal('leaving'), Type.Literal('joining'), Type.Literal('tearing-down')]),
+  phase: Type.Union([Type.Literal('building'), Type.Literal('ready'), Type.Literal('leaving'), Type.Literal('joining'), Type.Literal('repairing'), Type.Literal('tearing-down')]),
   leader: Name,
   members: Type.Array(Name, { minItems: 1, maxItems: MAX_RING }),
   initiator: Type.Optional(Name),

@@ -23,8 +23,8 @@ import type { Dht, ManagerState, PeerEntry } from './state.js';
 
 type Res = MessageOf<'res'>;
 /** What the manager's outbox holds: messages it retransmits until acknowledged. */
-type Notice = MessageOf<'dissolved'> | MessageOf<'dht-notice'> | MessageOf<'join-notice'>;
-const NOTICE_TYPES: ReadonlySet<string> = new Set(['dissolved', 'dht-notice', 'join-notice']);
+type Notice = MessageOf<'dissolved'> | MessageOf<'dht-notice'> | MessageOf<'join-notice'> | MessageOf<'repair'>;
+const NOTICE_TYPES: ReadonlySet<string> = new Set(['dissolved', 'dht-notice', 'join-notice', 'repair']);
 
 export { SNAPSHOT_VERSION } from './snapshot-version.js';
 import { SNAPSHOT_VERSION } from './snapshot-version.js';
@@ -193,7 +193,7 @@ export function restoreSnapshot(state: ManagerState, value: unknown, deadline: n
     for (const m of [...d.members, ...(d.initiator ? [d.initiator] : [])]) {
       if (!seen.has(m)) return { ok: false, why: `DHT member ${m} is not registered` };
     }
-    if (d.phase === 'building' || d.phase === 'leaving' || d.phase === 'joining' || d.phase === 'tearing-down') d.deadline = deadline;
+    if (d.phase !== 'ready') d.deadline = deadline;
     state.dht = d;
   }
   const answers: Restored['answers'] = [];

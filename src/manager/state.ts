@@ -26,7 +26,7 @@ export interface Dht {
   leader: string;
   /** Ring order as far as the manager knows it, leader first. */
   members: string[];
-  /** Peer whose leave or join is pending. */
+  /** Peer whose leave, join or repair is pending (the repairer is the leader). */
   initiator?: string;
   year: number;
   /** This DHT's number, unique within the manager's life: stale `dissolved` messages name an older one. */
@@ -158,12 +158,13 @@ export class ManagerState {
     assert(d.counts === undefined || d.counts.length === d.members.length, 'one count per member, when counts are known');
     for (const m of d.members) assert(this.peers.has(m), `member ${m} is registered`);
     assert(isWaiting(d.phase) === (d.deadline !== undefined), `phase ${d.phase} has a deadline exactly when it waits`);
-    const pending = d.phase === 'leaving' || d.phase === 'joining';
-    assert(pending === (d.initiator !== undefined), `an initiator is set exactly in leaving/joining (phase ${d.phase})`);
+    const pending = d.phase === 'leaving' || d.phase === 'joining' || d.phase === 'repairing';
+    assert(pending === (d.initiator !== undefined), `an initiator is set exactly in leaving/joining/repairing (phase ${d.phase})`);
     if (d.initiator !== undefined) {
       assert(this.peers.has(d.initiator), `initiator ${d.initiator} is registered`);
-      // A leaver is a member (possibly the leader); a joiner is not yet one.
-      assert(d.members.includes(d.initiator) === (d.phase === 'leaving'), `initiator ${d.initiator} is a member exactly when leaving`);
+      // A leaver is a member (possibly the leader); a joiner is not yet one; the repairer leads.
+      assert(d.members.includes(d.initiator) === (d.phase !== 'joining'), `initiator ${d.initiator} is a member exactly when leaving or repairing`);
+      assert(d.phase !== 'repairing' || d.initiator === d.leader, `the repairer ${d.initiator} is the leader`);
     }
   }
 }

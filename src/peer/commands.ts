@@ -68,7 +68,7 @@ export const RESPONSES: Record<ManagerRequest, OnResponse> = {
   },
   'dht-rebuilt': (host, res) => {
     const op = host.op;
-    if ((op?.kind === 'leave' || op?.kind === 'join') && op.phase === 'reporting') op.onCompleted(host, res);
+    if ((op?.kind === 'leave' || op?.kind === 'join' || op?.kind === 'repair') && op.phase === 'reporting') op.onCompleted(host, res);
   },
   deregister: (host, res) => {
     if (res.code !== 'SUCCESS') return;

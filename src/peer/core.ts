@@ -213,7 +213,7 @@ export class PeerCore implements Host {
       return;
     }
     if (via === 'm') return this.onManagerDatagram(from, msg);
-    if (msg.t === 'cmd' || msg.t === 'res' || msg.t === 'dissolved' || msg.t === 'dht-notice' || msg.t === 'join-notice' || msg.t === 'alive' || msg.t === 'probe') {
+    if (msg.t === 'cmd' || msg.t === 'res' || msg.t === 'dissolved' || msg.t === 'dht-notice' || msg.t === 'join-notice' || msg.t === 'repair' || msg.t === 'alive' || msg.t === 'probe') {
       return this.ctx.complain(from, msg.t, 'manager messages belong on the m-port');
     }
     const refused = refusal(msg.t, stateName(this.state, this.op));
@@ -255,7 +255,7 @@ export class PeerCore implements Host {
       if (token === null || !sameSecret(msg.tok, token)) return this.ctx.complain(from, msg.t, 'without this peer\'s token');
       return this.sendAlive();
     }
-    if (msg.t !== 'dissolved' && msg.t !== 'dht-notice' && msg.t !== 'join-notice') return this.ctx.complain(from, msg.t, 'peer messages belong on the p-port');
+    if (msg.t !== 'dissolved' && msg.t !== 'dht-notice' && msg.t !== 'join-notice' && msg.t !== 'repair') return this.ctx.complain(from, msg.t, 'peer messages belong on the p-port');
     noticeGate(this, from, msg, (notice) => applyNotice(this, notice, (text) => this.onDissolved(text)));
   }
 
@@ -285,7 +285,7 @@ export class PeerCore implements Host {
 
   private onLoaded(input: Loaded): void {
     const op = this.op;
-    if (!op || (op.kind !== 'setup' && op.kind !== 'admit' && op.kind !== 'rebuild')) return;
+    if (!op || (op.kind !== 'setup' && op.kind !== 'admit' && op.kind !== 'rebuild' && op.kind !== 'repair')) return;
     if (op.phase !== 'loading' || op.year !== input.year) return; // a load nobody waits for any more
     op.onLoaded(this, input.data);
   }

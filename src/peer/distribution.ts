@@ -31,7 +31,7 @@ export function distribute(host: Host, op: Distributing, records: readonly strin
 }
 
 /** store-end came back around: print each node's count and the total. */
-export function printCounts(host: Host, ring: Ring, counts: readonly number[], purpose: 'setup' | 'rebuild'): void {
+export function printCounts(host: Host, ring: Ring, counts: readonly number[], purpose: 'setup' | 'rebuild' | 'repair'): void {
   let total = 0;
   for (let i = 0; i < ring.n; i++) {
     const c = counts[i];

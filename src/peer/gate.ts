@@ -7,10 +7,11 @@ import type { MessageOf, PeerMessage } from '../protocol/messages.js';
 import { sameSecret } from '../protocol/secrets.js';
 import { addrKey, type Addr } from '../reliable/index.js';
 import type { Host } from './operation.js';
+import { onRepairNotice } from './repair.js';
 
 type RingMessage = Exclude<PeerMessage, { t: 'find-event' | 'event-result' }>;
 type QueryMessage = MessageOf<'find-event'> | MessageOf<'event-result'>;
-export type Notice = MessageOf<'dissolved'> | MessageOf<'dht-notice'> | MessageOf<'join-notice'>;
+export type Notice = MessageOf<'dissolved'> | MessageOf<'dht-notice'> | MessageOf<'join-notice'> | MessageOf<'repair'>;
 
 /**
  * The secret a ring message must carry here: the ring's; a joiner's or leaver's from its
@@ -107,5 +108,7 @@ export function applyNotice(host: Host, msg: Notice, onDissolved: (text: string)
     case 'join-notice':
       creds.vouched = { dht: msg.dht, joiner: msg.joiner };
       return;
+    case 'repair':
+      return onRepairNotice(host, msg.dht, msg.dead);
   }
 }

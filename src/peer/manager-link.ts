@@ -7,8 +7,12 @@ import { assert } from '../runtime/assert.js';
 import type { Numbered, PeerContext, Tag } from './context.js';
 import type { Res } from './operation.js';
 
+/** Requests waiting for the outstanding one: a repair's report may meet a typed command's request. */
+const MAX_QUEUED = 2;
+
 export class ManagerLink {
   private pending: { rid: number; req: ManagerRequest } | null = null;
+  private readonly queued: { req: ManagerRequest; args: string[]; counts?: readonly number[] }[] = [];
 
   constructor(private readonly ctx: PeerContext) {}
 
@@ -16,8 +20,13 @@ export class ManagerLink {
     return this.pending !== null;
   }
 
+  /** Sent now, or after the outstanding request is answered (or given up on). */
   send(req: ManagerRequest, args: string[], counts?: readonly number[]): void {
-    assert(this.pending === null, `one request at a time (${this.pending?.req} is outstanding, ${req} asked)`);
+    if (this.pending !== null) {
+      assert(this.queued.length < MAX_QUEUED, `at most ${MAX_QUEUED} requests wait (${this.pending.req} is outstanding, ${req} asked)`);
+      this.queued.push({ req, args, ...(counts ? { counts } : {}) });
+      return;
+    }
     const manager = this.ctx.manager;
     const tok = this.ctx.creds.token;
     const msg = this.ctx.outbox.send(this.ctx.now, manager, { t: 'cmd', cmd: req, args, ...(counts ? { counts: [...counts] } : {}), ...(tok !== null ? { tok } : {}) }, { kind: 'cmd', req });
@@ -31,7 +40,13 @@ export class ManagerLink {
     const pending = this.pending;
     if (!p || !pending || pending.rid !== res.rid || !sameAddr(from, this.ctx.manager)) return null;
     this.pending = null;
+    this.next();
     return pending.req;
+  }
+
+  private next(): void {
+    const q = this.queued.shift();
+    if (q) this.send(q.req, q.args, q.counts);
   }
 
   /** The outstanding request ran out of tries: the FAILURE to act on, as if the manager said it. */
@@ -39,6 +54,7 @@ export class ManagerLink {
     const pending = this.pending;
     if (p.tag.kind !== 'cmd' || !pending || pending.rid !== p.rid) return null;
     this.pending = null;
+    this.next();
     const m = this.ctx.manager;
     return { req: pending.req, res: { t: 'res', rid: p.rid, cmd: pending.req, code: 'FAILURE', reason: 'NO_RESPONSE', text: `the manager at ${m.ip}:${m.port} did not answer after ${p.tries} tries` } };
   }

@@ -83,7 +83,7 @@ export function onStoreEnd(host: Host, from: Addr, m: MessageOf<'store-end'>): s
 /** The leader's operation that is distributing records, if any. */
 function distributing(host: Host) {
   const op = host.op;
-  return op && (op.kind === 'setup' || op.kind === 'admit' || op.kind === 'rebuild') && op.phase === 'distributing' ? op : null;
+  return op && (op.kind === 'setup' || op.kind === 'admit' || op.kind === 'rebuild' || op.kind === 'repair') && op.phase === 'distributing' ? op : null;
 }
 
 export function onStoreFailed(host: Host, from: Addr, m: MessageOf<'store-failed'>): string | null {
@@ -134,7 +134,7 @@ export function onResetId(host: Host, from: Addr, m: MessageOf<'reset-id'>): str
   const expectedJoin = op?.kind === 'join' && op.leader?.name === m.origin.name;
   if (!ringOf(host, from) && !expectedJoin) return NOT_FROM_RING;
   if (m.origin.name === me.name) {
-    if ((op?.kind === 'leave' || op?.kind === 'admit') && op.phase === 'renumbering') op.onResetReturned(host);
+    if ((op?.kind === 'leave' || op?.kind === 'admit' || op?.kind === 'repair') && op.phase === 'renumbering') op.onResetReturned(host);
     return null;
   }
   const bad = ringProblem(m);

@@ -14,10 +14,11 @@ import type { JoinOp } from './join.js';
 import type { TeardownOp } from './teardown.js';
 import type { AdmitOp } from './admit.js';
 import type { RebuildOp } from './rebuild.js';
+import type { RepairOp } from './repair.js';
 
 export type Res = MessageOf<'res'>;
 
-export type Operation = RegisterOp | SetupOp | QueryOp | LeaveOp | JoinOp | TeardownOp | AdmitOp | RebuildOp;
+export type Operation = RegisterOp | SetupOp | QueryOp | LeaveOp | JoinOp | TeardownOp | AdmitOp | RebuildOp | RepairOp;
 
 export interface Host {
   readonly ctx: PeerContext;

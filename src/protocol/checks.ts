@@ -164,6 +164,31 @@ return function check(value) {
   )
 }
 })(),
+  "repair": (function () {
+const local_0 = /^[A-Za-z][A-Za-z0-9]*$/;
+const local_1 = /^[A-Za-z0-9_-]+$/;
+return function check(value) {
+  return (
+    (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+    (value['t'] === 'repair') &&
+    Number.isInteger(value['rid']) &&
+    value['rid'] <= 281474976710656 &&
+    value['rid'] >= 0 &&
+    Number.isInteger(value['dht']) &&
+    value['dht'] <= 1000000000 &&
+    value['dht'] >= 0 &&
+    (typeof value['dead'] === 'string') &&
+    value['dead'].length <= 15 &&
+    value['dead'].length >= 1 &&
+    local_0.test(value['dead']) &&
+    (typeof value['tok'] === 'string') &&
+    value['tok'].length <= 44 &&
+    value['tok'].length >= 16 &&
+    local_1.test(value['tok']) &&
+    Object.getOwnPropertyNames(value).length === 5
+  )
+}
+})(),
   "set-id": (function () {
 const local_0 = /^[A-Za-z0-9_-]+$/;
 const local_1 = /^[A-Za-z][A-Za-z0-9]*$/;
@@ -616,7 +641,7 @@ return function check(value) {
     (value['v'] === 1) &&
     Array.isArray(value['peers']) &&
     ((array) => { for(const value of array) if(!(((typeof value === 'object' && value !== null && !Array.isArray(value)) && (typeof value['name'] === 'string') && value['name'].length <= 15 && value['name'].length >= 1 && local_0.test(value['name']) && (typeof value['ip'] === 'string') && value['ip'].length <= 15 && value['ip'].length >= 7 && local_1.test(value['ip']) && Number.isInteger(value['mport']) && value['mport'] <= 65535 && value['mport'] >= 1 && Number.isInteger(value['pport']) && value['pport'] <= 65535 && value['pport'] >= 1))) { return false }; return true; })(value['peers']) &&
-    (((value['dht'] === null)) || ((typeof value['dht'] === 'object' && value['dht'] !== null && !Array.isArray(value['dht'])) && (((value['dht']['phase'] === 'building')) || ((value['dht']['phase'] === 'ready')) || ((value['dht']['phase'] === 'leaving')) || ((value['dht']['phase'] === 'joining')) || ((value['dht']['phase'] === 'tearing-down'))) && (typeof value['dht']['leader'] === 'string') && value['dht']['leader'].length <= 15 && value['dht']['leader'].length >= 1 && local_2.test(value['dht']['leader']) && Array.isArray(value['dht']['members']) && value['dht']['members'].length <= 256 && value['dht']['members'].length >= 1 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 15 && value.length >= 1 && local_3.test(value)))) { return false }; return true; })(value['dht']['members']) && (value['dht']['initiator'] !== undefined ? ((typeof value['dht']['initiator'] === 'string') && value['dht']['initiator'].length <= 15 && value['dht']['initiator'].length >= 1 && local_4.test(value['dht']['initiator'])) : true) && Number.isInteger(value['dht']['year']) && value['dht']['year'] <= 9999 && value['dht']['year'] >= 1000 && Number.isInteger(value['dht']['id']) && value['dht']['id'] >= 1 && (value['dht']['counts'] !== undefined ? (Array.isArray(value['dht']['counts']) && value['dht']['counts'].length <= 256 && ((array) => { for(const value of array) if(!((Number.isInteger(value) && value >= 0))) { return false }; return true; })(value['dht']['counts'])) : true))) &&
+    (((value['dht'] === null)) || ((typeof value['dht'] === 'object' && value['dht'] !== null && !Array.isArray(value['dht'])) && (((value['dht']['phase'] === 'building')) || ((value['dht']['phase'] === 'ready')) || ((value['dht']['phase'] === 'leaving')) || ((value['dht']['phase'] === 'joining')) || ((value['dht']['phase'] === 'repairing')) || ((value['dht']['phase'] === 'tearing-down'))) && (typeof value['dht']['leader'] === 'string') && value['dht']['leader'].length <= 15 && value['dht']['leader'].length >= 1 && local_2.test(value['dht']['leader']) && Array.isArray(value['dht']['members']) && value['dht']['members'].length <= 256 && value['dht']['members'].length >= 1 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 15 && value.length >= 1 && local_3.test(value)))) { return false }; return true; })(value['dht']['members']) && (value['dht']['initiator'] !== undefined ? ((typeof value['dht']['initiator'] === 'string') && value['dht']['initiator'].length <= 15 && value['dht']['initiator'].length >= 1 && local_4.test(value['dht']['initiator'])) : true) && Number.isInteger(value['dht']['year']) && value['dht']['year'] <= 9999 && value['dht']['year'] >= 1000 && Number.isInteger(value['dht']['id']) && value['dht']['id'] >= 1 && (value['dht']['counts'] !== undefined ? (Array.isArray(value['dht']['counts']) && value['dht']['counts'].length <= 256 && ((array) => { for(const value of array) if(!((Number.isInteger(value) && value >= 0))) { return false }; return true; })(value['dht']['counts'])) : true))) &&
     Number.isInteger(value['dhtCount']) &&
     value['dhtCount'] >= 0 &&
     Array.isArray(value['answers']) &&
@@ -644,7 +669,7 @@ return function check(value) {
     (value['v'] === 1) &&
     (typeof value['peers'] === 'object' && value['peers'] !== null && !Array.isArray(value['peers']) && !(value['peers'] instanceof Date) && !(value['peers'] instanceof Uint8Array)) &&
     (Object.entries(value['peers']).every(([key, value]) => (local_0.test(key) ? ((((typeof value === 'object' && value !== null && !Array.isArray(value)) && (typeof value['name'] === 'string') && value['name'].length <= 15 && value['name'].length >= 1 && local_1.test(value['name']) && (typeof value['ip'] === 'string') && value['ip'].length <= 15 && value['ip'].length >= 7 && local_2.test(value['ip']) && Number.isInteger(value['mport']) && value['mport'] <= 65535 && value['mport'] >= 1 && Number.isInteger(value['pport']) && value['pport'] <= 65535 && value['pport'] >= 1) || ((value === null)))) : true))) &&
-    (((value['dht'] === null)) || ((typeof value['dht'] === 'object' && value['dht'] !== null && !Array.isArray(value['dht'])) && (((value['dht']['phase'] === 'building')) || ((value['dht']['phase'] === 'ready')) || ((value['dht']['phase'] === 'leaving')) || ((value['dht']['phase'] === 'joining')) || ((value['dht']['phase'] === 'tearing-down'))) && (typeof value['dht']['leader'] === 'string') && value['dht']['leader'].length <= 15 && value['dht']['leader'].length >= 1 && local_3.test(value['dht']['leader']) && Array.isArray(value['dht']['members']) && value['dht']['members'].length <= 256 && value['dht']['members'].length >= 1 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 15 && value.length >= 1 && local_4.test(value)))) { return false }; return true; })(value['dht']['members']) && (value['dht']['initiator'] !== undefined ? ((typeof value['dht']['initiator'] === 'string') && value['dht']['initiator'].length <= 15 && value['dht']['initiator'].length >= 1 && local_5.test(value['dht']['initiator'])) : true) && Number.isInteger(value['dht']['year']) && value['dht']['year'] <= 9999 && value['dht']['year'] >= 1000 && Number.isInteger(value['dht']['id']) && value['dht']['id'] >= 1 && (value['dht']['counts'] !== undefined ? (Array.isArray(value['dht']['counts']) && value['dht']['counts'].length <= 256 && ((array) => { for(const value of array) if(!((Number.isInteger(value) && value >= 0))) { return false }; return true; })(value['dht']['counts'])) : true))) &&
+    (((value['dht'] === null)) || ((typeof value['dht'] === 'object' && value['dht'] !== null && !Array.isArray(value['dht'])) && (((value['dht']['phase'] === 'building')) || ((value['dht']['phase'] === 'ready')) || ((value['dht']['phase'] === 'leaving')) || ((value['dht']['phase'] === 'joining')) || ((value['dht']['phase'] === 'repairing')) || ((value['dht']['phase'] === 'tearing-down'))) && (typeof value['dht']['leader'] === 'string') && value['dht']['leader'].length <= 15 && value['dht']['leader'].length >= 1 && local_3.test(value['dht']['leader']) && Array.isArray(value['dht']['members']) && value['dht']['members'].length <= 256 && value['dht']['members'].length >= 1 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 15 && value.length >= 1 && local_4.test(value)))) { return false }; return true; })(value['dht']['members']) && (value['dht']['initiator'] !== undefined ? ((typeof value['dht']['initiator'] === 'string') && value['dht']['initiator'].length <= 15 && value['dht']['initiator'].length >= 1 && local_5.test(value['dht']['initiator'])) : true) && Number.isInteger(value['dht']['year']) && value['dht']['year'] <= 9999 && value['dht']['year'] >= 1000 && Number.isInteger(value['dht']['id']) && value['dht']['id'] >= 1 && (value['dht']['counts'] !== undefined ? (Array.isArray(value['dht']['counts']) && value['dht']['counts'].length <= 256 && ((array) => { for(const value of array) if(!((Number.isInteger(value) && value >= 0))) { return false }; return true; })(value['dht']['counts'])) : true))) &&
     Number.isInteger(value['dhtCount']) &&
     value['dhtCount'] >= 0 &&
     Array.isArray(value['answers']) &&

@@ -18,6 +18,7 @@ function body(msg: Exclude<Message, { t: 'ack' }>): string {
     case 'dissolved': return `dissolved: ${msg.text}`;
     case 'dht-notice': return `dht-notice dht=${msg.dht} leader=${msg.leader.name} ${msg.leader.ip}:${msg.leader.port}`;
     case 'join-notice': return `join-notice dht=${msg.dht} joiner=${msg.joiner.name} ${msg.joiner.ip}:${msg.joiner.port}`;
+    case 'repair': return `repair dht=${msg.dht} dead=${msg.dead}`;
     case 'set-id': return `set-id id=${msg.id} n=${msg.n} year=${msg.year} s=${msg.s} ring=[${msg.peers.map((p) => p.name).join(', ')}]`;
     case 'store': return `store ${frameCount(msg.recs)} records for node ${msg.to}`;
     case 'store-end': return `store-end counts=[${msg.counts.join(', ')}]`;

@@ -84,6 +84,12 @@ export const Dissolved = msg('dissolved', { dht: Count, text: Text, tok: Secret 
 export const DhtNotice = msg('dht-notice', { dht: Count, leader: Tuple, sec: Secret, tok: Secret });
 /** Manager → the leader: `joiner` was allowed to join DHT `dht`; take its `join`, once. */
 export const JoinNotice = msg('join-notice', { dht: Count, joiner: Tuple, tok: Secret });
+/**
+ * Manager → the member that repairs DHT `dht` (its leader, or the next member when the leader is
+ * the dead one): `dead` was declared dead; renumber the ring without it, rebuild the tables from
+ * the year's file, and report `dht-rebuilt` (PROTOCOL §4.12).
+ */
+export const Repair = msg('repair', { dht: Count, dead: Name, tok: Secret });
 
 // ---- peer ↔ peer (p-ports) ----
 
@@ -176,7 +182,7 @@ export const Frag = Type.Object({
 export const Ack = Type.Object({ t: Type.Literal('ack'), rid: Rid, more: Type.Optional(Type.Array(Rid, { maxItems: 64 })) }, { additionalProperties: false });
 
 export const SCHEMAS = {
-  cmd: Command, res: Response, dissolved: Dissolved, 'dht-notice': DhtNotice, 'join-notice': JoinNotice, 'set-id': SetId, store: Store,
+  cmd: Command, res: Response, dissolved: Dissolved, 'dht-notice': DhtNotice, 'join-notice': JoinNotice, repair: Repair, 'set-id': SetId, store: Store,
   'store-end': StoreEnd, 'store-failed': StoreFailed, teardown: Teardown, 'reset-id': ResetId, 'rebuild-dht': RebuildDht,
   'rebuild-done': RebuildDone, join: Join, 'find-event': FindEvent, 'event-result': EventResult,
   ack: Ack, frag: Frag, alive: Alive, probe: Probe,
@@ -189,11 +195,11 @@ export type Datagram = { [K in MessageType]: Static<(typeof SCHEMAS)[K]> }[Messa
 export type Message = Exclude<Datagram, { t: 'frag' }>;
 export type MessageOf<K extends MessageType> = Static<(typeof SCHEMAS)[K]>;
 /** Peer-to-peer messages that are delivered reliably (acknowledged hop by hop). */
-export type PeerMessage = Exclude<Message, { t: 'cmd' | 'res' | 'ack' | 'dissolved' | 'dht-notice' | 'join-notice' | 'alive' | 'probe' }>;
+export type PeerMessage = Exclude<Message, { t: 'cmd' | 'res' | 'ack' | 'dissolved' | 'dht-notice' | 'join-notice' | 'repair' | 'alive' | 'probe' }>;
 /** What the manager sends to a peer's m-port. */
-export type ManagerMessage = Extract<Message, { t: 'res' | 'dissolved' | 'dht-notice' | 'join-notice' }>;
+export type ManagerMessage = Extract<Message, { t: 'res' | 'dissolved' | 'dht-notice' | 'join-notice' | 'repair' }>;
 /** Manager → peer notices, acknowledged and retransmitted by the manager. */
-export type Notice = Extract<Message, { t: 'dissolved' | 'dht-notice' | 'join-notice' }>;
+export type Notice = Extract<Message, { t: 'dissolved' | 'dht-notice' | 'join-notice' | 'repair' }>;
 
 /** A message before the reliable layer numbers it. */
 export type Unnumbered<M> = M extends unknown ? Omit<M, 'rid'> : never;

@@ -46,6 +46,7 @@ const EXAMPLES: Datagram[] = [
   { t: 'cmd', rid: 24, cmd: 'dht-complete', args: ['peer1'], counts: [72, 75, 76] },
   { t: 'dht-notice', rid: 22, dht: 1, leader: t1, sec: SEC, tok: TOK },
   { t: 'join-notice', rid: 23, dht: 1, joiner: t3, tok: TOK },
+  { t: 'repair', rid: 25, dht: 1, dead: 'peer3', tok: TOK },
   { t: 'alive', rid: 0, tok: TOK },
   { t: 'probe', rid: 0, tok: TOK },
 ];

@@ -81,6 +81,25 @@ class Harness {
     return this.send(mAddr(d), 'register', regArgs(d));
   }
 
+  /**
+   * Time passes (with --detect): every registered peer but `silent` says `alive` every 100 ms, the
+   * manager's timer fires every 50 ms, and its notices are acknowledged.
+   */
+  liveFor(ms: number, silent: string): void {
+    for (const end = this.now + ms; this.now < end; this.now += 50) {
+      if (this.now % 100 === 0) {
+        for (const [name, d] of this.defs) {
+          const tok = this.tokens.get(`${d.ip}:${d.mport}`);
+          if (name !== silent && tok !== undefined) this.core.handle(this.now, { kind: 'datagram', from: mAddr(d), msg: { t: 'alive', rid: 0, tok } });
+        }
+      }
+      this.effects = this.core.onTimeout(this.now);
+      for (const e of this.effects) {
+        if (e.kind === 'send' && e.msg.t === 'repair') this.core.handle(this.now, { kind: 'datagram', from: e.to, msg: { t: 'ack', rid: e.msg.rid } });
+      }
+    }
+  }
+
   registerMany(count: number): void {
     for (let i = 1; i <= count; i++) expect(this.register(peerDef(i)).code).toBe('SUCCESS');
   }
@@ -127,7 +146,7 @@ const roleIn = (f: Fixture, role: Role): string => {
  * exists; the leaver is a non-leader member, the joiner a Free peer; peer9 is never registered.
  */
 function inPhase(phase: Phase, seed = 7): Fixture {
-  const h = new Harness(seed);
+  const h = new Harness(seed, phase === 'repairing');
   h.registerMany(5);
   const newcomer = peerDef(9);
   h.defs.set(newcomer.name, newcomer);
@@ -147,6 +166,11 @@ function inPhase(phase: Phase, seed = 7): Fixture {
     ok(h.as(roles.initiator, 'join-dht', roles.initiator));
   } else if (phase === 'tearing-down') {
     ok(h.as('peer1', 'teardown-dht', 'peer1'));
+  } else if (phase === 'repairing') {
+    // A member dies: the leader repairs the DHT without it (and leads it, as initiator).
+    roles.initiator = 'peer1';
+    delete roles.leader;
+    h.liveFor(13_000, members[2]!);
   }
   expect(h.core.phase).toBe(phase);
   return { h, roles };

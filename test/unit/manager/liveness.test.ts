@@ -126,16 +126,18 @@ describe('the manager declares a death', () => {
     const advance = (until: number, alive: number[]) => {
       const prints: string[] = [];
       const probes: number[] = [];
+      const repairs: { port: number; dead: string }[] = [];
       for (; now <= until; now += 1) {
         if (now % C.heartbeatMs === 0) for (const i of alive) core.handle(now, { kind: 'datagram', from: addr(i), msg: { t: 'alive', rid: 0, tok: tokens.get(i)! } });
         if (now >= (core.nextDeadline() ?? Infinity)) {
           for (const e of core.onTimeout(now)) {
             if (e.kind === 'print') prints.push(`${now} ${e.text}`);
             if (e.kind === 'send' && e.msg.t === 'probe') probes.push(e.to.port);
+            if (e.kind === 'send' && e.msg.t === 'repair') repairs.push({ port: e.to.port, dead: e.msg.dead });
           }
         }
       }
-      return { prints, probes };
+      return { prints, probes, repairs };
     };
     return { core, register, send, advance, get now() { return now; } };
   }
@@ -155,15 +157,43 @@ describe('the manager declares a death', () => {
     expect(m.register(4).code).toBe('SUCCESS');
   });
 
-  it('a dead member: its DHT is dissolved (the others are told) and its registration removed', () => {
+  it('a dead member of a ready DHT: the leader is told to repair without it, its registration removed; dht-rebuilt makes it ready', () => {
     const m = manager();
     for (let i = 1; i <= 4; i++) m.register(i);
     expect(m.send(1, 'setup-dht', ['peer1', '3', '1996']).code).toBe('SUCCESS');
     expect(m.send(1, 'dht-complete', ['peer1']).code).toBe('SUCCESS');
-    const dead = m.core.dht!.members[1]!;
+    const [leader, dead, other] = m.core.dht!.members as [string, string, string];
     const i = Number(dead.slice(4));
     const r = m.advance(4_000, [1, 2, 3, 4].filter((k) => k !== i));
     expect(r.prints.some((l) => l.includes(`${dead} declared dead`))).toBe(true);
+    expect(r.prints.some((l) => l.includes(`${leader} repairs the DHT without it`))).toBe(true);
+    // Sent to the leader, and resent until acknowledged (nobody acknowledges here).
+    expect(r.repairs.length).toBeGreaterThan(0);
+    for (const x of r.repairs) expect(x).toEqual({ port: addr(1).port, dead });
+    expect(m.core.dht).toMatchObject({ phase: 'repairing', leader, members: [leader, other], initiator: leader });
+    expect(m.core.peers.has(dead)).toBe(false);
+    expect(m.send(1, 'dht-rebuilt', [leader, leader]).code).toBe('SUCCESS');
+    expect(m.core.dht).toMatchObject({ phase: 'ready', leader, members: [leader, other] });
+  });
+
+  it('a dead leader: the next member leads and repairs', () => {
+    const m = manager();
+    for (let i = 1; i <= 4; i++) m.register(i);
+    expect(m.send(1, 'setup-dht', ['peer1', '3', '1996']).code).toBe('SUCCESS');
+    expect(m.send(1, 'dht-complete', ['peer1']).code).toBe('SUCCESS');
+    const [, next, last] = m.core.dht!.members as [string, string, string];
+    m.advance(4_000, [2, 3, 4]);
+    expect(m.core.dht).toMatchObject({ phase: 'repairing', leader: next, members: [next, last], initiator: next });
+    expect(m.core.peers.get(next)!.state).toBe('Leader');
+  });
+
+  it('a member dead while the DHT is being built: the DHT is dissolved (the others are told)', () => {
+    const m = manager();
+    for (let i = 1; i <= 4; i++) m.register(i);
+    expect(m.send(1, 'setup-dht', ['peer1', '3', '1996']).code).toBe('SUCCESS');
+    const dead = m.core.dht!.members[1]!;
+    const i = Number(dead.slice(4));
+    const r = m.advance(4_000, [1, 2, 3, 4].filter((k) => k !== i));
     expect(r.prints.some((l) => l.includes('the DHT is dissolved'))).toBe(true);
     expect(m.core.dht).toBeNull();
     expect(m.core.peers.has(dead)).toBe(false);
