@@ -19,9 +19,11 @@ const USAGE = `usage: dht-manager <port> [options]
   --chaos SPEC            inject faults into sent datagrams, e.g. loss=0.2,dup=0.05,reorder=0.1[,delay=MS]
                           (default: $DHT_CHAOS, else none)
   --wait-timeout SECONDS  how long to wait for dht-complete, dht-rebuilt or teardown-complete (default ${DEFAULT_WAIT_TIMEOUT_S})
-  --detect                detect dead peers (PROTOCOL §4.11): registered peers send alive every ${DEFAULT_LIVENESS.heartbeatMs} ms,
-                          a peer silent for ${DEFAULT_LIVENESS.suspectMs} ms is probed every ${DEFAULT_LIVENESS.probeMs} ms, one silent for ${DEFAULT_LIVENESS.deadMs} ms is
-                          declared dead: deregistered, and its DHT dissolved if it was in one
+  --no-detect             do not detect dead peers. By default (PROTOCOL §4.11, §4.12) registered peers send
+                          alive every ${DEFAULT_LIVENESS.heartbeatMs} ms, a peer silent for ${DEFAULT_LIVENESS.suspectMs} ms is probed every ${DEFAULT_LIVENESS.probeMs} ms, and one
+                          silent for ${DEFAULT_LIVENESS.deadMs} ms is declared dead: deregistered, and a ready DHT it was in
+                          repaired without it (any other DHT it was in is dissolved)
+  --detect                detection on (the default; kept for scripts that name it)
   --rto MS                first retransmission timeout (default ${DEFAULT_RETRY.rtoMs})
   --tries N               timeouts without any answer before a peer is declared silent (default ${DEFAULT_RETRY.maxTries})
 ${LOG_USAGE}
@@ -43,6 +45,7 @@ const OPTIONS = {
   chaos: { type: 'string' },
   'wait-timeout': { type: 'string' },
   detect: { type: 'boolean' },
+  'no-detect': { type: 'boolean' },
   rto: { type: 'string' },
   tries: { type: 'string' },
   ...LOG_OPTIONS,
@@ -94,7 +97,7 @@ async function main(): Promise<void> {
     chaos,
     config: {
       waitTimeoutMs: waitS * 1000,
-      ...(values.detect ? { liveness: DEFAULT_LIVENESS } : {}),
+      ...(values['no-detect'] ? {} : { liveness: DEFAULT_LIVENESS }),
       retry: retryPolicy(intOption('rto', values.rto, 1, 60_000), intOption('tries', values.tries, 1, 1000)),
     },
   });
