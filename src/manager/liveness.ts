@@ -53,6 +53,8 @@ export class Liveness {
   /** Suspicions raised (a peer went silent for suspectMs) and cleared, for the status line and the figures. */
   suspicions = 0;
   probes = 0;
+  /** Scans that came late enough to be forgiven (the manager itself was stalled). */
+  stalls = 0;
 
   constructor(readonly config: LivenessConfig) {}
 
@@ -106,6 +108,15 @@ export class Liveness {
     const out: Due = { probe: [], dead: [] };
     if (this.nextTick === undefined || now < this.nextTick) return out;
     const c = this.config;
+    // Local health first (Lifeguard's lesson): a scan much later than planned means this process
+    // was not running (a stall, a flood of datagrams, a suspended VM), and the peers' datagrams of
+    // that time may still wait unread in the socket (a timer runs before the socket is read). The
+    // time the manager was not looking is not the peers' silence: it is added to every window.
+    const late = now - this.nextTick;
+    if (late > c.tickMs) {
+      for (const w of this.watched.values()) w.heard += late;
+      this.stalls += 1;
+    }
     for (const [name, w] of this.watched) {
       const silent = now - w.heard;
       if (silent >= c.deadMs) {

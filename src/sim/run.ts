@@ -43,13 +43,13 @@ export interface SimOptions {
   verbose: boolean;
   /** Write each seed's event logs and diagram here (`DIR/seed-N` when several seeds run). */
   log: string | undefined;
-  /** The manager detects dead peers (`dht-manager --detect`, PROTOCOL §4.11). */
+  /** The manager detects dead peers and repairs (on by default, as in `dht-manager`; PROTOCOL §4.11, §4.12). */
   detect: boolean;
 }
 
 export const DEFAULTS: SimOptions = {
   workload: 'script', seeds: 200, firstSeed: 1, steps: 80, loss: 0.2, dup: 0.05, reorder: 0.1, latency: 'lan',
-  crash: 0.02, partition: 0.02, peers: 6, n: 5, records: 2000, dataDir: undefined, year: 1996, trace: 'off', verbose: false, log: undefined, detect: false,
+  crash: 0.02, partition: 0.02, peers: 6, n: 5, records: 2000, dataDir: undefined, year: 1996, trace: 'off', verbose: false, log: undefined, detect: true,
 };
 
 /** Retries for the random workload: fast enough that a crashed or cut-off peer is given up on in seconds. */
@@ -65,11 +65,11 @@ export function parseSimArgs(args: string[]): SimOptions & { help: boolean } {
     options: {
       workload: { type: 'string' }, latency: { type: 'string' }, trace: { type: 'string' }, 'data-dir': { type: 'string' }, log: { type: 'string' }, seed: { type: 'string' },
       ...Object.fromEntries(NUMBERS.map((k) => [k, { type: 'string' as const }])),
-      verbose: { type: 'boolean', default: false }, detect: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false }, detect: { type: 'boolean', default: false }, 'no-detect': { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
     },
   });
   const v = values as Record<string, string | boolean | undefined>;
-  const o: SimOptions = { ...DEFAULTS, verbose: v['verbose'] === true, detect: v['detect'] === true };
+  const o: SimOptions = { ...DEFAULTS, verbose: v['verbose'] === true, detect: v['no-detect'] !== true };
   const key = (k: (typeof NUMBERS)[number]): keyof SimOptions => (k === 'first-seed' ? 'firstSeed' : k);
   for (const k of NUMBERS) {
     const text = v[k] as string | undefined;
@@ -116,7 +116,7 @@ export function replayArgs(o: SimOptions, seed: number): string[] {
     '--year', String(o.year), '--trace', o.trace];
   if (o.dataDir !== undefined) args.push('--data-dir', o.dataDir);
   else args.push('--records', String(o.records));
-  if (o.detect) args.push('--detect');
+  if (!o.detect) args.push('--no-detect');
   const dir = logDirOf(o, seed);
   if (dir !== undefined) args.push('--log', dir);
   return args;

@@ -1,6 +1,6 @@
 // The VOPR-style random workload: persons typing valid and invalid commands at random consoles on
 // a faulty network with crashes, restarts and partitions, checked by sim/checker.ts. Known
-// weaknesses (left for the self-healing work) are counted, not failed.
+// weaknesses are counted, not failed. The manager detects deaths and repairs (the default).
 import { describe, it, expect } from 'vitest';
 import { DEFAULTS, loadSimData, parseSimArgs, replayArgs, runSeed, type SimOptions } from '../../src/sim/run.js';
 import { PeerCore, type PeerInput, type PeerEffect } from '../../src/peer/core.js';
@@ -19,6 +19,7 @@ describe('random workload with faults, crashes and partitions', () => {
     let crashes = 0;
     let partitions = 0;
     let setups = 0;
+    let repairs = 0;
     for (let seed = 1; seed <= 200; seed++) {
       const r = runSeed({ ...RANDOM, latency: latencies[seed % 4]! }, seed, data);
       if (!r.ok) failed.push(`seed ${seed}: ${r.failures.join('; ')}`);
@@ -27,6 +28,7 @@ describe('random workload with faults, crashes and partitions', () => {
       crashes += r.crashes;
       partitions += r.partitions;
       setups += r.completed.get('dht-complete') ?? 0;
+      repairs += r.completed.get('repair') ?? 0;
     }
     expect(failed).toEqual([]);
     // The workload does reach the interesting states.
@@ -34,24 +36,27 @@ describe('random workload with faults, crashes and partitions', () => {
     expect(setups).toBeGreaterThan(100);
     expect(crashes).toBeGreaterThan(50);
     expect(partitions).toBeGreaterThan(50);
+    // Crashed members of ready DHTs are repaired around, their counts checked like a setup's.
+    expect(repairs).toBeGreaterThan(20);
     // Known weaknesses are counted, not failed. (A peer stranded by a manager restart is no longer
     // one: the checker fails the seed, PROTOCOL §4.10.)
     expect(known.get(KNOWN.duplicateName)).toBeGreaterThan(0);
-    console.log(`random workload: 200 seeds, ${answers} answers checked, ${setups} setups, ${crashes} crashes, ${partitions} partitions; known: ${[...known].map(([k, v]) => `${k} ×${v}`).join('; ')}`);
+    console.log(`random workload: 200 seeds, ${answers} answers checked, ${setups} setups, ${repairs} repairs, ${crashes} crashes, ${partitions} partitions; known: ${[...known].map(([k, v]) => `${k} ×${v}`).join('; ')}`);
   });
 });
 
-describe('with failure detection (--detect, PROTOCOL §4.11)', () => {
-  it('200 seeds pass the checker: a peer declared dead while it could not be heard is told NOT_REGISTERED, forgets its registration and registers again', () => {
+describe('without failure detection (--no-detect)', () => {
+  it('200 seeds pass the checker: a dead peer stays registered, and the manager gives up waiting on it', () => {
     const failed: string[] = [];
     let registers = 0;
     for (let seed = 1; seed <= 200; seed++) {
-      const r = runSeed({ ...RANDOM, detect: true }, seed, data);
+      const r = runSeed({ ...RANDOM, detect: false }, seed, data);
       if (!r.ok) failed.push(`seed ${seed}: ${r.failures.join('; ')}`);
       registers += r.completed.get('register') ?? 0;
+      expect(r.completed.get('repair') ?? 0).toBe(0);
     }
     expect(failed).toEqual([]);
-    expect(registers).toBeGreaterThan(200 * 6); // every peer at least once, and again after deaths
+    expect(registers).toBeGreaterThan(200 * 5); // most peers of most seeds register
   });
 });
 

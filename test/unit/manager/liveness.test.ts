@@ -27,6 +27,24 @@ function run(l: Liveness, from: number, until: number, heard: (now: number) => s
 }
 
 describe('Liveness (the detector)', () => {
+  it('a scan that comes late (the manager itself stalled) declares nobody dead: the peers\' datagrams of that time may wait unread', () => {
+    const l = new Liveness(C);
+    l.watch('a', 0);
+    l.heard('a', 0);
+    // The process was not running for 5 s: its timer fires long after it was due.
+    const due = l.due(5_000);
+    expect(due.dead).toEqual([]);
+    expect(l.stalls).toBe(1);
+    // The alive that waited in the socket is read next: nothing more is suspected.
+    l.heard('a', 5_001);
+    expect(l.isSuspected('a', 5_050)).toBe(false);
+    // A peer that really is silent after the stall is still declared dead, a window later.
+    let t = 5_050;
+    while (l.due(t).dead.length === 0 && t < 10_000) t = l.nextDeadline()!;
+    expect(t - 5_001).toBeGreaterThanOrEqual(C.deadMs);
+    expect(t - 5_001).toBeLessThanOrEqual(C.deadMs + C.tickMs);
+  });
+
   it('a peer heard every heartbeat is never suspected nor declared dead', () => {
     const l = new Liveness(C);
     l.watch('a', 0);
