@@ -32,6 +32,10 @@ export interface LivenessConfig {
  */
 export const DEFAULT_LIVENESS: LivenessConfig = { heartbeatMs: 250, suspectMs: 700, probeMs: 50, deadMs: 1700, tickMs: 50, graceMs: 10_000 };
 
+/** A scan this late (ms) counts against the manager's local health. */
+const LATE_SCAN_MS = 20;
+const MAX_HEALTH = 8;
+
 interface Watch {
   heard: number;
   /** Nothing heard yet since watching began: `heard` is in the future by the grace. */
@@ -55,6 +59,8 @@ export class Liveness {
   probes = 0;
   /** Scans that came late enough to be forgiven (the manager itself was stalled). */
   stalls = 0;
+  /** Local health score, 0 (healthy) to MAX_HEALTH: raised by late scans (see due). */
+  health = 0;
 
   constructor(readonly config: LivenessConfig) {}
 
@@ -117,13 +123,19 @@ export class Liveness {
       for (const w of this.watched.values()) w.heard += late;
       this.stalls += 1;
     }
+    // Lifeguard's local health multiplier: scans that keep coming late mean this machine is
+    // overloaded, and so, likely, are the peers on it (a starved peer's heartbeats come late
+    // too). Each late scan raises the score, each punctual one lowers it; the suspicion and death
+    // windows grow with it (at most ×(1 + MAX_HEALTH/2)). In the simulation scans are punctual.
+    this.health = late > LATE_SCAN_MS ? Math.min(MAX_HEALTH, this.health + 1) : Math.max(0, this.health - 0.25);
+    const stretch = 1 + this.health / 2;
     for (const [name, w] of this.watched) {
       const silent = now - w.heard;
-      if (silent >= c.deadMs) {
+      if (silent >= c.deadMs * stretch) {
         out.dead.push({ name, silentMs: silent });
         continue;
       }
-      if (silent < c.suspectMs) continue;
+      if (silent < c.suspectMs * stretch) continue;
       if (w.probed === undefined) this.suspicions += 1;
       if (w.probed === undefined || now - w.probed >= c.probeMs) {
         w.probed = now;

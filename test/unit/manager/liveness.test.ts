@@ -27,6 +27,33 @@ function run(l: Liveness, from: number, until: number, heard: (now: number) => s
 }
 
 describe('Liveness (the detector)', () => {
+  it('scans that keep coming late (an overloaded machine) stretch the windows; punctual scans bring them back', () => {
+    const l = new Liveness(C);
+    l.watch('a', 0);
+    l.heard('a', 0);
+    // Every scan 40 ms late: the manager's machine is overloaded.
+    let t = 0;
+    for (let i = 0; i < 16; i++) {
+      t = l.nextDeadline()! + 40;
+      l.heard('a', t);
+      l.due(t);
+    }
+    expect(l.health).toBe(8);
+    // Now 'a' goes silent: at 1.7 s (the normal window) it is not declared dead yet.
+    const silentFrom = t;
+    let declaredAt: number | null = null;
+    while (declaredAt === null && t < silentFrom + 20_000) {
+      t = l.nextDeadline()! + 40;
+      if (l.due(t).dead.length > 0) declaredAt = t;
+    }
+    expect(declaredAt! - silentFrom).toBeGreaterThan(C.deadMs * 2);
+    // Healthy again: the normal window.
+    l.watch('b', t);
+    l.heard('b', t);
+    for (let i = 0; i < 40; i++) l.due((t = l.nextDeadline()!));
+    expect(l.health).toBe(0);
+  });
+
   it('a scan that comes late (the manager itself stalled) declares nobody dead: the peers\' datagrams of that time may wait unread', () => {
     const l = new Liveness(C);
     l.watch('a', 0);
