@@ -1,11 +1,15 @@
 // What an option costs a setup: the same setup run with and without it, alternated round by round
 // so that the machine's load hits every variant alike, and compared as medians within one run.
-// Used for keyed mode (--key-file: goal ≤ +15 %).
+// Used for keyed mode (--key-file: goal ≤ +15 %). Run alone for more rounds and every round's
+// figures: `node dist/bench/variants.js [--rounds N] [--n N] [--year Y] [--data-dir DIR]`.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { System, ask, BULK_MS } from '../src/scenario/system.js';
+import { resolveDataDir } from '../src/data/dirs.js';
 import { median } from './floor.js';
 import { traffic } from './status.js';
 
@@ -21,11 +25,22 @@ export interface VariantCost {
   setupMs: number;
   /** Median CPU of all peers during the setup (both ends of every datagram). */
   cpuMs: number;
-  /** setupMs and cpuMs divided by the first variant's (the baseline). */
+  /**
+   * Median datagrams the peers sent during the setup. More than the plain setup's means
+   * retransmissions (a store datagram never needs two fragments: sealing adds its 43 bytes below
+   * the wire's 1,400-byte limit), which a slower receiver provokes.
+   */
+  datagrams: number;
+  /** setupMs, cpuMs and datagrams divided by the first variant's (the baseline). */
   setupRatio: number;
   cpuRatio: number;
+  datagramRatio: number;
   rounds: number;
+  /** Every round's figures, in the order run. */
+  samples: Sample[];
 }
+
+export interface Sample { ms: number; cpuMs: number; datagrams: number }
 
 /** Variants for the benchmark: plain and keyed mode with a fresh key (the log's cost: bench/log-cost.ts). */
 export function standardVariants(): Variant[] {
@@ -43,27 +58,30 @@ export function standardVariants(): Variant[] {
 }
 
 /** Each variant's median setup time and CPU for `rounds` setups of n peers on one year's file. */
-export async function variantCosts(dataDir: string, year: number, n: number, variants: Variant[], rounds: number): Promise<VariantCost[]> {
-  const samples = new Map<string, { ms: number[]; cpu: number[] }>(variants.map((v) => [v.name, { ms: [], cpu: [] }]));
+export async function variantCosts(dataDir: string, year: number, n: number, variants: Variant[], rounds: number, onSample?: (round: number, name: string, s: Sample) => void): Promise<VariantCost[]> {
+  const samples = new Map<string, Sample[]>(variants.map((v) => [v.name, []]));
   for (let r = 0; r < rounds; r++) {
     // Alternate the order so neither variant always runs on a warmer (or busier) machine.
     const order = r % 2 === 0 ? variants : [...variants].reverse();
     for (const v of order) {
       const one = await oneSetup(dataDir, year, n, v);
-      samples.get(v.name)!.ms.push(one.ms);
-      samples.get(v.name)!.cpu.push(one.cpuMs);
+      samples.get(v.name)!.push(one);
+      onSample?.(r, v.name, one);
     }
   }
-  const base = samples.get(variants[0]!.name)!;
+  const medians = (xs: Sample[]): Sample => ({ ms: median(xs.map((x) => x.ms)), cpuMs: median(xs.map((x) => x.cpuMs)), datagrams: median(xs.map((x) => x.datagrams)) });
+  const base = medians(samples.get(variants[0]!.name)!);
   return variants.map((v) => {
-    const s = samples.get(v.name)!;
-    const setupMs = median(s.ms);
-    const cpuMs = median(s.cpu);
-    return { name: v.name, setupMs, cpuMs, setupRatio: setupMs / median(base.ms), cpuRatio: cpuMs / median(base.cpu), rounds };
+    const m = medians(samples.get(v.name)!);
+    return {
+      name: v.name, setupMs: m.ms, cpuMs: m.cpuMs, datagrams: m.datagrams,
+      setupRatio: m.ms / base.ms, cpuRatio: m.cpuMs / base.cpuMs, datagramRatio: m.datagrams / base.datagrams,
+      rounds, samples: samples.get(v.name)!,
+    };
   });
 }
 
-async function oneSetup(dataDir: string, year: number, n: number, v: Variant): Promise<{ ms: number; cpuMs: number }> {
+async function oneSetup(dataDir: string, year: number, n: number, v: Variant): Promise<Sample> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ringdht-variant-'));
   // Every process gets the variant's arguments; the key file is written once and shared.
   const shared = v.args(dir, 'manager');
@@ -76,7 +94,8 @@ async function oneSetup(dataDir: string, year: number, n: number, v: Variant): P
     const ms = Number(/done in ([\d.]+) ms/.exec(lines[lines.length - 1]!)![1]);
     const after = await traffic(system, names);
     const cpuMs = names.reduce((a, k) => a + after.get(k)!.cpuMs - before.get(k)!.cpuMs, 0);
-    return { ms, cpuMs };
+    const datagrams = names.reduce((a, k) => a + after.get(k)!.datagrams - before.get(k)!.datagrams, 0);
+    return { ms, cpuMs, datagrams };
   } finally {
     system.killAll();
     await Promise.all(system.all().map((p) => p.exited));
@@ -90,4 +109,22 @@ async function oneSetup(dataDir: string, year: number, n: number, v: Variant): P
  */
 function sharedPeerArgs(dir: string, managerArgs: string[]): string[] {
   return managerArgs[0] === '--log' ? ['--log', path.join(dir, 'peers.jsonl')] : managerArgs;
+}
+
+async function main(): Promise<void> {
+  const v = parseArgs({ options: { rounds: { type: 'string', default: '7' }, n: { type: 'string', default: '5' }, year: { type: 'string', default: '1996' }, 'data-dir': { type: 'string' } } }).values;
+  const dataDir = resolveDataDir(v['data-dir']).dir;
+  const load = (): string => os.loadavg()[0]!.toFixed(1);
+  console.log(`option cost: ${v.year} n ${v.n}, ${v.rounds} alternated rounds, load ${load()} at the start`);
+  const costs = await variantCosts(dataDir, Number(v.year), Number(v.n), standardVariants(), Number(v.rounds), (r, name, s) =>
+    console.log(`  round ${r + 1} ${name.padEnd(20)} setup ${s.ms.toFixed(1)} ms, peer CPU ${s.cpuMs} ms, ${s.datagrams} datagrams (load ${load()})`));
+  for (const c of costs) {
+    console.log(`${c.name.padEnd(20)} setup ${c.setupMs.toFixed(1)} ms (×${c.setupRatio.toFixed(2)}), peer CPU ${Math.round(c.cpuMs)} ms (×${c.cpuRatio.toFixed(2)}), ` +
+      `${c.datagrams} datagrams (×${c.datagramRatio.toFixed(2)}), medians`);
+  }
+  console.log(`load ${load()} at the end`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((e: Error) => { console.error(e.message); process.exitCode = 1; });
 }

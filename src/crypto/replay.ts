@@ -48,6 +48,8 @@ export class ReplayWindow {
  */
 export class SenderWindows {
   private readonly windows = new Map<string, ReplayWindow>();
+  /** The most recently touched sender: the map's last entry. */
+  private newest: string | undefined;
 
   constructor(private readonly max: number) {}
 
@@ -64,7 +66,13 @@ export class SenderWindows {
       w = new ReplayWindow();
     }
     this.windows.set(sender, w);
+    this.newest = sender;
     return w;
+  }
+
+  /** Whether `sender` is already the most recently heard (touching it again would change nothing). */
+  isNewest(sender: string): boolean {
+    return this.newest === sender && this.windows.has(sender);
   }
 
   get size(): number {

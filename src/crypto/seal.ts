@@ -17,7 +17,7 @@ import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type Ke
 import type { Addr } from '../reliable/outbox.js';
 import { HARD_MAX_PAYLOAD } from '../protocol/codec.js';
 import type { Keyring } from './keyring.js';
-import { SenderWindows } from './replay.js';
+import { SenderWindows, type ReplayWindow } from './replay.js';
 
 export const MAGIC = 0xd1;
 export const HEADER_BYTES = 27;
@@ -50,27 +50,46 @@ export interface KeyedOptions {
 
 interface OpenKey { id: Buffer; hex: string; key: KeyObject }
 
+/** One options object for every cipher: an object literal per call is garbage per datagram. */
+const GCM = { authTagLength: TAG_BYTES } as const;
+
+/** The replay window of the sender heard from last, found again without building its hex id. */
+interface LastSender { hi: number; lo: number; hex: string; window: ReplayWindow }
+
 export class Keyed {
   private keys: OpenKey[];
-  /** Header then label: the additional data, the header part rewritten for each datagram. */
-  private readonly aadBuf: Buffer;
+  /**
+   * The header of the next datagram sealed, followed by the label: the additional data of every
+   * seal. Magic, key id and sender id stay put; counter, clock and destination are rewritten per
+   * datagram, and the nonce is a fixed view of bytes 5–16 (createCipheriv copies it).
+   */
+  private readonly sealAad: Buffer;
+  private readonly sealNonce: Buffer;
+  /** The same for opening: a received header is copied in front of the label. */
+  private readonly openAad: Buffer;
   /** The last destination's IPv4 bytes: most datagrams go to a handful of addresses. */
   private lastIp: { text: string; bytes: Buffer } = { text: '', bytes: Buffer.alloc(4) };
+  /** The last receiving socket's address as bytes, for the address check ('any': 0.0.0.0). */
+  private lastAt: { text: string; bytes: Buffer | 'any' | null } = { text: '0.0.0.0', bytes: 'any' };
   private readonly now: () => number;
   private readonly random: (n: number) => Buffer;
   private readonly windows: SenderWindows;
+  private last: LastSender | null = null;
   private senderId: Buffer;
   private counter: number;
 
   constructor(private ring: Keyring, options: KeyedOptions = {}) {
     this.keys = openKeys(ring);
     const label = Buffer.from(options.label ?? DEFAULT_LABEL, 'utf8');
-    this.aadBuf = Buffer.concat([Buffer.alloc(HEADER_BYTES), label]);
+    this.sealAad = Buffer.concat([Buffer.alloc(HEADER_BYTES), label]);
+    this.sealNonce = this.sealAad.subarray(5, 17);
+    this.openAad = Buffer.concat([Buffer.alloc(HEADER_BYTES), label]);
     this.now = options.now ?? Date.now;
     this.random = options.random ?? randomBytes;
     this.windows = new SenderWindows(options.maxSenders ?? MAX_SENDERS);
     this.senderId = this.random(8);
     this.counter = options.counter ?? 0;
+    this.writeFixed();
   }
 
   /**
@@ -80,6 +99,7 @@ export class Keyed {
   rekey(ring: Keyring): void {
     this.keys = openKeys(ring);
     this.ring = ring;
+    this.writeFixed();
   }
 
   /** One line for the start-up banner. */
@@ -94,21 +114,20 @@ export class Keyed {
       // A counter is never reused: past 2^32 − 1 this process takes a new sender id, as if restarted.
       this.senderId = this.random(8);
       this.counter = 0;
+      this.writeFixed();
     }
-    const out = Buffer.allocUnsafe(HEADER_BYTES + plain.length + TAG_BYTES);
-    const sealing = this.keys[0]!;
-    out[0] = MAGIC;
-    sealing.id.copy(out, 1);
-    this.senderId.copy(out, 5);
-    out.writeUInt32BE(this.counter++, 13);
-    out.writeUInt32BE(Math.floor(this.now() / 1000) >>> 0, 17);
-    this.writeAddr(out, to);
-    const header = out.subarray(0, HEADER_BYTES);
-    const cipher = createCipheriv(CIPHER, sealing.key, out.subarray(5, 17), { authTagLength: TAG_BYTES });
-    cipher.setAAD(this.aad(header));
-    const n = cipher.update(plain).copy(out, HEADER_BYTES);
+    const head = this.sealAad;
+    head.writeUInt32BE(this.counter++, 13);
+    head.writeUInt32BE(Math.floor(this.now() / 1000) >>> 0, 17);
+    this.writeAddr(head, to);
+    const cipher = createCipheriv(CIPHER, this.keys[0]!.key, this.sealNonce, GCM);
+    cipher.setAAD(head);
+    const body = cipher.update(plain);
     cipher.final();
-    cipher.getAuthTag().copy(out, HEADER_BYTES + n);
+    const out = Buffer.allocUnsafe(HEADER_BYTES + body.length + TAG_BYTES);
+    head.copy(out, 0, 0, HEADER_BYTES);
+    body.copy(out, HEADER_BYTES);
+    cipher.getAuthTag().copy(out, HEADER_BYTES + body.length);
     return out;
   }
 
@@ -124,19 +143,26 @@ export class Keyed {
     if (sealed[0] !== MAGIC) return refuse('not-sealed', from, `datagram from {from} is not sealed (first byte 0x${sealed[0]!.toString(16)})`);
     const key = this.keyFor(sealed);
     if (!key) return refuse('unknown-key', from, `datagram from {from} sealed with unknown key ${sealed.toString('hex', 1, 5)} (another cluster's, or a removed one)`);
-    const sender = sealed.toString('hex', 5, 13);
     const counter = sealed.readUInt32BE(13);
     // Cheap refusal first; the window is only updated once the datagram is authenticated.
-    const early = this.windows.get(sender)?.check(counter);
-    if (early === 'replayed') return refuse('replayed', from, `replayed datagram from {from} (sender ${sender}, counter ${counter} seen before)`);
-    if (early === 'too-old') return refuse('too-old', from, `datagram from {from} too old for the replay window (sender ${sender}, counter ${counter})`);
+    const known = this.senderWindow(sealed);
+    const early = known.window?.check(counter);
+    if (early === 'replayed') return refuse('replayed', from, `replayed datagram from {from} (sender ${known.hex}, counter ${counter} seen before)`);
+    if (early === 'too-old') return refuse('too-old', from, `datagram from {from} too old for the replay window (sender ${known.hex}, counter ${counter})`);
     const plain = this.decrypt(key.key, sealed);
     if (!plain) return refuse('forged', from, `datagram from {from} failed authentication (forged, damaged, or another cluster's label)`);
-    if (!addressedTo(sealed, at)) return refuse('misaddressed', from, `datagram from {from} was addressed to ${readAddr(sealed)}, not to this socket (replayed from elsewhere?)`);
+    if (!this.addressedTo(sealed, at)) return refuse('misaddressed', from, `datagram from {from} was addressed to ${readAddr(sealed)}, not to this socket (replayed from elsewhere?)`);
     const skew = Math.floor(this.now() / 1000) - sealed.readUInt32BE(17);
     if (Math.abs(skew) > FRESHNESS_S) return refuse('stale', from, `stale datagram from {from}: sealed ${skew} s from our clock (freshness ±${FRESHNESS_S} s; replayed, or clocks apart?)`);
-    this.windows.touch(sender).record(counter);
+    this.record(known.hex, sealed, counter);
     return { ok: true, plain };
+  }
+
+  /** Magic, key id and sender id of the sealing header: set once, and again when one changes. */
+  private writeFixed(): void {
+    this.sealAad[0] = MAGIC;
+    this.keys[0]!.id.copy(this.sealAad, 1);
+    this.senderId.copy(this.sealAad, 5);
   }
 
   private keyFor(sealed: Buffer): OpenKey | undefined {
@@ -144,11 +170,36 @@ export class Keyed {
     return undefined;
   }
 
+  /**
+   * The sender's hex id and replay window (if it has one yet). Datagrams mostly come from the
+   * same one or two senders, so the last one is recognised from two integer reads, without the
+   * hex string and map look-up that a sender met for the first time (or again) costs.
+   */
+  private senderWindow(sealed: Buffer): { hex: string; window: ReplayWindow | undefined } {
+    const last = this.last;
+    if (last && sealed.readUInt32BE(5) === last.hi && sealed.readUInt32BE(9) === last.lo) return last;
+    const hex = sealed.toString('hex', 5, 13);
+    return { hex, window: this.windows.get(hex) };
+  }
+
+  /** Record an authenticated counter; the sender becomes the most recently heard (last to be forgotten). */
+  private record(hex: string, sealed: Buffer, counter: number): void {
+    const last = this.last;
+    if (last && last.hex === hex && this.windows.isNewest(hex)) {
+      last.window.record(counter);
+      return;
+    }
+    const window = this.windows.touch(hex);
+    window.record(counter);
+    this.last = { hi: sealed.readUInt32BE(5), lo: sealed.readUInt32BE(9), hex, window };
+  }
+
   private decrypt(key: KeyObject, sealed: Buffer): Buffer | null {
     const end = sealed.length - TAG_BYTES;
     try {
-      const decipher = createDecipheriv(CIPHER, key, sealed.subarray(5, 17), { authTagLength: TAG_BYTES });
-      decipher.setAAD(this.aad(sealed.subarray(0, HEADER_BYTES)));
+      const decipher = createDecipheriv(CIPHER, key, sealed.subarray(5, 17), GCM);
+      sealed.copy(this.openAad, 0, 0, HEADER_BYTES);
+      decipher.setAAD(this.openAad);
       decipher.setAuthTag(sealed.subarray(end));
       const body = decipher.update(sealed.subarray(HEADER_BYTES, end));
       decipher.final(); // throws if the tag does not match
@@ -158,17 +209,21 @@ export class Keyed {
     }
   }
 
-  /** setAAD consumes it at once, so one buffer serves every datagram. */
-  private aad(header: Buffer): Buffer {
-    header.copy(this.aadBuf, 0, 0, HEADER_BYTES);
-    return this.aadBuf;
-  }
-
   /** Dotted IPv4 into 4 bytes at 21 and the port at 25; anything else (never on udp4) as 0.0.0.0. */
   private writeAddr(out: Buffer, to: Addr): void {
-    if (to.ip !== this.lastIp.text) this.lastIp = { text: to.ip, bytes: ipv4Bytes(to.ip) };
+    if (to.ip !== this.lastIp.text) this.lastIp = { text: to.ip, bytes: ipv4Bytes(to.ip) ?? NO_IP };
     this.lastIp.bytes.copy(out, 21);
     out.writeUInt16BE(to.port & 0xffff, 25);
+  }
+
+  /** The port must be ours; the address too unless we listen on every address (0.0.0.0). */
+  private addressedTo(sealed: Buffer, at: Addr): boolean {
+    if (sealed.readUInt16BE(25) !== at.port) return false;
+    if (at.ip !== this.lastAt.text) this.lastAt = { text: at.ip, bytes: at.ip === '0.0.0.0' ? 'any' : ipv4Bytes(at.ip) };
+    const ip = this.lastAt.bytes;
+    if (ip === 'any') return true;
+    // Not a dotted IPv4 (never on udp4): only an exact match of the text would do, and none can.
+    return ip !== null && sealed.compare(ip, 0, 4, 21, 25) === 0;
   }
 }
 
@@ -182,17 +237,15 @@ function openKeys(ring: Keyring): OpenKey[] {
   return ring.keys.map((k) => ({ id: k.id, hex: k.hex, key: createSecretKey(k.secret) }));
 }
 
-function ipv4Bytes(ip: string): Buffer {
+/** The 4 bytes of a dotted IPv4 address; null for anything else. */
+function ipv4Bytes(ip: string): Buffer | null {
   const parts = ip.split('.');
-  return Buffer.from(parts.length === 4 ? parts.map((p) => Number(p) & 0xff) : [0, 0, 0, 0]);
+  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return null;
+  return Buffer.from(parts.map(Number));
 }
+
+const NO_IP = Buffer.alloc(4);
 
 function readAddr(sealed: Buffer): string {
   return `${sealed[21]}.${sealed[22]}.${sealed[23]}.${sealed[24]}:${sealed.readUInt16BE(25)}`;
-}
-
-/** The port must be ours; the address too unless we listen on every address (0.0.0.0). */
-function addressedTo(sealed: Buffer, at: Addr): boolean {
-  if (sealed.readUInt16BE(25) !== at.port) return false;
-  return at.ip === '0.0.0.0' || readAddr(sealed) === `${at.ip}:${at.port}`;
 }

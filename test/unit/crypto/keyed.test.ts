@@ -49,6 +49,12 @@ describe('keyed: round trip', () => {
     expect(opened(b.open(A, { ip: '0.0.0.0', port: C.port }, a.seal(B, Buffer.from('x'))))).toBe('refused misaddressed');
   });
 
+  it('a socket whose address is not dotted IPv4 (never on udp4) takes nothing', () => {
+    const a = keyed([OLD]);
+    expect(opened(keyed([OLD]).open(A, { ip: '::1', port: B.port }, a.seal(B, Buffer.from('x'))))).toBe('refused misaddressed');
+    expect(opened(keyed([OLD]).open(A, { ip: '10.0.0.258', port: B.port }, a.seal(B, Buffer.from('x'))))).toBe('refused misaddressed');
+  });
+
   it('a plain datagram, a short one and one of another version are refused', () => {
     const b = keyed([OLD]);
     expect(opened(b.open(A, B, Buffer.from('{"t":"ack","rid":7}')))).toBe('refused plain');
@@ -159,6 +165,28 @@ describe('keyed: replay', () => {
     }), { numRuns: 50 });
   });
 
+  it('senders interleaved at random: each datagram opens once, and each again is refused', () => {
+    // The receiver recognises the sender it heard last without a map look-up: switching between
+    // senders, and replays of any of them in between, must not confuse their windows. Sender ids
+    // that share one half with another's, so that each half must be compared.
+    const ids = ['0000000100000001', '0000000200000001', '0000000100000002'];
+    fc.assert(fc.property(fc.array(fc.tuple(fc.nat(2), fc.boolean()), { minLength: 1, maxLength: 60 }), (script) => {
+      const senders = ids.map((id) => keyed([OLD], { random: () => Buffer.from(id, 'hex') }));
+      const b = keyed([OLD]);
+      const sent: Buffer[] = [];
+      for (const [who, replay] of script) {
+        if (replay && sent.length > 0) {
+          expect(opened(b.open(A, B, sent[who % sent.length]!))).toBe('refused replayed');
+        } else {
+          const d = senders[who]!.seal(B, Buffer.from(String(who)));
+          expect(opened(b.open(A, B, d))).toBe(String(who));
+          sent.push(d);
+        }
+      }
+      for (const d of sent) expect(opened(b.open(A, B, d))).toBe('refused replayed');
+    }), { numRuns: 100 });
+  });
+
   it('a datagram to B replayed to C (source forged as A) is refused', () => {
     const a = keyed([OLD]);
     const c = keyed([OLD]);
@@ -248,6 +276,20 @@ describe('keyed: rotation in a running process', () => {
 });
 
 describe('keyed: bounded', () => {
+  it('the sender heard last is never the one forgotten, however often it is heard in a row', () => {
+    const b = keyed([OLD], { maxSenders: 2 });
+    const [s1, s2, s3] = [keyed([OLD]), keyed([OLD]), keyed([OLD])];
+    const first = s1.seal(B, Buffer.from('1'));
+    const second = s2.seal(B, Buffer.from('2'));
+    expect(b.open(A, B, first).ok).toBe(true);
+    expect(b.open(A, B, second).ok).toBe(true);
+    for (let i = 0; i < 3; i++) expect(b.open(A, B, s1.seal(B, Buffer.from('1 again'))).ok).toBe(true);
+    expect(b.open(A, B, s3.seal(B, Buffer.from('3'))).ok).toBe(true);
+    // s2 was heard least recently, so its window went; s1's stayed.
+    expect(opened(b.open(A, B, first))).toBe('refused replayed');
+    expect(b.open(A, B, second).ok).toBe(true);
+  });
+
   it('at most maxSenders replay windows are kept, the least recently heard forgotten first', () => {
     const b = keyed([OLD], { maxSenders: 2 });
     const senders = [keyed([OLD]), keyed([OLD]), keyed([OLD])];
