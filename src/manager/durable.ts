@@ -86,6 +86,7 @@ export abstract class DurableState extends ManagerState {
       peers,
       dht: dhtFields(this.dht),
       dhtCount: this.dhtCount,
+      rid: this.outbox.next,
       answers: kept.map((a) => ({ to: { ...a.to }, res: structuredClone(a.res) })),
       notices: this.outbox.waiting().map((p) => ({ to: { ...p.to }, tag: p.tag, msg: structuredClone(p.msg) })),
     };
@@ -116,6 +117,8 @@ export abstract class DurableState extends ManagerState {
     this.touched.clear(); // restored, not changed: the file already holds it
     const r = restored.value;
     this.dhtCount = r.dhtCount;
+    // Above every notice of the previous life: the peers' replay windows refuse lower ids.
+    this.outbox.skipTo(r.rid);
     for (const a of r.answers) this.answers.remember(a.to, requestKey(a.to.ip, a.to.port, a.res.rid), a.res);
     const d = this.dht;
     const waiting = d?.deadline !== undefined ? `; waiting for ${WAITING_FOR[d.phase]} from ${this.waitingOn()} again, for ${Math.round(this.config.waitTimeoutMs / 1000)} s` : '';

@@ -29,6 +29,8 @@ export const SnapshotSchema = Type.Object({
   peers: Type.Array(PeerSchema),
   dht: Type.Union([Type.Null(), DhtSchema]),
   dhtCount: Type.Integer({ minimum: 0 }),
+  /** The request id of the manager's next notice: a restarted manager numbers above it (optional: older files lack it). */
+  rid: Type.Optional(Type.Integer({ minimum: 0 })),
   /** The last state-changing answer per address: every registered one, and the most recent departed ones. */
   answers: Type.Array(AnswerSchema),
   notices: Type.Array(NoticeSchema),
@@ -39,6 +41,7 @@ export const ChangeSchema = Type.Object({
   peers: Type.Record(Type.String(), Type.Union([PeerSchema, Type.Null()])),
   dht: Type.Union([Type.Null(), DhtSchema]),
   dhtCount: Type.Integer({ minimum: 0 }),
+  rid: Type.Optional(Type.Integer({ minimum: 0 })),
   answers: Type.Array(AnswerSchema),
   notices: Type.Array(NoticeSchema),
 }, { additionalProperties: false });

@@ -72,6 +72,7 @@ export class Mirror {
   private readonly addrs = new Set<string>();
   private dht: Snapshot['dht'] = null;
   private dhtCount = 0;
+  private rid = 0;
   private readonly answers = new Map<string, Answer>();
   /** Answers to addresses no longer registered, least recent first, at most DEPARTED_ANSWERS. */
   private readonly departed = new Map<string, Answer>();
@@ -86,6 +87,7 @@ export class Mirror {
     for (const p of value.peers) m.setPeer(p);
     m.dht = value.dht;
     m.dhtCount = value.dhtCount;
+    m.rid = value.rid ?? 0;
     for (const a of value.answers) m.keep(a);
     m.notices = value.notices;
     return { ok: true, value: m };
@@ -101,6 +103,7 @@ export class Mirror {
     }
     this.dht = value.dht;
     this.dhtCount = value.dhtCount;
+    this.rid = Math.max(this.rid, value.rid ?? 0);
     for (const a of value.answers) this.keep(a);
     this.notices = value.notices;
     this.applied += 1;
@@ -113,6 +116,7 @@ export class Mirror {
       peers: [...this.peers.values()],
       dht: this.dht,
       dhtCount: this.dhtCount,
+      rid: this.rid,
       answers: [...this.departed.values(), ...this.answers.values()],
       notices: this.notices,
     });
@@ -155,6 +159,8 @@ export class Mirror {
 
 export interface Restored {
   dhtCount: number;
+  /** The request id the previous life would have given its next notice (0: not saved). */
+  rid: number;
   answers: { to: Addr; res: Res }[];
   /** Notices to send again, without their old request ids (the new outbox numbers them). */
   notices: { to: Addr; tag: string; body: Unnumbered<Notice> }[];
@@ -209,7 +215,7 @@ export function restoreSnapshot(state: ManagerState, value: unknown, deadline: n
     const { rid: _rid, ...body } = msg as Notice;
     notices.push({ to: n.to, tag: n.tag, body });
   }
-  return { ok: true, value: { dhtCount: snap.dhtCount, answers, notices } };
+  return { ok: true, value: { dhtCount: snap.dhtCount, rid: snap.rid ?? 0, answers, notices } };
 }
 
 /** `3 peers and a DHT of 3 (ready)`, `no peers and no DHT`: for the restore line. */

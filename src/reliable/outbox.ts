@@ -75,6 +75,19 @@ export class Outbox<M extends { rid: number }, Tag> {
     return msg;
   }
 
+  /** The request id the next message gets (saved by the manager, manager/durable.ts). */
+  get next(): number {
+    return this.nextRid;
+  }
+
+  /**
+   * Number from `rid` on, if that is higher: a restarted manager goes on above its previous
+   * life's notices, which its peers' replay windows remember (PROTOCOL §4.10).
+   */
+  skipTo(rid: number): void {
+    this.nextRid = Math.max(this.nextRid, rid);
+  }
+
   /** Number a message that is not tracked (its sender retries end to end, as for queries). */
   stamp(body: WithoutRid<M>): M {
     return { ...body, rid: this.nextRid++ } as unknown as M;

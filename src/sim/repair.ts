@@ -47,7 +47,8 @@ export function runRepairSeed(seed: number, o: RepairOptions = REPAIR_DEFAULTS):
   const leaderKilled = seed % 3 === 0;
   const deadId = leaderKilled ? 0 : 1 + Math.floor(rng() * 4);
   const dead = ring[deadId]!;
-  w.settle(rng() * 2_000);
+  // After the first heartbeats: a peer just registered has a grace of 10 s (PROTOCOL §4.11).
+  w.settle(1_000 + rng() * 2_000);
   w.kill(dead);
   const killedAt = w.now;
   if (!w.runUntil(() => w.manager.dht?.phase === 'repairing', 30_000)) return failed(leaderKilled);

@@ -187,6 +187,21 @@ describe('manager: restore', () => {
     expect(sent.map((e) => (e.msg as MessageOf<'dissolved'>).dht)).toEqual([1, 1]);
   });
 
+  it('a restarted manager numbers its notices above every notice of its previous life (the peers\' replay windows refuse lower ids)', () => {
+    const m = new Manager();
+    for (let i = 1; i <= 4; i++) m.register(i);
+    const before = m.send(1, 'setup-dht', ['peer1', '3', '1950']).effects
+      .filter((e): e is Extract<ManagerEffect, { kind: 'send' }> => e.kind === 'send' && e.msg.t === 'dht-notice').map((e) => e.msg.rid);
+    expect(before).toHaveLength(2);
+    m.as(1, 'dht-complete');
+    m.restart(); // the same seeds: without the saved id the new life would number from the same start
+    const free = [1, 2, 3, 4].find((i) => !m.core.dht!.members.includes(`peer${i}`))!;
+    const after = m.send(free, 'join-dht', [`peer${free}`]).effects
+      .filter((e): e is Extract<ManagerEffect, { kind: 'send' }> => e.kind === 'send' && e.msg.t === 'join-notice').map((e) => e.msg.rid);
+    expect(after).toHaveLength(1);
+    expect(after[0]!).toBeGreaterThan(Math.max(...before));
+  });
+
   it('each peer\'s token and highest request id are saved and restored: its next command is taken', () => {
     const m = new Manager();
     for (let i = 1; i <= 3; i++) m.register(i);
