@@ -16,8 +16,9 @@ import type { Effect } from '../runtime/effects.js';
 import { assert } from '../runtime/assert.js';
 import { EARLY_REASONS, WAITING_FOR, isWaiting, verdict, type Phase, type Reason } from './rules.js';
 import { HANDLERS, fail, refusalText, type Ctx, type Outcome } from './handlers.js';
-import { count, type Dht } from './state.js';
+import { count, type Dht, type PeerEntry } from './state.js';
 import { DurableState, type ManagerConfig } from './durable.js';
+import { HELPERS, IndirectProbes } from './indirect.js';
 
 export { tupleOf, type Dht, type PeerEntry, type PeerState } from './state.js';
 
@@ -44,6 +45,7 @@ export class ManagerCore extends DurableState {
   /** Request id of the command being handled. */
   private rid = 0;
   private readonly ctx: Ctx;
+  readonly indirect = new IndirectProbes();
 
   constructor(config: ManagerConfig, private readonly env: ManagerEnv) {
     super(config, new Outbox(config.retry, numberOf(env.secret())));
@@ -118,7 +120,7 @@ export class ManagerCore extends DurableState {
       for (const rid of msg.more ?? []) this.outbox.settle(rid, from, this.now);
       return;
     }
-    if (msg.t === 'alive') return this.onAlive(from, msg.tok);
+    if (msg.t === 'alive') return this.onAlive(from, msg.tok, msg.nonce);
     if (msg.t !== 'cmd') {
       this.out.push({ kind: 'note', verdict: 'ignored' });
       const line = this.complaints.note(this.now, `ignored:${msg.t}`, `ignored ${msg.t} from ${from.ip}:${from.port}: the manager only takes commands`);
@@ -234,14 +236,19 @@ export class ManagerCore extends DurableState {
 
   // ---- failure detection (liveness.ts, PROTOCOL §4.11) ----
 
-  /** `alive` from a peer's m-port with its token: it lives. Anything else is dropped, uncounted. */
-  private onAlive(from: Addr, tok: string): void {
+  /**
+   * `alive` from a peer's m-port with its token: it lives, and with a nonce, the suspect it pinged
+   * for the manager (an indirect probe) lives too. Anything else is dropped, uncounted.
+   */
+  private onAlive(from: Addr, tok: string, nonce: string | undefined): void {
     const owner = this.peerAt(from);
     if (!owner || !sameSecret(tok, owner.token)) {
       this.out.push({ kind: 'note', verdict: 'ignored' });
       return;
     }
     this.liveness?.heard(owner.name, this.now);
+    const vouched = nonce === undefined ? null : this.indirect.answered(this.now, owner.name, nonce);
+    if (vouched !== null) this.liveness?.heard(vouched, this.now);
   }
 
   private checkLiveness(now: number): void {
@@ -252,7 +259,24 @@ export class ManagerCore extends DurableState {
       const p = this.peers.get(name);
       if (p) this.out.push({ kind: 'send', to: { ip: p.ip, port: p.mport }, msg: { t: 'probe', rid: 0, tok: p.token }, attempt: 1 });
     }
-    for (const d of due.dead) this.declareDead(d.name, d.silentMs);
+    for (const name of due.indirect) {
+      const p = this.peers.get(name);
+      if (!p) continue;
+      for (const s of this.indirect.ask(this.now, p, this.helpersFor(name), () => this.env.secret())) this.out.push({ kind: 'send', ...s, attempt: 1 });
+    }
+    for (const d of due.dead) {
+      this.indirect.forget(d.name);
+      this.declareDead(d.name, d.silentMs);
+    }
+  }
+
+  /** Up to HELPERS registered peers, other than the suspect and not suspected themselves, at random. */
+  private helpersFor(suspect: string): PeerEntry[] {
+    const l = this.liveness;
+    const live = [...this.peers.values()].filter((p) => p.name !== suspect && l !== null && !l.isSuspected(p.name, this.now));
+    const out: PeerEntry[] = [];
+    while (out.length < HELPERS && live.length > 0) out.push(live.splice(Math.floor(this.env.random() * live.length), 1)[0]!);
+    return out;
   }
 
   /**

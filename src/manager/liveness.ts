@@ -18,6 +18,8 @@ export interface LivenessConfig {
   deadMs: number;
   /** How often the manager looks (the declaration is at most this late). */
   tickMs: number;
+  /** While suspected, a round of indirect probes (ping-req through other peers) every this many ms. */
+  indirectMs: number;
   /**
    * A peer just registered (or restored) is given this much longer before its first datagram:
    * its register answer, which holds its token, may be lost and retransmitted a few times.
@@ -30,7 +32,7 @@ export interface LivenessConfig {
  * independent loss a live peer is declared dead only if its ~6 heartbeats and ~19 probe round
  * trips of one window are all lost: 0.3⁶ · 0.51¹⁹ ≈ 2·10⁻⁹ per window (measured: PROTOCOL §4.11).
  */
-export const DEFAULT_LIVENESS: LivenessConfig = { heartbeatMs: 250, suspectMs: 700, probeMs: 50, deadMs: 1700, tickMs: 50, graceMs: 10_000 };
+export const DEFAULT_LIVENESS: LivenessConfig = { heartbeatMs: 250, suspectMs: 700, probeMs: 50, deadMs: 1700, tickMs: 50, indirectMs: 250, graceMs: 10_000 };
 
 /** A scan this late (ms) counts against the manager's local health. */
 const LATE_SCAN_MS = 20;
@@ -42,11 +44,15 @@ interface Watch {
   fresh: boolean;
   /** When the last probe went out (suspected peers only). */
   probed?: number;
+  /** When the last round of indirect probes went out (suspected peers only). */
+  indirect?: number;
 }
 
 export interface Due {
   /** Suspected peers to probe now. */
   probe: string[];
+  /** Suspected peers to probe indirectly now (ping-req through other peers). */
+  indirect: string[];
   /** Peers declared dead now, with how long each was silent (ms). No longer watched. */
   dead: { name: string; silentMs: number }[];
 }
@@ -82,6 +88,7 @@ export class Liveness {
     w.heard = w.fresh ? now : Math.max(w.heard, now);
     w.fresh = false;
     delete w.probed;
+    delete w.indirect;
   }
 
   /**
@@ -111,7 +118,7 @@ export class Liveness {
 
   /** The scan: who to probe, who is dead. Call when `now >= nextDeadline()`. */
   due(now: number): Due {
-    const out: Due = { probe: [], dead: [] };
+    const out: Due = { probe: [], indirect: [], dead: [] };
     if (this.nextTick === undefined || now < this.nextTick) return out;
     const c = this.config;
     // Local health first (Lifeguard's lesson): a scan much later than planned means this process
@@ -141,6 +148,10 @@ export class Liveness {
         w.probed = now;
         this.probes += 1;
         out.probe.push(name);
+      }
+      if (w.indirect === undefined || now - w.indirect >= c.indirectMs) {
+        w.indirect = now;
+        out.indirect.push(name);
       }
     }
     for (const d of out.dead) this.watched.delete(d.name);

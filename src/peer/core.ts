@@ -26,6 +26,11 @@ import { StoreStream, currentStream, onStreamFailed } from './store.js';
 import { statusLine, namingProblem } from './status.js';
 import { applyNotice, noticeGate, queryGate, ringGate } from './gate.js';
 import { Heartbeat } from './heartbeat.js';
+import { Probes, isLivenessMessage } from './probes.js';
+
+/** What belongs on the m-port (the manager's messages and the liveness ones), never on the p-port. */
+const M_PORT_ONLY: ReadonlySet<Message['t']> = new Set(['cmd', 'res', 'dissolved', 'dht-notice', 'join-notice', 'repair', 'alive', 'probe', 'ping-req', 'ping', 'pong']);
+const mPortOnly = (msg: Message): msg is Exclude<Message, PeerMessage> => M_PORT_ONLY.has(msg.t);
 
 export type { PeerConfig, PeerEnv, PeerEffect } from './context.js';
 export type { Me, Ring } from './state.js';
@@ -66,12 +71,14 @@ export class PeerCore implements Host {
   readonly ctx: PeerContext;
   /** `alive` to the manager while registered, when the manager asked for it (PROTOCOL §4.11). */
   readonly heartbeat = new Heartbeat();
+  private readonly probes: Probes;
   private readonly link: ManagerLink;
   private readonly lines: string[] = [];
 
   constructor(readonly manager: Addr, config: PeerConfig, env: PeerEnv) {
     this.ctx = new PeerContext(manager, config, env);
     this.link = new ManagerLink(this.ctx);
+    this.probes = new Probes(this.ctx);
   }
 
   get me(): Me | null {
@@ -101,7 +108,7 @@ export class PeerCore implements Host {
     for (const p of resend) this.ctx.send(p.tag.kind === 'cmd' ? 'm' : 'p', p.to, p.msg, p.tries);
     for (const p of failed) this.onSendFailed(p);
     if (this.op?.kind === 'query') this.op.onTimeout(this);
-    if (this.heartbeat.due(now)) this.sendAlive();
+    if (this.heartbeat.due(now)) this.probes.sendAlive();
     return this.end();
   }
 
@@ -212,10 +219,8 @@ export class PeerCore implements Host {
       for (const rid of msg.more ?? []) this.onAck(from, rid);
       return;
     }
-    if (via === 'm') return this.onManagerDatagram(from, msg);
-    if (msg.t === 'cmd' || msg.t === 'res' || msg.t === 'dissolved' || msg.t === 'dht-notice' || msg.t === 'join-notice' || msg.t === 'repair' || msg.t === 'alive' || msg.t === 'probe') {
-      return this.ctx.complain(from, msg.t, 'manager messages belong on the m-port');
-    }
+    if (via === 'm') return isLivenessMessage(msg) ? this.probes.handle(from, msg) : this.onManagerDatagram(from, msg);
+    if (mPortOnly(msg)) return this.ctx.complain(from, msg.t, 'manager messages belong on the m-port');
     const refused = refusal(msg.t, stateName(this.state, this.op));
     if (msg.t === 'find-event' || msg.t === 'event-result') {
       return queryGate(this, from, msg, refused, () => (msg.t === 'find-event' ? onFindEvent(this, msg) : this.onEventResult(from, msg)));
@@ -250,11 +255,6 @@ export class PeerCore implements Host {
       if (req !== null) this.onResponse(req, msg);
       return;
     }
-    if (msg.t === 'probe') {
-      // The manager suspects this peer is dead: say it is not, at once (unacknowledged both ways).
-      if (token === null || !sameSecret(msg.tok, token)) return this.ctx.complain(from, msg.t, 'without this peer\'s token');
-      return this.sendAlive();
-    }
     if (msg.t !== 'dissolved' && msg.t !== 'dht-notice' && msg.t !== 'join-notice' && msg.t !== 'repair') return this.ctx.complain(from, msg.t, 'peer messages belong on the p-port');
     noticeGate(this, from, msg, (notice) => applyNotice(this, notice, (text) => this.onDissolved(text)));
   }
@@ -274,13 +274,6 @@ export class PeerCore implements Host {
       this.ctx.print(`${req}: the manager no longer knows ${this.state.me.name}; this peer is unregistered now — register again`);
       if (this.op === null) this.unregister();
     }
-  }
-
-  /** `alive` to the manager from the m-port, with the token (PROTOCOL §4.11). */
-  private sendAlive(): void {
-    const tok = this.ctx.creds.token;
-    if (tok === null) return;
-    this.ctx.send('m', this.manager, { t: 'alive', rid: 0, tok }, 1);
   }
 
   private onLoaded(input: Loaded): void {

@@ -592,6 +592,7 @@ return function check(value) {
 })(),
   "alive": (function () {
 const local_0 = /^[A-Za-z0-9_-]+$/;
+const local_1 = /^[A-Za-z0-9_-]+$/;
 return function check(value) {
   return (
     (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
@@ -603,7 +604,8 @@ return function check(value) {
     value['tok'].length <= 44 &&
     value['tok'].length >= 16 &&
     local_0.test(value['tok']) &&
-    Object.getOwnPropertyNames(value).length === 3
+    (value['nonce'] !== undefined ? ((typeof value['nonce'] === 'string') && value['nonce'].length <= 44 && value['nonce'].length >= 16 && local_1.test(value['nonce'])) : true) &&
+    Object.getOwnPropertyNames(value).every(key => ['t', 'rid', 'tok', 'nonce'].includes(key))
   )
 }
 })(),
@@ -620,6 +622,70 @@ return function check(value) {
     value['tok'].length <= 44 &&
     value['tok'].length >= 16 &&
     local_0.test(value['tok']) &&
+    Object.getOwnPropertyNames(value).length === 3
+  )
+}
+})(),
+  "ping-req": (function () {
+const local_0 = /^[A-Za-z0-9_-]+$/;
+const local_1 = /^[A-Za-z0-9_-]+$/;
+const local_2 = /^\d{1,3}(\.\d{1,3}){3}$/;
+return function check(value) {
+  return (
+    (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+    (value['t'] === 'ping-req') &&
+    Number.isInteger(value['rid']) &&
+    value['rid'] <= 281474976710656 &&
+    value['rid'] >= 0 &&
+    (typeof value['tok'] === 'string') &&
+    value['tok'].length <= 44 &&
+    value['tok'].length >= 16 &&
+    local_0.test(value['tok']) &&
+    (typeof value['nonce'] === 'string') &&
+    value['nonce'].length <= 44 &&
+    value['nonce'].length >= 16 &&
+    local_1.test(value['nonce']) &&
+    (typeof value['ip'] === 'string') &&
+    value['ip'].length <= 15 &&
+    value['ip'].length >= 7 &&
+    local_2.test(value['ip']) &&
+    Number.isInteger(value['port']) &&
+    value['port'] <= 65535 &&
+    value['port'] >= 1 &&
+    Object.getOwnPropertyNames(value).length === 6
+  )
+}
+})(),
+  "ping": (function () {
+const local_0 = /^[A-Za-z0-9_-]+$/;
+return function check(value) {
+  return (
+    (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+    (value['t'] === 'ping') &&
+    Number.isInteger(value['rid']) &&
+    value['rid'] <= 281474976710656 &&
+    value['rid'] >= 0 &&
+    (typeof value['nonce'] === 'string') &&
+    value['nonce'].length <= 44 &&
+    value['nonce'].length >= 16 &&
+    local_0.test(value['nonce']) &&
+    Object.getOwnPropertyNames(value).length === 3
+  )
+}
+})(),
+  "pong": (function () {
+const local_0 = /^[A-Za-z0-9_-]+$/;
+return function check(value) {
+  return (
+    (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+    (value['t'] === 'pong') &&
+    Number.isInteger(value['rid']) &&
+    value['rid'] <= 281474976710656 &&
+    value['rid'] >= 0 &&
+    (typeof value['nonce'] === 'string') &&
+    value['nonce'].length <= 44 &&
+    value['nonce'].length >= 16 &&
+    local_0.test(value['nonce']) &&
     Object.getOwnPropertyNames(value).length === 3
   )
 }

@@ -35,13 +35,16 @@ function body(msg: Exclude<Message, { t: 'ack' }>): string {
     case 'join': return `join ${msg.joiner.name} ${msg.joiner.ip}:${msg.joiner.port}`;
     case 'find-event': return `find-event ${msg.eventId} from ${msg.sender.name} id-seq=[${msg.idSeq.join(', ')}]` +
       (msg.remaining ? ` remaining=[${msg.remaining.join(', ')}]` : ' (first hop)') + (msg.ack ? ' (acked per hop)' : '');
-    case 'alive': return 'alive';
+    case 'alive': return msg.nonce === undefined ? 'alive' : 'alive (a pinged peer answered)';
     case 'probe': return 'probe';
+    case 'ping-req': return `ping-req ${msg.ip}:${msg.port}`;
+    case 'ping': return 'ping';
+    case 'pong': return 'pong';
     case 'event-result': return `event-result ${msg.eventId} ${msg.busy !== undefined ? `BUSY (${msg.busy})` : msg.found ? 'FOUND' : 'NOT FOUND'} id-seq=[${msg.idSeq.join(', ')}]`;
   }
 }
 
 /** Bulk traffic that the summary trace leaves to the cores' per-batch summary lines. */
 export function isBulk(msg: Message): boolean {
-  return msg.t === 'store' || msg.t === 'ack' || msg.t === 'alive' || msg.t === 'probe';
+  return msg.t === 'store' || msg.t === 'ack' || msg.t === 'alive' || msg.t === 'probe' || msg.t === 'ping-req' || msg.t === 'ping' || msg.t === 'pong';
 }

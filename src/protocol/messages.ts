@@ -75,9 +75,22 @@ export const Response = msg('res', {
  * Peer m-port → manager, unacknowledged (PROTOCOL §4.11): "I am alive", every `hb` ms after a
  * register that asked for it, and at once in answer to a `probe`. Carries the peer's token.
  */
-export const Alive = msg('alive', { tok: Secret });
+export const Alive = msg('alive', {
+  tok: Secret,
+  /** Set when this peer relays an indirect probe's answer: the nonce of the `ping-req` it carried out. */
+  nonce: Type.Optional(Secret),
+});
 /** Manager → a peer's m-port it has not heard from for a while (suspected): answer with `alive` now. */
 export const Probe = msg('probe', { tok: Secret });
+/**
+ * Manager → a live peer's m-port, unacknowledged (SWIM's indirect probe, PROTOCOL §4.11): "ping the
+ * m-port `ip`:`port` for me; if it answers, tell me with `alive` carrying `nonce`".
+ */
+export const PingReq = msg('ping-req', { tok: Secret, nonce: Secret, ip: Ipv4, port: Port });
+/** Helper's m-port → the suspect's m-port, unacknowledged: answer with `pong` and the same nonce. */
+export const Ping = msg('ping', { nonce: Secret });
+/** The suspect's m-port → the helper's m-port: the answer to `ping`. */
+export const Pong = msg('pong', { nonce: Secret });
 /** Manager → member: the DHT you were in no longer exists (the manager gave up waiting, or it was aborted). */
 export const Dissolved = msg('dissolved', { dht: Count, text: Text, tok: Secret });
 /** Manager → a peer chosen for a new DHT: expect set-id from `leader` for DHT `dht`, carrying `sec`. */
@@ -185,7 +198,7 @@ export const SCHEMAS = {
   cmd: Command, res: Response, dissolved: Dissolved, 'dht-notice': DhtNotice, 'join-notice': JoinNotice, repair: Repair, 'set-id': SetId, store: Store,
   'store-end': StoreEnd, 'store-failed': StoreFailed, teardown: Teardown, 'reset-id': ResetId, 'rebuild-dht': RebuildDht,
   'rebuild-done': RebuildDone, join: Join, 'find-event': FindEvent, 'event-result': EventResult,
-  ack: Ack, frag: Frag, alive: Alive, probe: Probe,
+  ack: Ack, frag: Frag, alive: Alive, probe: Probe, 'ping-req': PingReq, ping: Ping, pong: Pong,
 } as const;
 
 export type MessageType = keyof typeof SCHEMAS;
@@ -195,7 +208,7 @@ export type Datagram = { [K in MessageType]: Static<(typeof SCHEMAS)[K]> }[Messa
 export type Message = Exclude<Datagram, { t: 'frag' }>;
 export type MessageOf<K extends MessageType> = Static<(typeof SCHEMAS)[K]>;
 /** Peer-to-peer messages that are delivered reliably (acknowledged hop by hop). */
-export type PeerMessage = Exclude<Message, { t: 'cmd' | 'res' | 'ack' | 'dissolved' | 'dht-notice' | 'join-notice' | 'repair' | 'alive' | 'probe' }>;
+export type PeerMessage = Exclude<Message, { t: 'cmd' | 'res' | 'ack' | 'dissolved' | 'dht-notice' | 'join-notice' | 'repair' | 'alive' | 'probe' | 'ping-req' | 'ping' | 'pong' }>;
 /** What the manager sends to a peer's m-port. */
 export type ManagerMessage = Extract<Message, { t: 'res' | 'dissolved' | 'dht-notice' | 'join-notice' | 'repair' }>;
 /** Manager → peer notices, acknowledged and retransmitted by the manager. */

@@ -49,6 +49,10 @@ const EXAMPLES: Datagram[] = [
   { t: 'repair', rid: 25, dht: 1, dead: 'peer3', tok: TOK },
   { t: 'alive', rid: 0, tok: TOK },
   { t: 'probe', rid: 0, tok: TOK },
+  { t: 'ping-req', rid: 0, tok: TOK, nonce: TOK, ip: '127.0.0.1', port: 5005 },
+  { t: 'ping', rid: 0, nonce: TOK },
+  { t: 'pong', rid: 0, nonce: TOK },
+  { t: 'alive', rid: 0, tok: TOK, nonce: TOK },
 ];
 
 const bytesOf = (s: string): Uint8Array => Buffer.from(s, 'utf8');

@@ -168,10 +168,12 @@ describe('the manager declares a death', () => {
     };
     const register = (i: number): Res => send(i, 'register', [`peer${i}`, '127.0.0.1', String(6000 + 2 * i), String(6001 + 2 * i)]);
     /** Advance to `until`, every peer in `alive` beating; returns the prints and the probes sent. */
-    const advance = (until: number, alive: number[]) => {
+    /** `reachable`: peers the manager cannot hear but others can (their ping-req rounds are answered). */
+    const advance = (until: number, alive: number[], reachable: number[] = []) => {
       const prints: string[] = [];
       const probes: number[] = [];
       const repairs: { port: number; dead: string }[] = [];
+      const pingReqs: { helper: number; target: number; nonce: string }[] = [];
       for (; now <= until; now += 1) {
         if (now % C.heartbeatMs === 0) for (const i of alive) core.handle(now, { kind: 'datagram', from: addr(i), msg: { t: 'alive', rid: 0, tok: tokens.get(i)! } });
         if (now >= (core.nextDeadline() ?? Infinity)) {
@@ -179,12 +181,20 @@ describe('the manager declares a death', () => {
             if (e.kind === 'print') prints.push(`${now} ${e.text}`);
             if (e.kind === 'send' && e.msg.t === 'probe') probes.push(e.to.port);
             if (e.kind === 'send' && e.msg.t === 'repair') repairs.push({ port: e.to.port, dead: e.msg.dead });
+            if (e.kind === 'send' && e.msg.t === 'ping-req') {
+              pingReqs.push({ helper: e.to.port, target: e.msg.port, nonce: e.msg.nonce });
+              const target = (e.msg.port - 6000) / 2;
+              const helper = (e.to.port - 6000) / 2;
+              if (reachable.includes(target) && alive.includes(helper)) {
+                core.handle(now, { kind: 'datagram', from: e.to, msg: { t: 'alive', rid: 0, tok: tokens.get(helper)!, nonce: e.msg.nonce } });
+              }
+            }
           }
         }
       }
-      return { prints, probes, repairs };
+      return { prints, probes, repairs, pingReqs };
     };
-    return { core, register, send, advance, get now() { return now; } };
+    return { core, register, send, advance, tokens, get now() { return now; } };
   }
 
   it('register answers carry hb; a dead Free peer is deregistered within ~1.75 s, and may register again', () => {
@@ -200,6 +210,42 @@ describe('the manager declares a death', () => {
     expect(m.core.peers.has('peer4')).toBe(false);
     expect(m.core.peers.size).toBe(3);
     expect(m.register(4).code).toBe('SUCCESS');
+  });
+
+  it('indirect probes: a peer the manager cannot hear, but other peers reach, is not declared dead; when they cannot either, it is', () => {
+    const m = manager();
+    for (let i = 1; i <= 4; i++) m.register(i);
+    m.advance(2_000, [1, 2, 3, 4]);
+    // peer4's own datagrams never reach the manager, but its pongs reach peers 1–3.
+    const r = m.advance(8_000, [1, 2, 3], [4]);
+    expect(m.core.peers.has('peer4')).toBe(true);
+    expect(r.prints.filter((l) => l.includes('declared dead'))).toEqual([]);
+    expect(r.pingReqs.length).toBeGreaterThan(0);
+    expect(r.pingReqs.every((p) => p.target === addr(4).port && p.helper !== addr(4).port)).toBe(true);
+    // Two helpers a round at most: rounds come every indirectMs while suspected.
+    expect(r.pingReqs.length).toBeLessThanOrEqual(2 * Math.ceil(6_000 / C.indirectMs) + 2);
+    // Nobody reaches it any more: declared dead within a window.
+    const gone = m.advance(11_000, [1, 2, 3]);
+    expect(gone.prints.some((l) => l.includes('peer4 declared dead'))).toBe(true);
+    expect(m.core.peers.has('peer4')).toBe(false);
+  });
+
+  it('an alive with a nonce counts only from the helper it was asked of, once', () => {
+    const m = manager();
+    for (let i = 1; i <= 3; i++) m.register(i);
+    m.advance(2_000, [1, 2, 3]);
+    const r = m.advance(2_800, [1, 2]);
+    const req = r.pingReqs[0]!;
+    expect(req).toBeDefined();
+    const helper = (req.helper - 6000) / 2;
+    const other = [1, 2].find((i) => i !== helper)!;
+    const alive = (i: number) => m.core.handle(m.now, { kind: 'datagram', from: addr(i), msg: { t: 'alive', rid: 0, tok: m.tokens.get(i)!, nonce: req.nonce } });
+    alive(other);
+    expect(m.core.indirect.confirmed).toBe(0);
+    alive(helper);
+    expect(m.core.indirect.confirmed).toBe(1);
+    alive(helper);
+    expect(m.core.indirect.confirmed).toBe(1);
   });
 
   it('a dead member of a ready DHT: the leader is told to repair without it, its registration removed; dht-rebuilt makes it ready', () => {
