@@ -17,6 +17,8 @@ export interface PeerConfig {
   window: number;
   /** How long a query may take before the querying peer gives up. */
   queryTimeoutMs: number;
+  /** `--replicas R`: a setup this peer leads keeps each record at R nodes (absent: 1, no copies). */
+  replicas?: number;
 }
 
 /** The only thing the world lends the core: randomness (data comes as `load` effects). */

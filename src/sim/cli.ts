@@ -9,7 +9,7 @@ const USAGE = `usage: npm run sim -- [--workload script|random] [--seeds N] [--f
                        [--loss P] [--dup P] [--reorder P] [--latency lan|uniform|exp|link]
                        [--crash P] [--partition P] [--peers K] [--n N]
                        [--records L | --data-dir DIR --year YYYY] [--trace off|summary|full] [--verbose]
-                       [--log DIR] [--detect]
+                       [--log DIR] [--detect] [--replicas R]
   Runs the system once per seed on a simulated network, checking every invariant as it goes.
   --workload       script: the full acceptance scenario (SPEC §6), checked after every step;
                    random: persons typing valid and invalid commands at random consoles, with
@@ -20,6 +20,8 @@ const USAGE = `usage: npm run sim -- [--workload script|random] [--seeds N] [--f
   --loss/--dup/--reorder P   fault probabilities per datagram (default ${D.loss}, ${D.dup}, ${D.reorder})
   --latency        lan 0.2–0.4 ms, uniform 0.1–10 ms, exp (3 ms mean, long tail), link (a mean per link)
   --detect         the manager detects dead peers (dht-manager --detect): heartbeats, probes, deaths declared
+  --replicas R     random workload: every peer runs with dht-peer --replicas R (each record also kept at
+                   the next R−1 nodes; the checker compares every copy with the data) (default 1)
   --crash P        per random step, chance a process (the manager too) crashes; restarted later (default ${D.crash})
   --partition P    per random step, chance the network is cut in two for a while (default ${D.partition})
   --peers K --n N  peers started and DHT size (largest size asked for, random) (default ${D.peers} and ${D.n})
