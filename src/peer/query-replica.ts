@@ -1,6 +1,6 @@
 // Queries in a replicated ring (replicas.ts, r > 1). A walk goes as in the SPEC and the record's
 // node answers while it is alive. When a forwarder's acknowledged hop is never acknowledged (the
-// outbox gave up after its tries: the node is suspected), the forwarder does not let the walk die:
+// outbox gave up after SUSPECT_TRIES: the node is suspected), the forwarder does not let the walk die:
 //  - the silent node was the record's node k: ask the nearest node that keeps a copy of k's
 //    records (k+1, then k+2 … k+r−1 if those are silent too), marking the find-event `rep: k`;
 //    if this forwarder keeps the copy itself, it answers at once;
@@ -15,9 +15,21 @@ import type { Message, MessageOf, Unnumbered } from '../protocol/messages.js';
 import { answer } from './answer.js';
 import type { Host } from './operation.js';
 import { holdsReplicaOf, replicaHolders, replicationOf } from './replicas.js';
-import { peerAt } from './state.js';
+import { peerAt, type Ring } from './state.js';
 
 type FindEvent = MessageOf<'find-event'>;
+
+/**
+ * Silent timeouts after which a member's acknowledged query hop is given up on in a replicated
+ * ring (instead of the retry policy's 10): the walk has somewhere else to go, and a hop given up
+ * on too soon costs nothing but an answer from a copy (as right as the owner's) or a detour.
+ */
+export const SUSPECT_TRIES = 3;
+
+/** The tries of a member's acknowledged query hop: fewer when the ring keeps copies, else the policy's. */
+export function hopTries(ring: Ring): number | undefined {
+  return replicationOf(ring) > 1 ? SUSPECT_TRIES : undefined;
+}
 
 /**
  * A find-event asking for the copy of node `m.rep`'s records (its checks and epoch already
@@ -85,6 +97,6 @@ function redirect(host: Host, m: FindEvent, why: string): boolean {
     t: 'find-event', sec: ring.sec, qid: m.qid, eventId: m.eventId, sender: m.sender,
     remaining, idSeq: [...prefix, next], epoch: ring.epoch, dht: ring.dht, ack: true, ...(rep === undefined ? {} : { rep }),
   };
-  host.ctx.sendPeer(peerAt(ring, next), body, null);
+  host.ctx.sendPeer(peerAt(ring, next), body, null, hopTries(ring));
   return true;
 }

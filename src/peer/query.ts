@@ -16,7 +16,7 @@ import { assert } from '../runtime/assert.js';
 import { parseEventId } from '../console/commands.js';
 import { walkProblem } from './checks.js';
 import { answer } from './answer.js';
-import { answerFromReplica } from './query-replica.js';
+import { answerFromReplica, hopTries } from './query-replica.js';
 
 export { onHopLost } from './query-replica.js';
 import { queryCapability, sameSecret } from '../protocol/secrets.js';
@@ -251,7 +251,7 @@ export function onFindEvent(host: Host, m: FindEvent): string | null {
     remaining: remaining.filter((_, i) => i !== pick), idSeq: [...idSeq, next], epoch: ring.epoch, dht: ring.dht,
     ...(m.ack ? { ack: true as const } : {}),
   };
-  if (m.ack) ctx.sendPeer(peerAt(ring, next), body, null);
+  if (m.ack) ctx.sendPeer(peerAt(ring, next), body, null, hopTries(ring));
   else ctx.sendLoose(peerAt(ring, next), body);
   return null;
 }
