@@ -11,7 +11,7 @@ import { eventIdOf } from '../../src/data/record.js';
 import { nodeOf, positionOf, tableSize } from '../../src/data/hash.js';
 import { smallDataset } from '../../src/sim/scenario.js';
 import { forkRandom } from '../../src/sim/rng.js';
-import type { PeerConfig } from '../../src/peer/core.js';
+import { PeerCore, type PeerConfig, type PeerEffect, type PeerInput } from '../../src/peer/core.js';
 
 const { records } = smallDataset(1996, 400, 11);
 const ids = records.map(eventIdOf);
@@ -44,11 +44,12 @@ function idsOf(k: number, n: number): { present: number[]; absent: number } {
  * are killed, and the two Free peers ask for `queries` records of the first dead node (and one
  * absent id of it), one query at a time.
  */
-function runSeed(seed: number, r: number, dead: number[], queries: number, loss: number): Outcome {
+function runSeed(seed: number, r: number, dead: number[], queries: number, loss: number, makePeerCore?: (...a: ConstructorParameters<typeof PeerCore>) => PeerCore): Outcome {
   const peer: PeerConfig = { retry: RETRY, maxPayload: 1400, window: 16, queryTimeoutMs: 30_000, replicas: r };
   const world = new World({
     seed, faults: { loss, dup: loss / 4, reorder: loss / 2 }, manager: { waitTimeoutMs: 20_000, retry: RETRY }, peer,
     datasets: new Map([[1996, { year: 1996, lines: records.map(toLine), source: 'sim' }]]),
+    ...(makePeerCore ? { makePeerCore } : {}),
   });
   const checker = new Checker(world, records);
   checker.attach();
@@ -94,6 +95,16 @@ function runSeed(seed: number, r: number, dead: number[], queries: number, loss:
   return out;
 }
 
+/** A broken relay: the first record of every batch of copies it receives is lost. */
+class LosesCopies extends PeerCore {
+  override handle(now: number, input: PeerInput): PeerEffect[] {
+    if (input.kind === 'datagram' && input.msg.t === 'store' && input.msg.of !== undefined && input.msg.recs.includes('\n')) {
+      return super.handle(now, { ...input, msg: { ...input.msg, recs: input.msg.recs.slice(input.msg.recs.indexOf('\n') + 1) } });
+    }
+    return super.handle(now, input);
+  }
+}
+
 describe('replication: a dead node\'s records are answered by a copy', () => {
   it('r = 2: the leader prints each node\'s copies beside its records, summing to (r − 1)·total', () => {
     const o = runSeed(1, 2, [], 0, 0);
@@ -137,6 +148,11 @@ describe('replication: a dead node\'s records are answered by a copy', () => {
     }
     expect(failed).toEqual([]);
     expect(byReplica).toBe(10 * 4);
+  });
+
+  it('a node that loses copies fails the checker', () => {
+    const o = runSeed(1, 2, [], 0, 0, (...a) => new LosesCopies(...a));
+    expect(o.failure).toMatch(/printed replica counts .* the hash gives|keeps \d+ copies of node \d+'s records; node \d+ has \d+/);
   });
 
   it('r = 1 (the SPEC): the dead node\'s records get no answer, and never a wrong one', () => {
