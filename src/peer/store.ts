@@ -85,12 +85,12 @@ export class StoreStream {
 
   /** Copies of node `owner`'s records, kept only if this node is one of its holders and each record is `owner`'s. */
   private keepCopies(ring: Ring, table: LocalTable, owner: number, recs: string): void {
-    const holder = owner < ring.n && holdsReplicaOf(ring, ring.id, owner);
-    const copies = table.replica(owner);
+    // A copy table is made only for a node whose copies this node keeps (a forged `of` makes none).
+    const copies = owner < ring.n && holdsReplicaOf(ring, ring.id, owner) ? table.replica(owner) : null;
     forEachFrameLine(recs, (rec) => {
       this.received += 1;
       const pos = positionOf(eventIdOfLine(rec), ring.s);
-      if (holder && nodeOf(pos, ring.n) === owner) {
+      if (copies !== null && nodeOf(pos, ring.n) === owner) {
         copies.add(pos, rec);
         this.replicated += 1;
       } else {

@@ -55,6 +55,7 @@ function main(): number {
   let crashes = 0;
   let partitions = 0;
   let answers = 0;
+  let copies = 0;
   let pristine = 0;
   const completed = new Map<string, number>();
   // Bounded by --seeds.
@@ -65,6 +66,7 @@ function main(): number {
     crashes += r.crashes;
     partitions += r.partitions;
     answers += r.answers;
+    copies += r.replicasChecked ?? 0;
     if (r.pristine) pristine += 1;
     for (const [k, v] of r.known) known.set(k, (known.get(k) ?? 0) + v);
     for (const [k, v] of r.completed) completed.set(k, (completed.get(k) ?? 0) + v);
@@ -79,7 +81,7 @@ function main(): number {
     }
   }
   const secs = ((performance.now() - started) / 1000).toFixed(1);
-  const random = o.workload === 'random' ? `; ${crashes} crashes, ${partitions} partitions, ${answers} query answers checked, ${pristine} seeds undisturbed (final views compared)` : '';
+  const random = o.workload === 'random' ? `; ${crashes} crashes, ${partitions} partitions, ${answers} query answers checked, ${copies > 0 ? `${copies} copy tables compared with the data, ` : ''}${pristine} seeds undisturbed (final views compared)` : '';
   console.log(`sim: ${o.seeds - failed.length}/${o.seeds} ${o.workload} seeds passed (loss ${o.loss}, dup ${o.dup}, reorder ${o.reorder}, latency ${o.latency}; ` +
     `${data.records.length} records; ${datagrams} datagrams, ${dropped} dropped${random}) in ${secs} s`);
   if (completed.size > 0) console.log(`completed: ${[...completed.entries()].map(([k, v]) => `${k} ×${v}`).join('; ')}`);

@@ -156,6 +156,8 @@ export interface SeedReport {
   crashes: number;
   partitions: number;
   answers: number;
+  /** Copy tables compared with the data (--replicas > 1). */
+  replicasChecked?: number;
   /** Nothing crashed, quit, restarted or split: the final views were compared too. */
   pristine: boolean;
   /** With --log: the diagram written (and the logs beside it). */
@@ -205,7 +207,8 @@ function runSeedWith(o: SimOptions, seed: number, data: SimData, hooks: SeedHook
     failures.push(describeFailure(e));
   }
   return { seed, ok: failures.length === 0, failures, known: checker.known, completed: checker.completed, digest: world.digest(), virtualMs: Math.round(world.now),
-    datagrams: world.datagrams, dropped: world.dropped, crashes: nemesis.crashes, partitions: nemesis.partitions, answers: checker.answers, pristine: checker.pristine };
+    datagrams: world.datagrams, dropped: world.dropped, crashes: nemesis.crashes, partitions: nemesis.partitions, answers: checker.answers, pristine: checker.pristine,
+    ...(checker.replicasChecked > 0 ? { replicasChecked: checker.replicasChecked } : {}) };
 }
 
 function describeFailure(e: unknown): string {
