@@ -17,11 +17,11 @@ import { parseEventId } from '../console/commands.js';
 import { walkProblem } from './checks.js';
 import { answer } from './answer.js';
 import { answerFromReplica, hopTries } from './query-replica.js';
-
-export { onHopLost } from './query-replica.js';
 import { queryCapability, sameSecret } from '../protocol/secrets.js';
 import { elapsed, type Host, type Res } from './operation.js';
 import { peerAt, tupleOf } from './state.js';
+
+export { onHopLost } from './query-replica.js';
 
 interface Walk { qid: number; cap: string; target: Tuple; tries: number; retryAt: number }
 

@@ -12,7 +12,7 @@ import type { Host } from './operation.js';
 import { Pipeline } from './pipeline.js';
 import { plural, rightOf, type Ring } from './state.js';
 import type { LocalTable } from './table.js';
-import { holdsReplicaOf, replicaHolders } from './replicas.js';
+import { holdsReplicaOf, replicationOf } from './replicas.js';
 
 /** Records one stream may hold queued: far above the largest year (~60,000 records). */
 const MAX_QUEUED_RECORDS = 5_000_000;
@@ -104,6 +104,7 @@ export class StoreStream {
    * with r > 1 a copy of each to the r − 1 nodes after its own (node 0 keeps the copies it holds).
    */
   route(ring: Ring, table: LocalTable, recs: readonly string[]): void {
+    const r = replicationOf(ring);
     for (const rec of recs) {
       const pos = positionOf(eventIdOfLine(rec), ring.s);
       const id = nodeOf(pos, ring.n);
@@ -116,7 +117,9 @@ export class StoreStream {
       } else {
         this.misrouted += 1;
       }
-      for (const holder of replicaHolders(ring, id)) {
+      // The holders of copies (replicas.ts), without an array per record: r = 1 costs nothing here.
+      for (let j = 1; j < r; j++) {
+        const holder = (id + j) % ring.n;
         if (holder === ring.id) {
           table.replica(id).add(pos, rec);
           this.replicated += 1;
