@@ -27,6 +27,9 @@ const USAGE = `usage: dht-peer <manager-IPv4|localhost> <manager-port> [options]
   --window N              store batches in flight per ring hop (default ${DEFAULT_WINDOW})
   --max-payload BYTES     largest datagram payload (default ${DEFAULT_MAX_PAYLOAD})
   --query-timeout MS      how long a query may take (default ${DEFAULT_QUERY_TIMEOUT_MS})
+  --replicas R            a setup this peer leads keeps each record at its node and, as a copy, at
+                          the next R−1 nodes (capped at the ring's size), so a query whose node is
+                          dead is answered by a copy (default 1: no copies, as in the SPEC)
 ${LOG_USAGE}
 ${KEY_FILE_USAGE}
   --help                  show this text
@@ -41,6 +44,7 @@ const OPTIONS = {
   window: { type: 'string' },
   'max-payload': { type: 'string' },
   'query-timeout': { type: 'string' },
+  replicas: { type: 'string' },
   ...LOG_OPTIONS,
   ...KEY_FILE_OPTIONS,
   help: { type: 'boolean', short: 'h' },
@@ -77,6 +81,7 @@ function main(): void {
       window: intOption('window', values.window, 1, 4096) ?? DEFAULT_WINDOW,
       maxPayload: intOption('max-payload', values['max-payload'], 512, HARD_MAX_PAYLOAD) ?? DEFAULT_MAX_PAYLOAD,
       queryTimeoutMs: intOption('query-timeout', values['query-timeout'], 100, 3_600_000) ?? DEFAULT_QUERY_TIMEOUT_MS,
+      replicas: intOption('replicas', values.replicas, 1, 256) ?? 1,
     },
   });
   process.stdout.write(`peer: manager at ${ip}:${port}; data directory ${dataDir}` +

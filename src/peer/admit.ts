@@ -7,6 +7,7 @@ import { FileRebuild } from './rebuild.js';
 import type { Host } from './operation.js';
 import { peerAt, tupleOf } from './state.js';
 import { sendTeardown } from './teardown.js';
+import { rField } from './replicas.js';
 
 export class AdmitOp extends FileRebuild<'tearing-down' | 'renumbering'> {
   readonly kind = 'admit';
@@ -28,7 +29,7 @@ export class AdmitOp extends FileRebuild<'tearing-down' | 'renumbering'> {
     const peers = [...ring.peers, this.joiner];
     const next = host.enterRing({ ...ring, n: peers.length, peers, epoch: host.ctx.newEpoch() }, null, `the DHT is being rebuilt (join of ${this.joiner.name})`).ring;
     this.phase = 'renumbering';
-    host.ctx.sendPeer(peerAt(next, 1), { t: 'reset-id', sec: next.sec, origin: tupleOf(host.self()), id: 1, n: next.n, peers, year: next.year, s: next.s, epoch: next.epoch, dht: next.dht }, this);
+    host.ctx.sendPeer(peerAt(next, 1), { t: 'reset-id', sec: next.sec, origin: tupleOf(host.self()), id: 1, n: next.n, peers, year: next.year, s: next.s, epoch: next.epoch, dht: next.dht, ...rField(next) }, this);
   }
 
   onResetReturned(host: Host): void {

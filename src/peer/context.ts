@@ -17,6 +17,8 @@ export interface PeerConfig {
   window: number;
   /** How long a query may take before the querying peer gives up. */
   queryTimeoutMs: number;
+  /** `--replicas R`: a setup this peer leads keeps each record at R nodes (absent: 1, no copies). */
+  replicas?: number;
 }
 
 /** The only thing the world lends the core: randomness (data comes as `load` effects). */
@@ -111,12 +113,13 @@ export class PeerContext {
 
   /**
    * A peer message kept for retransmission until acknowledged, owned by `owner`; a query's hop
-   * (`find-event`, `event-result`) is resent without backoff (Outbox `steady`).
+   * (`find-event`, `event-result`) is resent without backoff (Outbox `steady`). `maxTries`: give
+   * up sooner than the retry policy says (a query hop that can go elsewhere, query-replica.ts).
    */
-  sendPeer(to: Tuple, body: Unnumbered<PeerMessage>, owner: Owner): PeerMessage {
+  sendPeer(to: Tuple, body: Unnumbered<PeerMessage>, owner: Owner, maxTries?: number): PeerMessage {
     const addr = { ip: to.ip, port: to.port };
     const steady = body.t === 'find-event' || body.t === 'event-result';
-    const msg = this.outbox.send(this.now, addr, body as WithoutRid<Numbered>, { kind: 'p2p', t: body.t, to: to.name, owner }, steady) as PeerMessage;
+    const msg = this.outbox.send(this.now, addr, body as WithoutRid<Numbered>, { kind: 'p2p', t: body.t, to: to.name, owner }, steady, maxTries) as PeerMessage;
     this.send('p', addr, msg, 1);
     return msg;
   }

@@ -20,7 +20,7 @@ import { assertRing, meOf, type Me, type Member, type PeerState, type Ring } fro
 import type { Host, Operation, Res } from './operation.js';
 import { refusal, stateName } from './accepts.js';
 import { START, RESPONSES } from './commands.js';
-import { onFindEvent } from './query.js';
+import { onFindEvent, onHopLost } from './query.js';
 import { dropRelay, onJoin, onRebuildDht, onResetId, onSetId, onStore, onStoreEnd, onStoreFailed, onTeardown } from './member.js';
 import { StoreStream, currentStream, onStreamFailed } from './store.js';
 import { statusLine, namingProblem } from './status.js';
@@ -308,7 +308,7 @@ export class PeerCore implements Host {
     if (p.tag.t === 'find-event' || p.tag.t === 'event-result') {
       // A query's hop: the querier asks again (its own first hop) or times out; nothing else to undo.
       if (owner !== null && owner === op && op.kind === 'query') return op.onHopFailed(this, why);
-      return this.ctx.print(`query: ${why}`);
+      return onHopLost(this, p.msg, why);
     }
     if (owner !== null && owner === op && op.kind !== 'register' && op.kind !== 'query') return op.onFailed(this, why);
     this.ctx.print(`error: ${why}`);

@@ -1,6 +1,7 @@
 // The leader's part of a setup or rebuild (SPEC §3.1 step 2 and 3): spread the year's records
 // over the ring through its own store stream, then print what each node holds when store-end
-// comes back. Shared by the setup, admit and rebuild operations.
+// comes back. Shared by the setup, admit and rebuild operations. With replication (r > 1) the
+// copies travel in the same stream and each node's line shows its copies beside its own records.
 import { tableSize } from '../data/hash.js';
 import type { LineDataset } from '../data/record.js';
 import type { Tuple } from '../protocol/messages.js';
@@ -9,6 +10,7 @@ import { sentence } from './context.js';
 import type { Host } from './operation.js';
 import { peerAt, plural, type Ring } from './state.js';
 import { StoreStream } from './store.js';
+import { replicationOf } from './replicas.js';
 
 export interface Distributing {
   stream: StoreStream | null;
@@ -24,21 +26,32 @@ export function distribute(host: Host, op: Distributing, records: readonly strin
   stream.route(ring, host.table, records);
   // The leader's own records come from the file, all at once: its table is complete now.
   host.member().complete = true;
-  assert(stream.kept + stream.queued === records.length, 'the leader keeps or forwards every record');
-  host.ctx.print(`${purpose}: storing ${plural(records.length, 'record')} on ${plural(ring.n, 'node')}; ${stream.kept} stay here`);
-  stream.end([host.table.count]);
+  const r = replicationOf(ring);
+  assert(stream.kept + stream.replicated + stream.queued === records.length * r, 'the leader keeps or forwards every record and copy');
+  const copies = r > 1 ? ` (+${plural(stream.replicated, 'replica')}); each record also on the next ${plural(r - 1, 'node')} (r = ${r})` : '';
+  host.ctx.print(`${purpose}: storing ${plural(records.length, 'record')} on ${plural(ring.n, 'node')}; ${stream.kept} stay here${copies}`);
+  stream.end([host.table.count], r > 1 ? [host.table.replicaCount] : undefined);
   stream.pump(host.ctx, ring);
 }
 
-/** store-end came back around: print each node's count and the total. */
-export function printCounts(host: Host, ring: Ring, counts: readonly number[], purpose: 'setup' | 'rebuild' | 'repair'): void {
+/**
+ * store-end came back around: print each node's count and the total; with r > 1 each node's
+ * copies beside its count, and their total (r − 1 times the records) on the last line.
+ */
+export function printCounts(host: Host, ring: Ring, counts: readonly number[], purpose: 'setup' | 'rebuild' | 'repair', replicas?: readonly number[]): void {
+  const r = replicationOf(ring);
   let total = 0;
+  let copies = 0;
   for (let i = 0; i < ring.n; i++) {
     const c = counts[i];
-    host.ctx.print(`node ${i} ${peerAt(ring, i).name}: ${c === undefined ? '? records' : plural(c, 'record')}`);
+    const k = replicas?.[i];
+    const beside = r > 1 ? ` (+${k === undefined ? '? replicas' : plural(k, 'replica')})` : '';
+    host.ctx.print(`node ${i} ${peerAt(ring, i).name}: ${c === undefined ? '? records' : plural(c, 'record')}${beside}`);
     total += c ?? 0;
+    copies += k ?? 0;
   }
-  host.ctx.print(`${purpose}: ${plural(total, 'record')} stored on ${plural(ring.n, 'node')}`);
+  const also = r > 1 ? ` (+${plural(copies, 'replica')}, r = ${r})` : '';
+  host.ctx.print(`${purpose}: ${plural(total, 'record')} stored on ${plural(ring.n, 'node')}${also}`);
 }
 
 /** Why a rebuild cannot use what was loaded, or its records. */
@@ -58,8 +71,8 @@ export function rebuildFailed(host: Host, notify: Tuple, why: string): void {
 }
 
 /** The rebuild is done: tell the peer that asked (not owned: it outlives the operation). */
-export function rebuildDone(host: Host, notify: Tuple, counts: number[]): void {
+export function rebuildDone(host: Host, notify: Tuple, counts: number[], replicas?: number[]): void {
   const { ring } = host.member();
-  printCounts(host, ring, counts, 'rebuild');
+  printCounts(host, ring, counts, 'rebuild', replicas);
   host.ctx.sendPeer(notify, { t: 'rebuild-done', sec: ring.sec, leader: host.self().name, ok: true, counts, text: `rebuilt on ${plural(ring.n, 'node')}` }, null);
 }

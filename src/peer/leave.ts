@@ -8,6 +8,7 @@ import { elapsed, type Host, type Res } from './operation.js';
 import { plural, tupleOf } from './state.js';
 import { sendTeardown } from './teardown.js';
 import { acceptRebuildDone } from './join.js';
+import { rField } from './replicas.js';
 
 export class LeaveOp {
   readonly kind = 'leave';
@@ -39,7 +40,7 @@ export class LeaveOp {
     this.phase = 'renumbering';
     this.newLeader = first;
     host.ctx.print(`leave: renumbering ${plural(others.length, 'node')}; ${first.name} becomes the leader`);
-    host.ctx.sendPeer(first, { t: 'reset-id', sec: ring.sec, origin: tupleOf(host.self()), id: 0, n: others.length, peers: others, year: ring.year, s: ring.s, epoch: host.ctx.newEpoch(), dht: ring.dht }, this);
+    host.ctx.sendPeer(first, { t: 'reset-id', sec: ring.sec, origin: tupleOf(host.self()), id: 0, n: others.length, peers: others, year: ring.year, s: ring.s, epoch: host.ctx.newEpoch(), dht: ring.dht, ...rField(ring) }, this);
   }
 
   onResetReturned(host: Host): void {

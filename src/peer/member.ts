@@ -12,6 +12,7 @@ import { RebuildOp } from './rebuild.js';
 import type { Host } from './operation.js';
 import { plural, rightOf, type Member } from './state.js';
 import { StoreStream } from './store.js';
+import { rField, replicationOf } from './replicas.js';
 
 const NOT_FROM_RING = 'not from a member of this ring';
 
@@ -41,10 +42,10 @@ export function onSetId(host: Host, from: Addr, m: MessageOf<'set-id'>): string 
     return 'set-id for a DHT the manager did not announce to this peer';
   }
   if (ringOp(host)) return 'this peer is busy with another ring operation';
-  const { ring } = host.enterRing({ id: m.id, n: m.n, peers: m.peers, year: m.year, s: m.s, epoch: m.epoch, dht: m.dht, sec: m.sec }, null, `the DHT is being set up by ${leader.name}`);
+  const { ring } = host.enterRing({ id: m.id, n: m.n, peers: m.peers, year: m.year, s: m.s, epoch: m.epoch, dht: m.dht, sec: m.sec, r: m.r ?? 1 }, null, `the DHT is being set up by ${leader.name}`);
   host.ctx.creds.announced = null;
   host.ctx.remember(m.peers);
-  host.ctx.print(`set-id: I am node ${m.id} of ${m.n} (leader ${leader.name}); right neighbour ${rightOf(ring).name}; year ${m.year}, s = ${m.s}`);
+  host.ctx.print(`set-id: I am node ${m.id} of ${m.n} (leader ${leader.name}); right neighbour ${rightOf(ring).name}; year ${m.year}, s = ${m.s}${ring.r > 1 ? `; r = ${ring.r}` : ''}`);
   return null;
 }
 
@@ -68,14 +69,14 @@ export function onStoreEnd(host: Host, from: Addr, m: MessageOf<'store-end'>): s
   }
   if (ring.id === 0) {
     const op = distributing(host);
-    if (op && op.stream?.epoch === m.epoch) op.onDistributed(host, m.counts);
+    if (op && op.stream?.epoch === m.epoch) op.onDistributed(host, m.counts, m.replicas);
     return null;
   }
   // Every batch sent to this node was acknowledged before store-end left the left neighbour
   // (docs/PROTOCOL.md §4.6): this node's table is final for the epoch.
   member.complete = true;
   const relay = (member.relay ??= new StoreStream(host.ctx, ring.epoch));
-  relay.end([...m.counts, host.table.count]);
+  relay.end([...m.counts, host.table.count], replicationOf(ring) > 1 ? [...(m.replicas ?? []), host.table.replicaCount] : undefined);
   relay.pump(host.ctx, ring);
   return null;
 }
@@ -141,12 +142,12 @@ export function onResetId(host: Host, from: Addr, m: MessageOf<'reset-id'>): str
   if (bad) return `bad reset-id: ${bad}`;
   const mine = m.peers[m.id];
   if (!mine || mine.name !== me.name) return 'reset-id gives this peer\'s id to another';
-  const { ring } = host.enterRing({ id: m.id, n: m.n, peers: m.peers, year: m.year, s: m.s, epoch: m.epoch, dht: m.dht, sec: m.sec }, m.origin, `the DHT is being rebuilt (renumbered by ${m.origin.name})`);
+  const { ring } = host.enterRing({ id: m.id, n: m.n, peers: m.peers, year: m.year, s: m.s, epoch: m.epoch, dht: m.dht, sec: m.sec, r: m.r ?? 1 }, m.origin, `the DHT is being rebuilt (renumbered by ${m.origin.name})`);
   host.ctx.remember(m.peers);
   host.ctx.print(`reset-id: I am node ${m.id} of ${m.n}; right neighbour ${rightOf(ring).name}`);
   const next = m.id === m.n - 1 ? m.origin : m.peers[m.id + 1];
   if (!next) return null; // unreachable: ringProblem checked id < n = peers.length
-  host.ctx.sendPeer(next, { t: 'reset-id', sec: m.sec, origin: m.origin, id: m.id + 1, n: m.n, peers: m.peers, year: m.year, s: m.s, epoch: m.epoch, dht: m.dht }, null);
+  host.ctx.sendPeer(next, { t: 'reset-id', sec: m.sec, origin: m.origin, id: m.id + 1, n: m.n, peers: m.peers, year: m.year, s: m.s, epoch: m.epoch, dht: m.dht, ...rField(ring) }, null);
   return null;
 }
 

@@ -4,7 +4,8 @@
 // hop, so a long walk still gets through heavy loss (docs/PROTOCOL.md §4.9). The member side
 // answers or passes the query on, and answers "not found" only as the record's own node with a
 // complete table for the walk's ring; any node that cannot tell answers `busy`, and the querier
-// waits, asks the manager again and starts a new walk, until --query-timeout.
+// waits, asks the manager again and starts a new walk, until --query-timeout. In a replicated
+// ring a node that keeps a copy may answer for a silent record's node (query-replica.ts).
 import { COLUMNS } from '../data/record.js';
 import { fromLine } from '../data/line.js';
 import { nodeOf, positionOf } from '../data/hash.js';
@@ -13,11 +14,14 @@ import type { Addr } from '../reliable/index.js';
 import { addrKey } from '../reliable/index.js';
 import { assert } from '../runtime/assert.js';
 import { parseEventId } from '../console/commands.js';
-import { sentence } from './context.js';
 import { walkProblem } from './checks.js';
+import { answer } from './answer.js';
+import { answerFromReplica, hopTries } from './query-replica.js';
 import { queryCapability, sameSecret } from '../protocol/secrets.js';
 import { elapsed, type Host, type Res } from './operation.js';
 import { peerAt, tupleOf } from './state.js';
+
+export { onHopLost } from './query-replica.js';
 
 interface Walk { qid: number; cap: string; target: Tuple; tries: number; retryAt: number }
 
@@ -180,7 +184,9 @@ export class QueryOp {
     if (record) COLUMNS.forEach((c, i) => ctx.print(`${c}: ${printable(record[i] ?? '')}`));
     else ctx.print(`Storm event ${m.eventId} not found in the DHT.`);
     ctx.print(`id-seq: ${m.idSeq.join(', ')}`);
-    ctx.print(`query-dht: answered in ${elapsed(host, this.startedAt)} ms`);
+    // A copy answered: say so, and whose records it copies (that node did not acknowledge the walk).
+    const replica = m.of === undefined ? '' : ` by a replica: ${m.by ?? ctx.name(from)} keeps a copy of node ${m.of}'s records (node ${m.of} did not answer)`;
+    ctx.print(`query-dht: answered in ${elapsed(host, this.startedAt)} ms${replica}`);
     host.finish(this);
     return true;
   }
@@ -219,6 +225,7 @@ export function onFindEvent(host: Host, m: FindEvent): string | null {
     return null;
   }
   ctx.remember([m.sender]);
+  if (m.rep !== undefined) return answerFromReplica(host, m, m.rep, m.idSeq);
   const pos = positionOf(m.eventId, ring.s);
   const idSeq = m.remaining === null ? [ring.id] : m.idSeq;
   const line = host.table.find(pos, m.eventId);
@@ -244,20 +251,9 @@ export function onFindEvent(host: Host, m: FindEvent): string | null {
     remaining: remaining.filter((_, i) => i !== pick), idSeq: [...idSeq, next], epoch: ring.epoch, dht: ring.dht,
     ...(m.ack ? { ack: true as const } : {}),
   };
-  if (m.ack) ctx.sendPeer(peerAt(ring, next), body, null);
+  if (m.ack) ctx.sendPeer(peerAt(ring, next), body, null, hopTries(ring));
   else ctx.sendLoose(peerAt(ring, next), body);
   return null;
-}
-
-/** event-result to the querier: loose for a loose walk, acknowledged for an acknowledged one. */
-function answer(host: Host, m: FindEvent, what: { found: boolean; record?: string[]; busy?: string }, idSeq: number[]): void {
-  const me = host.state.kind === 'unregistered' ? null : host.state.me;
-  const body: Unnumbered<MessageOf<'event-result'>> = {
-    t: 'event-result', qid: m.qid, eventId: m.eventId, found: what.found, ...(what.record ? { record: what.record } : {}),
-    idSeq, ...(me ? { by: me.name } : {}), ...(what.busy !== undefined ? { busy: sentence(what.busy) } : {}), ...(m.ack ? { ack: true as const } : {}),
-  };
-  if (m.ack) host.ctx.sendPeer(m.sender, body, null);
-  else host.ctx.sendLoose(m.sender, body);
 }
 
 /** A field as one console line: control characters (a quoted CSV field may hold a newline) shown escaped. */

@@ -35,9 +35,9 @@ export abstract class FileRebuild<P extends string> {
     distribute(host, this, records, 'rebuild');
   }
 
-  onDistributed(host: Host, counts: number[]): void {
+  onDistributed(host: Host, counts: number[], replicas?: number[]): void {
     this.stream = null;
-    rebuildDone(host, this.notify, counts);
+    rebuildDone(host, this.notify, counts, replicas);
     host.finish(this.op());
   }
 

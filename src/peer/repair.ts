@@ -9,6 +9,7 @@ import { printCounts } from './distribution.js';
 import { elapsed, type Host, type Res } from './operation.js';
 import { FileRebuild } from './rebuild.js';
 import { peerAt, plural, tupleOf, type Ring } from './state.js';
+import { rField } from './replicas.js';
 
 export class RepairOp extends FileRebuild<'renumbering' | 'reporting'> {
   readonly kind = 'repair';
@@ -26,7 +27,7 @@ export class RepairOp extends FileRebuild<'renumbering' | 'reporting'> {
     host.ctx.remember(survivors);
     host.ctx.print(`repair: ${this.dead} is dead; renumbering ${plural(next.n, 'node')} without it, ${host.self().name} leads`);
     if (next.n === 1) return this.load(host);
-    host.ctx.sendPeer(peerAt(next, 1), { t: 'reset-id', sec: next.sec, origin: tupleOf(host.self()), id: 1, n: next.n, peers: survivors, year: next.year, s: next.s, epoch: next.epoch, dht: next.dht }, this);
+    host.ctx.sendPeer(peerAt(next, 1), { t: 'reset-id', sec: next.sec, origin: tupleOf(host.self()), id: 1, n: next.n, peers: survivors, year: next.year, s: next.s, epoch: next.epoch, dht: next.dht, ...rField(next) }, this);
   }
 
   onResetReturned(host: Host): void {
@@ -36,10 +37,10 @@ export class RepairOp extends FileRebuild<'renumbering' | 'reporting'> {
   }
 
   /** store-end came back: the same count lines as a setup, then the report to the manager. */
-  override onDistributed(host: Host, counts: number[]): void {
+  override onDistributed(host: Host, counts: number[], replicas?: number[]): void {
     this.stream = null;
     const { ring } = host.member();
-    printCounts(host, ring, counts, 'repair');
+    printCounts(host, ring, counts, 'repair', replicas);
     this.phase = 'reporting';
     host.request('dht-rebuilt', [host.self().name, host.self().name], counts);
   }

@@ -9,6 +9,7 @@ import { distribute, printCounts } from './distribution.js';
 import { elapsed, type Host, type Res } from './operation.js';
 import { plural } from './state.js';
 import type { StoreStream } from './store.js';
+import { rField } from './replicas.js';
 
 export class SetupOp {
   readonly kind = 'setup';
@@ -48,13 +49,16 @@ export class SetupOp {
     const data = this.data;
     assert(data !== null, 'setup data kept from the load');
     const s = tableSize(data.lines.length);
-    const ring = host.enterRing({ id: 0, n: peers.length, peers, year: this.year, s, epoch: host.ctx.newEpoch(), dht, sec }, null, `the DHT is being set up by ${host.self().name}`).ring;
+    // --replicas R, capped at the ring's size (a node never keeps a copy of its own records).
+    const r = Math.max(1, Math.min(host.ctx.config.replicas ?? 1, peers.length));
+    const ring = host.enterRing({ id: 0, n: peers.length, peers, year: this.year, s, epoch: host.ctx.newEpoch(), dht, sec, r }, null, `the DHT is being set up by ${host.self().name}`).ring;
     this.phase = 'assigning';
-    host.ctx.print(`setup: ${plural(data.lines.length, 'record')} of ${this.year} (${data.source}); s = ${s}; assigning ids to ${plural(peers.length - 1, 'peer')}`);
+    const copies = r > 1 ? `; r = ${r} (each record on ${plural(r, 'node')})` : '';
+    host.ctx.print(`setup: ${plural(data.lines.length, 'record')} of ${this.year} (${data.source}); s = ${s}${copies}; assigning ids to ${plural(peers.length - 1, 'peer')}`);
     for (let i = 1; i < peers.length; i++) {
       const to = peers[i];
       assert(to !== undefined, 'peers[i] below n');
-      const msg = host.ctx.sendPeer(to, { t: 'set-id', sec, id: i, n: peers.length, peers, year: this.year, s, epoch: ring.epoch, dht }, this);
+      const msg = host.ctx.sendPeer(to, { t: 'set-id', sec, id: i, n: peers.length, peers, year: this.year, s, epoch: ring.epoch, dht, ...rField(ring) }, this);
       this.setIds.add(msg.rid);
     }
     if (this.setIds.size === 0) this.distribute(host);
@@ -73,9 +77,9 @@ export class SetupOp {
     distribute(host, this, data.lines, 'setup');
   }
 
-  onDistributed(host: Host, counts: number[]): void {
+  onDistributed(host: Host, counts: number[], replicas?: number[]): void {
     this.stream = null;
-    printCounts(host, host.member().ring, counts, 'setup');
+    printCounts(host, host.member().ring, counts, 'setup', replicas);
     this.phase = 'completing';
     host.request('dht-complete', [host.self().name], counts);
   }

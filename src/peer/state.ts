@@ -10,6 +10,11 @@ export interface Ring {
   id: number; n: number; peers: Tuple[]; year: number; s: number; epoch: number; dht: number;
   /** The DHT's secret from the manager (PROTOCOL §8): every ring message carries it. */
   sec: string;
+  /**
+   * Replication: each record is kept at its node and, as a copy, at the next r − 1 nodes
+   * (replicas.ts). 1: no copies (SPEC). Set by the setup's leader, carried by set-id and reset-id.
+   */
+  r: number;
 }
 
 export type PeerState =

@@ -2,6 +2,8 @@
 // batch (or, at the leader, of the whole file) are split into those this node keeps and those it
 // passes on, and the passed-on ones travel through a flow-controlled Pipeline. The leader's stream
 // belongs to its setup, admit or rebuild operation; a member's belongs to its ring state.
+// With replication (replicas.ts) the leader also sends each record, as a copy, to the next r − 1
+// nodes after its own: batches marked `of` (the owner), travelling the same lap as every batch.
 import { eventIdOfLine, forEachFrameLine, frameCount } from '../data/line.js';
 import { nodeOf, positionOf } from '../data/hash.js';
 import { assert } from '../runtime/assert.js';
@@ -10,9 +12,22 @@ import type { Host } from './operation.js';
 import { Pipeline } from './pipeline.js';
 import { plural, rightOf, type Ring } from './state.js';
 import type { LocalTable } from './table.js';
+import { holdsReplicaOf, replicationOf } from './replicas.js';
 
 /** Records one stream may hold queued: far above the largest year (~60,000 records). */
 const MAX_QUEUED_RECORDS = 5_000_000;
+
+/**
+ * The pipeline (pipeline.ts) gathers and cuts batches by one number: a node id for a node's own
+ * records, and above 255 for copies (the owner's id + 1 in the high byte), so copies never share a
+ * batch with own records and the pipeline needs to know nothing about replicas.
+ */
+function destination(to: number, of: number | undefined): number {
+  return of === undefined ? to : (of + 1) * 256 + to;
+}
+function fromDestination(dest: number): { to: number; of?: number } {
+  return dest < 256 ? { to: dest } : { to: dest % 256, of: Math.floor(dest / 256) - 1 };
+}
 
 export class StoreStream {
   private readonly pipe: Pipeline;
@@ -23,6 +38,10 @@ export class StoreStream {
   queued = 0;
   /** Records for a node left of this one: a sender's bug, counted and dropped. */
   misrouted = 0;
+  /** Copies of other nodes' records kept here (replicas.ts). */
+  replicated = 0;
+  /** store-end's replica counts, when the ring keeps replicas. */
+  private replicaCounts: number[] | undefined;
 
   constructor(ctx: PeerContext, readonly epoch: number) {
     this.pipe = new Pipeline(ctx.config.window, ctx.config.maxPayload);
@@ -33,9 +52,11 @@ export class StoreStream {
    * on as it came (its records are not looked at). A record that does not hash to this node is
    * a sender's bug: counted and dropped, like a batch for a node left of this one.
    */
-  receive(ring: Ring, table: LocalTable, batch: { to: number; recs: string }): void {
+  receive(ring: Ring, table: LocalTable, batch: { to: number; recs: string; of?: number }): void {
     this.batches += 1;
-    if (batch.to === ring.id) {
+    if (batch.to === ring.id && batch.of !== undefined) {
+      this.keepCopies(ring, table, batch.of, batch.recs);
+    } else if (batch.to === ring.id) {
       let count = 0;
       forEachFrameLine(batch.recs, (rec) => {
         count += 1;
@@ -52,18 +73,38 @@ export class StoreStream {
       const count = frameCount(batch.recs);
       this.received += count;
       if (batch.to > ring.id && batch.to < ring.n) {
-        this.pipe.pushBatch({ to: batch.to, recs: batch.recs, count });
+        this.pipe.pushBatch({ to: destination(batch.to, batch.of), recs: batch.recs, count });
         this.queued += count;
       } else {
         this.misrouted += count;
       }
     }
     assert(this.pipe.queued <= MAX_QUEUED_RECORDS, `store stream holds ${this.pipe.queued} records`);
-    assert(this.kept + this.queued + this.misrouted === this.received, 'kept + forwarded = received');
+    assert(this.kept + this.replicated + this.queued + this.misrouted === this.received, 'kept + forwarded = received');
   }
 
-  /** The leader's records, read from the file: node 0 keeps its own, every other goes right. */
+  /** Copies of node `owner`'s records, kept only if this node is one of its holders and each record is `owner`'s. */
+  private keepCopies(ring: Ring, table: LocalTable, owner: number, recs: string): void {
+    // A copy table is made only for a node whose copies this node keeps (a forged `of` makes none).
+    const copies = owner < ring.n && holdsReplicaOf(ring, ring.id, owner) ? table.replica(owner) : null;
+    forEachFrameLine(recs, (rec) => {
+      this.received += 1;
+      const pos = positionOf(eventIdOfLine(rec), ring.s);
+      if (copies !== null && nodeOf(pos, ring.n) === owner) {
+        copies.add(pos, rec);
+        this.replicated += 1;
+      } else {
+        this.misrouted += 1;
+      }
+    });
+  }
+
+  /**
+   * The leader's records, read from the file: node 0 keeps its own, every other goes right; and
+   * with r > 1 a copy of each to the r − 1 nodes after its own (node 0 keeps the copies it holds).
+   */
   route(ring: Ring, table: LocalTable, recs: readonly string[]): void {
+    const r = replicationOf(ring);
     for (const rec of recs) {
       const pos = positionOf(eventIdOfLine(rec), ring.s);
       const id = nodeOf(pos, ring.n);
@@ -76,12 +117,24 @@ export class StoreStream {
       } else {
         this.misrouted += 1;
       }
+      // The holders of copies (replicas.ts), without an array per record: r = 1 costs nothing here.
+      for (let j = 1; j < r; j++) {
+        const holder = (id + j) % ring.n;
+        if (holder === ring.id) {
+          table.replica(id).add(pos, rec);
+          this.replicated += 1;
+        } else {
+          this.pipe.push(destination(holder, id), rec);
+          this.queued += 1;
+        }
+      }
     }
     assert(this.pipe.queued <= MAX_QUEUED_RECORDS, `store stream holds ${this.pipe.queued} records`);
   }
 
-  /** Follow the last record with store-end carrying the counts so far and this node's own. */
-  end(counts: number[]): void {
+  /** Follow the last record with store-end carrying the counts so far and this node's own (and its copies', r > 1). */
+  end(counts: number[], replicas?: number[]): void {
+    this.replicaCounts = replicas;
     this.pipe.pushEnd(counts);
   }
 
@@ -95,12 +148,14 @@ export class StoreStream {
     const right = rightOf(ring);
     for (const item of this.pipe.take()) {
       if (item.t === 'store') {
-        ctx.sendPeer(right, { t: 'store', epoch: this.epoch, to: item.to, sec: ring.sec, recs: item.recs }, this);
+        const { to, of } = fromDestination(item.to);
+        ctx.sendPeer(right, { t: 'store', epoch: this.epoch, to, sec: ring.sec, recs: item.recs, ...(of === undefined ? {} : { of }) }, this);
         continue;
       }
       assert(this.pipe.recordsSent === this.queued, 'every queued record went before store-end');
       if (this.pipe.batchesSent > 0 || this.batches > 0) ctx.print(this.summary(right.name));
-      ctx.sendPeer(right, { t: 'store-end', epoch: this.epoch, sec: ring.sec, counts: item.counts }, this);
+      const replicas = this.replicaCounts;
+      ctx.sendPeer(right, { t: 'store-end', epoch: this.epoch, sec: ring.sec, counts: item.counts, ...(replicas ? { replicas } : {}) }, this);
     }
   }
 
@@ -108,7 +163,7 @@ export class StoreStream {
   private summary(right: string): string {
     const parts: string[] = [];
     if (this.batches > 0) parts.push(`received ${plural(this.received, 'record')} in ${batches(this.batches)}`);
-    parts.push(`kept ${this.kept}`);
+    parts.push(`kept ${this.kept}${this.replicated > 0 ? ` (+${plural(this.replicated, 'replica')})` : ''}`);
     if (this.pipe.batchesSent > 0) {
       parts.push(`forwarded ${this.pipe.recordsSent} in ${batches(this.pipe.batchesSent)} to ${right}` +
         (this.pipe.oversized > 0 ? ` (${plural(this.pipe.oversized, 'record')} too large for one datagram went alone, in fragments)` : ''));

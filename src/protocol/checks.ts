@@ -226,7 +226,8 @@ return function check(value) {
     Number.isInteger(value['dht']) &&
     value['dht'] <= 1000000000 &&
     value['dht'] >= 0 &&
-    Object.getOwnPropertyNames(value).length === 10
+    (value['r'] !== undefined ? (Number.isInteger(value['r']) && value['r'] <= 256 && value['r'] >= 1) : true) &&
+    Object.getOwnPropertyNames(value).every(key => ['t', 'rid', 'sec', 'id', 'n', 'peers', 'year', 's', 'epoch', 'dht', 'r'].includes(key))
   )
 }
 })(),
@@ -253,7 +254,8 @@ return function check(value) {
     (typeof value['recs'] === 'string') &&
     value['recs'].length <= 524288 &&
     local_1.test(value['recs']) &&
-    Object.getOwnPropertyNames(value).length === 6
+    (value['of'] !== undefined ? (Number.isInteger(value['of']) && value['of'] <= 255 && value['of'] >= 0) : true) &&
+    Object.getOwnPropertyNames(value).every(key => ['t', 'rid', 'epoch', 'to', 'sec', 'recs', 'of'].includes(key))
   )
 }
 })(),
@@ -276,7 +278,8 @@ return function check(value) {
     Array.isArray(value['counts']) &&
     value['counts'].length <= 256 &&
     ((array) => { for(const value of array) if(!((Number.isInteger(value) && value <= 1000000000 && value >= 0))) { return false }; return true; })(value['counts']) &&
-    Object.getOwnPropertyNames(value).length === 5
+    (value['replicas'] !== undefined ? (Array.isArray(value['replicas']) && value['replicas'].length <= 256 && ((array) => { for(const value of array) if(!((Number.isInteger(value) && value <= 1000000000 && value >= 0))) { return false }; return true; })(value['replicas'])) : true) &&
+    Object.getOwnPropertyNames(value).every(key => ['t', 'rid', 'epoch', 'sec', 'counts', 'replicas'].includes(key))
   )
 }
 })(),
@@ -382,7 +385,8 @@ return function check(value) {
     Number.isInteger(value['dht']) &&
     value['dht'] <= 1000000000 &&
     value['dht'] >= 0 &&
-    Object.getOwnPropertyNames(value).length === 11
+    (value['r'] !== undefined ? (Number.isInteger(value['r']) && value['r'] <= 256 && value['r'] >= 1) : true) &&
+    Object.getOwnPropertyNames(value).every(key => ['t', 'rid', 'sec', 'origin', 'id', 'n', 'peers', 'year', 's', 'epoch', 'dht', 'r'].includes(key))
   )
 }
 })(),
@@ -523,7 +527,8 @@ return function check(value) {
     (value['epoch'] !== undefined ? (Number.isInteger(value['epoch']) && value['epoch'] <= 1000000000 && value['epoch'] >= 0) : true) &&
     (value['dht'] !== undefined ? (Number.isInteger(value['dht']) && value['dht'] <= 1000000000 && value['dht'] >= 0) : true) &&
     (value['ack'] !== undefined ? ((value['ack'] === true)) : true) &&
-    Object.getOwnPropertyNames(value).every(key => ['t', 'rid', 'qid', 'eventId', 'sender', 'remaining', 'idSeq', 'cap', 'sec', 'epoch', 'dht', 'ack'].includes(key))
+    (value['rep'] !== undefined ? (Number.isInteger(value['rep']) && value['rep'] <= 255 && value['rep'] >= 0) : true) &&
+    Object.getOwnPropertyNames(value).every(key => ['t', 'rid', 'qid', 'eventId', 'sender', 'remaining', 'idSeq', 'cap', 'sec', 'epoch', 'dht', 'ack', 'rep'].includes(key))
   )
 }
 })(),
@@ -551,7 +556,8 @@ return function check(value) {
     ((array) => { for(const value of array) if(!((Number.isInteger(value) && value <= 255 && value >= 0))) { return false }; return true; })(value['idSeq']) &&
     (value['busy'] !== undefined ? ((typeof value['busy'] === 'string') && value['busy'].length <= 300 && local_1.test(value['busy'])) : true) &&
     (value['ack'] !== undefined ? ((value['ack'] === true)) : true) &&
-    Object.getOwnPropertyNames(value).every(key => ['t', 'rid', 'qid', 'eventId', 'found', 'record', 'by', 'idSeq', 'busy', 'ack'].includes(key))
+    (value['of'] !== undefined ? (Number.isInteger(value['of']) && value['of'] <= 255 && value['of'] >= 0) : true) &&
+    Object.getOwnPropertyNames(value).every(key => ['t', 'rid', 'qid', 'eventId', 'found', 'record', 'by', 'idSeq', 'busy', 'ack', 'of'].includes(key))
   )
 }
 })(),

@@ -14,13 +14,13 @@ export type DecodedDatagram = { ok: true; msg: Datagram } | { ok: false; reason:
 
 /**
  * A `store` datagram is a JSON header line and its records as the body, one line each:
- *   {"t":"store","rid":…,"epoch":…,"to":…,"sec":"…"}\n<record line>\n<record line>…
+ *   {"t":"store","rid":…,"epoch":…,"to":…,"sec":"…"[,"of":…]}\n<record line>\n<record line>…
  * so a node that passes a batch on never parses its records, and a capture still reads as text.
  * Every other message is one JSON object (which JSON.stringify never breaks over lines).
  */
 export function encode(msg: Datagram): Buffer {
   // The secret is base64url (schema-checked on the way in), so it needs no JSON escaping.
-  if (msg.t === 'store') return Buffer.from(`{"t":"store","rid":${msg.rid},"epoch":${msg.epoch},"to":${msg.to},"sec":"${msg.sec}"}\n${msg.recs}`, 'utf8');
+  if (msg.t === 'store') return Buffer.from(`{"t":"store","rid":${msg.rid},"epoch":${msg.epoch},"to":${msg.to},"sec":"${msg.sec}"${msg.of === undefined ? '' : `,"of":${msg.of}`}}\n${msg.recs}`, 'utf8');
   return Buffer.from(JSON.stringify(msg), 'utf8');
 }
 

@@ -19,9 +19,9 @@ function body(msg: Exclude<Message, { t: 'ack' }>): string {
     case 'dht-notice': return `dht-notice dht=${msg.dht} leader=${msg.leader.name} ${msg.leader.ip}:${msg.leader.port}`;
     case 'join-notice': return `join-notice dht=${msg.dht} joiner=${msg.joiner.name} ${msg.joiner.ip}:${msg.joiner.port}`;
     case 'repair': return `repair dht=${msg.dht} dead=${msg.dead}`;
-    case 'set-id': return `set-id id=${msg.id} n=${msg.n} year=${msg.year} s=${msg.s} ring=[${msg.peers.map((p) => p.name).join(', ')}]`;
-    case 'store': return `store ${frameCount(msg.recs)} records for node ${msg.to}`;
-    case 'store-end': return `store-end counts=[${msg.counts.join(', ')}]`;
+    case 'set-id': return `set-id id=${msg.id} n=${msg.n} year=${msg.year} s=${msg.s}${msg.r !== undefined ? ` r=${msg.r}` : ''} ring=[${msg.peers.map((p) => p.name).join(', ')}]`;
+    case 'store': return `store ${frameCount(msg.recs)} records for node ${msg.to}${msg.of !== undefined ? ` (copies of node ${msg.of}'s)` : ''}`;
+    case 'store-end': return `store-end counts=[${msg.counts.join(', ')}]${msg.replicas ? ` replicas=[${msg.replicas.join(', ')}]` : ''}`;
     case 'store-failed': return `store-failed: ${msg.text}`;
     case 'teardown': return `teardown origin=${msg.origin}${msg.dissolve ? ' (dissolve)' : ''}`;
     case 'reset-id':
@@ -34,13 +34,15 @@ function body(msg: Exclude<Message, { t: 'ack' }>): string {
     case 'rebuild-done': return `rebuild-done leader=${msg.leader} ${msg.ok ? `counts=[${msg.counts.join(', ')}]` : `FAILED: ${msg.text}`}`;
     case 'join': return `join ${msg.joiner.name} ${msg.joiner.ip}:${msg.joiner.port}`;
     case 'find-event': return `find-event ${msg.eventId} from ${msg.sender.name} id-seq=[${msg.idSeq.join(', ')}]` +
-      (msg.remaining ? ` remaining=[${msg.remaining.join(', ')}]` : ' (first hop)') + (msg.ack ? ' (acked per hop)' : '');
+      (msg.remaining ? ` remaining=[${msg.remaining.join(', ')}]` : ' (first hop)') + (msg.ack ? ' (acked per hop)' : '') +
+      (msg.rep !== undefined ? ` (asks the copy of node ${msg.rep}'s records)` : '');
     case 'alive': return msg.nonce === undefined ? 'alive' : 'alive (a pinged peer answered)';
     case 'probe': return 'probe';
     case 'ping-req': return `ping-req ${msg.ip}:${msg.port}`;
     case 'ping': return 'ping';
     case 'pong': return 'pong';
-    case 'event-result': return `event-result ${msg.eventId} ${msg.busy !== undefined ? `BUSY (${msg.busy})` : msg.found ? 'FOUND' : 'NOT FOUND'} id-seq=[${msg.idSeq.join(', ')}]`;
+    case 'event-result': return `event-result ${msg.eventId} ${msg.busy !== undefined ? `BUSY (${msg.busy})` : msg.found ? 'FOUND' : 'NOT FOUND'} id-seq=[${msg.idSeq.join(', ')}]` +
+      (msg.of !== undefined ? ` (from the copy of node ${msg.of}'s records)` : '');
   }
 }
 

@@ -109,6 +109,8 @@ export const Repair = msg('repair', { dht: Count, dead: Name, tok: Secret });
 /** Leader → node i: your identifier, the ring, and what every member must know to answer queries. */
 export const SetId = msg('set-id', {
   sec: Secret, id: NodeId, n: RingSize, peers: Tuples, year: Year, s: Count, epoch: Count, dht: Count,
+  /** Replication (`dht-peer --replicas`): each record is also kept at the next r − 1 nodes. Absent: 1, no copies. */
+  r: Type.Optional(RingSize),
 });
 /**
  * A frame of record lines (data/line.ts): CSV lines of 14 fields, each starting with its event id,
@@ -127,9 +129,18 @@ export const MAX_FRAME = 64 * 8192;
  * it on as it is. On the wire its records are the datagram's body, after a JSON header line
  * (protocol/codec.ts); here `recs` is that frame.
  */
-export const Store = msg('store', { epoch: Count, to: NodeId, sec: Secret, recs: Type.String({ maxLength: MAX_FRAME, pattern: FRAME_PATTERN }) });
-/** Follows the last store batch around the ring; each node appends the number of records it holds. */
-export const StoreEnd = msg('store-end', { epoch: Count, sec: Secret, counts: Type.Array(Count, { maxItems: 256 }) });
+export const Store = msg('store', {
+  epoch: Count, to: NodeId, sec: Secret, recs: Type.String({ maxLength: MAX_FRAME, pattern: FRAME_PATTERN }),
+  /** Replicas: these records are node `of`'s, and node `to` keeps them as copies (absent: `to`'s own). */
+  of: Type.Optional(NodeId),
+});
+/**
+ * Follows the last store batch around the ring; each node appends the number of records it holds
+ * and, when the ring keeps replicas (r > 1), the number of copies it holds to `replicas`.
+ */
+export const StoreEnd = msg('store-end', {
+  epoch: Count, sec: Secret, counts: Type.Array(Count, { maxItems: 256 }), replicas: Type.Optional(Type.Array(Count, { maxItems: 256 })),
+});
 /** Node → leader: the store stream could not reach my right neighbour; the build cannot finish. */
 export const StoreFailed = msg('store-failed', { epoch: Count, sec: Secret, text: Text });
 /** Delete your local table and pass it on; `dissolve` also forgets the ring (teardown-dht). */
@@ -137,6 +148,8 @@ export const Teardown = msg('teardown', { sec: Secret, origin: Name, dissolve: T
 /** Renumbering: take identifier `id` in the ring `peers` of size n, pass on with id+1. */
 export const ResetId = msg('reset-id', {
   sec: Secret, origin: Tuple, id: Type.Integer({ minimum: 0, maximum: 256 }), n: RingSize, peers: Tuples, year: Year, s: Count, epoch: Count, dht: Count,
+  /** The ring's replication, kept across the renumbering (as in set-id; absent: 1). */
+  r: Type.Optional(RingSize),
 });
 /** Leaver → new leader: rebuild the tables of the renumbered ring from the year's file. */
 export const RebuildDht = msg('rebuild-dht', { sec: Secret, year: Year, origin: Tuple });
@@ -164,6 +177,11 @@ export const FindEvent = msg('find-event', {
   dht: Type.Optional(Count),
   /** Acknowledged and retransmitted hop by hop (the querier's resends after its first try). */
   ack: Type.Optional(Type.Literal(true)),
+  /**
+   * Node `rep`, the record's node, did not acknowledge this walk: the receiver answers from its
+   * replica of node `rep`'s records (PROTOCOL §4.9, replicas). Only on acknowledged walks.
+   */
+  rep: Type.Optional(NodeId),
 });
 /** The answer to a query, sent straight to the querying peer. */
 export const EventResult = msg('event-result', {
@@ -179,6 +197,8 @@ export const EventResult = msg('event-result', {
   busy: Type.Optional(Text),
   /** Acknowledged and retransmitted (the answer to a find-event that was). */
   ack: Type.Optional(Type.Literal(true)),
+  /** The answer came from the answering node's replica of node `of`'s records (`of` did not answer). */
+  of: Type.Optional(NodeId),
 });
 /** One piece of a message too large for one datagram (see wire.ts); never seen by the cores. */
 export const Frag = Type.Object({

@@ -40,6 +40,8 @@ export interface Pending<M, Tag> {
   tag: Tag;
   /** Resent after one timeout each time, never backed off (a query's hop: small, and late is useless). */
   steady: boolean;
+  /** Silent timeouts before it fails, when fewer than the policy's (a hop that has a fallback). */
+  maxTries?: number;
 }
 
 /** Bound on the sends of one request even to a destination that keeps answering others. */
@@ -65,13 +67,14 @@ export class Outbox<M extends { rid: number }, Tag> {
 
   /**
    * Number a message and remember it until acknowledged. A `steady` one is resent after one
-   * timeout every time (no backoff); it still fails after `maxTries` silent timeouts.
+   * timeout every time (no backoff); it still fails after `maxTries` silent timeouts (the
+   * policy's, or `maxTries` when smaller: a sender that has another way to go gives up sooner).
    */
-  send(now: number, to: Addr, body: WithoutRid<M>, tag: Tag, steady = false): M {
+  send(now: number, to: Addr, body: WithoutRid<M>, tag: Tag, steady = false, maxTries?: number): M {
     if (this.pending.size >= MAX_PENDING) throw new Error(`outbox overflow: ${this.pending.size} unacknowledged requests`);
     const rid = this.nextRid++;
     const msg = { ...body, rid } as unknown as M;
-    this.pending.set(rid, { rid, to, msg, tries: 1, silent: 0, due: now + this.rto(to), sentAt: now, lastSentAt: now, tag, steady });
+    this.pending.set(rid, { rid, to, msg, tries: 1, silent: 0, due: now + this.rto(to), sentAt: now, lastSentAt: now, tag, steady, ...(maxTries !== undefined ? { maxTries } : {}) });
     return msg;
   }
 
@@ -141,7 +144,7 @@ export class Outbox<M extends { rid: number }, Tag> {
       if (p.due > now) continue;
       const alive = (this.heard.get(addrKey(p.to)) ?? -Infinity) > p.lastSentAt;
       if (!alive) p.silent += 1;
-      if (p.silent >= this.policy.maxTries || p.tries >= MAX_SENDS) {
+      if (p.silent >= Math.min(this.policy.maxTries, p.maxTries ?? Infinity) || p.tries >= MAX_SENDS) {
         this.pending.delete(p.rid);
         failed.push(p);
         continue;

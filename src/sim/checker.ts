@@ -5,7 +5,9 @@
 // Weaknesses that are known and left to a later issue (self-healing) are counted by kind instead,
 // so that work can turn them into failures one by one.
 import { COLUMNS, eventIdOf, type StormRecord } from '../data/record.js';
-import { countsPerNode, tableSize } from '../data/hash.js';
+import { countsPerNode, nodeOf, positionOf, tableSize } from '../data/hash.js';
+import { toLine } from '../data/line.js';
+import { holdsReplicaOf, replicationOf } from '../peer/replicas.js';
 import type { World } from './world.js';
 
 export class CheckFailure extends Error {
@@ -29,8 +31,8 @@ function printable(field: string): string {
   return field.replace(/[\x00-\x1f\x7f]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
 }
 
-const COUNTS_LINE = /^(setup|rebuild|repair): (\d+) records? stored on (\d+) nodes?$/;
-const NODE_LINE = /^node (\d+) \w+: (\d+|\?) records?$/;
+const COUNTS_LINE = /^(setup|rebuild|repair): (\d+) records? stored on (\d+) nodes?(?: \(\+(\d+) replicas?, r = (\d+)\))?$/;
+const NODE_LINE = /^node (\d+) \w+: (\d+|\?) records?(?: \(\+(\d+|\?) replicas?\))?$/;
 const DONE_LINE = /^(dht-complete|dht-rebuilt|teardown-complete|register|deregister): SUCCESS/;
 /** A query's final line without an answer (the querier's deadline, or no DHT left to ask). */
 const NO_ANSWER = /^query-dht: (.*; )?no answer for event /;
@@ -43,9 +45,13 @@ export class Checker {
   answers = 0;
   notFounds = 0;
   countsChecked = 0;
+  /** Replica tables compared with the records of the node they copy (replicas.ts), for the report. */
+  replicasChecked = 0;
   /** Operations that completed (a person saw their final SUCCESS), by kind, for the report. */
   readonly completed = new Map<string, number>();
   private readonly records = new Map<number, string[]>();
+  /** Each record as a table holds it (a CSV line), by event id. */
+  private readonly lines = new Map<number, string>();
   private readonly ids: number[];
   private readonly s: number;
   private readonly formula = new Map<number, string>();
@@ -60,7 +66,10 @@ export class Checker {
   pristine = true;
 
   constructor(private readonly world: World, records: StormRecord[]) {
-    for (const r of records) this.records.set(eventIdOf(r), r.map(printable));
+    for (const r of records) {
+      this.records.set(eventIdOf(r), r.map(printable));
+      this.lines.set(eventIdOf(r), toLine(r));
+    }
     this.ids = [...this.records.keys()];
     this.s = tableSize(records.length);
   }
@@ -161,21 +170,65 @@ export class Checker {
     if (this.records.has(id)) this.fail(`${node} printed 'not found' for event ${id}, which is in the data`);
   }
 
-  /** A leader's per-node counts (the n lines before its total) sum to ℓ and match the hash. */
+  /**
+   * A leader's per-node counts (the n lines before its total) sum to ℓ and match the hash; with
+   * replicas (r > 1), each node's copies are the counts of the r − 1 nodes before it, and they
+   * add up to (r − 1)·ℓ.
+   */
   private counts(node: string, text: string): void {
-    const [, purpose, total, nText] = COUNTS_LINE.exec(text)!;
-    // A repair is done by nobody's command: counted here, where its counts are checked.
-    if (purpose === 'repair') this.completed.set('repair', (this.completed.get('repair') ?? 0) + 1);
+    const [, , total, nText, copiesText, rText] = COUNTS_LINE.exec(text)!;
     const n = Number(nText);
     const prints = this.world.peer(node).prints;
     // The total line is already in prints (onPrint runs after it is kept): the n before it.
-    const lines = prints.slice(prints.length - 1 - n, prints.length - 1);
-    const counts = lines.map((l) => NODE_LINE.exec(l)).map((m, i) => (m && Number(m[1]) === i ? Number(m[2]) : -1));
+    const lines = prints.slice(prints.length - 1 - n, prints.length - 1).map((l) => NODE_LINE.exec(l));
+    const counts = lines.map((m, i) => (m && Number(m[1]) === i ? Number(m[2]) : -1));
     let f = this.formula.get(n);
     if (f === undefined) this.formula.set(n, (f = countsPerNode(this.ids, this.s, n).join(', ')));
     this.countsChecked += 1;
     if (counts.join(', ') !== f) this.fail(`${node} printed counts ${counts.join(', ')} on ${n} nodes; the hash gives ${f}`);
     if (Number(total) !== this.ids.length) this.fail(`${node} printed ${total} records stored; the data has ${this.ids.length}`);
+    const r = rText === undefined ? 1 : Number(rText);
+    const copies = lines.map((m) => (m?.[3] === undefined ? (r > 1 ? -1 : 0) : Number(m[3])));
+    const own = f.split(', ').map(Number);
+    const want = own.map((_, i) => {
+      let c = 0;
+      for (let j = 1; j < r; j++) c += own[(i - j + n) % n]!;
+      return c;
+    });
+    if (copies.join(', ') !== want.join(', ')) this.fail(`${node} printed replica counts ${copies.join(', ')} on ${n} nodes with r = ${r}; the hash gives ${want.join(', ')}`);
+    if (r > 1 && Number(copiesText) !== (r - 1) * this.ids.length) this.fail(`${node} printed ${copiesText} replicas stored; r = ${r} and ${this.ids.length} records make ${(r - 1) * this.ids.length}`);
+  }
+
+  /**
+   * Every copy is right (replicas.ts): a running member whose tables are complete for its ring
+   * holds, for each node it copies, exactly that node's records, each as in the data, and copies
+   * of no other node. (Its own table is what queries check, answer by answer.)
+   */
+  checkReplicas(): void {
+    for (const peer of this.world.peers.values()) {
+      const core = peer.core;
+      const state = core.state;
+      if (peer.exitCode !== null || state.kind !== 'member' || !state.complete) continue;
+      const { ring } = state;
+      const r = replicationOf(ring);
+      for (const owner of core.table.replicas().keys()) {
+        if (!holdsReplicaOf(ring, ring.id, owner)) this.fail(`${peer.name} (node ${ring.id} of ${ring.n}, r = ${r}) keeps copies of node ${owner}, which it should not`);
+      }
+      for (let j = 1; j < r; j++) {
+        const owner = (ring.id - j + ring.n) % ring.n;
+        const held = new Map<number, string>();
+        for (const [pos, line] of core.table.replicas().get(owner)?.entries() ?? []) {
+          const id = Number(line.slice(0, line.indexOf(',')));
+          if (held.has(id)) this.fail(`${peer.name} holds two copies of event ${id}`);
+          if (this.lines.get(id) !== line) this.fail(`${peer.name}'s copy of event ${id} differs from the data`);
+          if (positionOf(id, ring.s) !== pos || nodeOf(pos, ring.n) !== owner) this.fail(`${peer.name} keeps event ${id} as node ${owner}'s, whose it is not`);
+          held.set(id, line);
+        }
+        const expected = this.ids.filter((id) => nodeOf(positionOf(id, ring.s), ring.n) === owner).length;
+        if (held.size !== expected) this.fail(`${peer.name} (node ${ring.id}) keeps ${held.size} copies of node ${owner}'s records; node ${owner} has ${expected}`);
+        this.replicasChecked += 1;
+      }
+    }
   }
 
   /** The manager's table is consistent: at most one leader, members registered and marked. */

@@ -9,7 +9,7 @@ const USAGE = `usage: npm run sim -- [--workload script|random] [--seeds N] [--f
                        [--loss P] [--dup P] [--reorder P] [--latency lan|uniform|exp|link]
                        [--crash P] [--partition P] [--peers K] [--n N]
                        [--records L | --data-dir DIR --year YYYY] [--trace off|summary|full] [--verbose]
-                       [--log DIR] [--no-detect]
+                       [--log DIR] [--no-detect] [--replicas R]
   Runs the system once per seed on a simulated network, checking every invariant as it goes.
   --workload       script: the full acceptance scenario (SPEC §6), checked after every step;
                    random: persons typing valid and invalid commands at random consoles, with
@@ -21,6 +21,8 @@ const USAGE = `usage: npm run sim -- [--workload script|random] [--seeds N] [--f
   --latency        lan 0.2–0.4 ms, uniform 0.1–10 ms, exp (3 ms mean, long tail), link (a mean per link)
   --no-detect      the manager does not detect dead peers (dht-manager --no-detect); by default it does,
                    and repairs a ready DHT without a dead member (random workload)
+  --replicas R     random workload: every peer runs with dht-peer --replicas R (each record also kept at
+                   the next R−1 nodes; the checker compares every copy with the data) (default 1)
   --crash P        per random step, chance a process (the manager too) crashes; restarted later (default ${D.crash})
   --partition P    per random step, chance the network is cut in two for a while (default ${D.partition})
   --peers K --n N  peers started and DHT size (largest size asked for, random) (default ${D.peers} and ${D.n})
@@ -54,6 +56,7 @@ function main(): number {
   let crashes = 0;
   let partitions = 0;
   let answers = 0;
+  let copies = 0;
   let pristine = 0;
   const completed = new Map<string, number>();
   // Bounded by --seeds.
@@ -64,6 +67,7 @@ function main(): number {
     crashes += r.crashes;
     partitions += r.partitions;
     answers += r.answers;
+    copies += r.replicasChecked ?? 0;
     if (r.pristine) pristine += 1;
     for (const [k, v] of r.known) known.set(k, (known.get(k) ?? 0) + v);
     for (const [k, v] of r.completed) completed.set(k, (completed.get(k) ?? 0) + v);
@@ -78,7 +82,7 @@ function main(): number {
     }
   }
   const secs = ((performance.now() - started) / 1000).toFixed(1);
-  const random = o.workload === 'random' ? `; ${crashes} crashes, ${partitions} partitions, ${answers} query answers checked, ${pristine} seeds undisturbed (final views compared)` : '';
+  const random = o.workload === 'random' ? `; ${crashes} crashes, ${partitions} partitions, ${answers} query answers checked, ${copies > 0 ? `${copies} copy tables compared with the data, ` : ''}${pristine} seeds undisturbed (final views compared)` : '';
   console.log(`sim: ${o.seeds - failed.length}/${o.seeds} ${o.workload} seeds passed (loss ${o.loss}, dup ${o.dup}, reorder ${o.reorder}, latency ${o.latency}; ` +
     `${data.records.length} records; ${datagrams} datagrams, ${dropped} dropped${random}) in ${secs} s`);
   if (completed.size > 0) console.log(`completed: ${[...completed.entries()].map(([k, v]) => `${k} ×${v}`).join('; ')}`);

@@ -45,17 +45,19 @@ export interface SimOptions {
   log: string | undefined;
   /** The manager detects dead peers and repairs (on by default, as in `dht-manager`; PROTOCOL §4.11, §4.12). */
   detect: boolean;
+  /** `dht-peer --replicas R` for every peer: a setup keeps each record at R nodes (random workload). */
+  replicas: number;
 }
 
 export const DEFAULTS: SimOptions = {
   workload: 'script', seeds: 200, firstSeed: 1, steps: 80, loss: 0.2, dup: 0.05, reorder: 0.1, latency: 'lan',
-  crash: 0.02, partition: 0.02, peers: 6, n: 5, records: 2000, dataDir: undefined, year: 1996, trace: 'off', verbose: false, log: undefined, detect: true,
+  crash: 0.02, partition: 0.02, peers: 6, n: 5, records: 2000, dataDir: undefined, year: 1996, trace: 'off', verbose: false, log: undefined, detect: true, replicas: 1,
 };
 
 /** Retries for the random workload: fast enough that a crashed or cut-off peer is given up on in seconds. */
 const RANDOM_RETRY: RetryPolicy = { rtoMs: 50, minRtoMs: 20, maxRtoMs: 400, maxTries: 20 };
 
-const NUMBERS = ['seeds', 'first-seed', 'steps', 'loss', 'dup', 'reorder', 'crash', 'partition', 'peers', 'n', 'records', 'year'] as const;
+const NUMBERS = ['seeds', 'first-seed', 'steps', 'loss', 'dup', 'reorder', 'crash', 'partition', 'peers', 'n', 'records', 'year', 'replicas'] as const;
 const PROBABILITY = new Set(['loss', 'dup', 'reorder', 'crash', 'partition']);
 
 /** The options from command-line arguments; an Error with a one-line message if one is bad. */
@@ -80,6 +82,7 @@ export function parseSimArgs(args: string[]): SimOptions & { help: boolean } {
     if (!PROBABILITY.has(k) && !Number.isInteger(x)) throw new Error(`--${k} ${text} is not a whole number`);
     (o as unknown as Record<string, number>)[key(k)] = x;
   }
+  if (o.replicas < 1) throw new Error(`--replicas ${o.replicas}: every record is kept at least at its own node (1)`);
   const oneOf = <T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T => {
     if (value === undefined) return fallback;
     if (!(allowed as readonly unknown[]).includes(value)) throw new Error(`--${name} must be one of ${allowed.join(', ')}, got '${String(value)}'`);
@@ -117,6 +120,7 @@ export function replayArgs(o: SimOptions, seed: number): string[] {
   if (o.dataDir !== undefined) args.push('--data-dir', o.dataDir);
   else args.push('--records', String(o.records));
   if (!o.detect) args.push('--no-detect');
+  if (o.replicas > 1) args.push('--replicas', String(o.replicas));
   const dir = logDirOf(o, seed);
   if (dir !== undefined) args.push('--log', dir);
   return args;
@@ -152,6 +156,8 @@ export interface SeedReport {
   crashes: number;
   partitions: number;
   answers: number;
+  /** Copy tables compared with the data (--replicas > 1). */
+  replicasChecked?: number;
   /** Nothing crashed, quit, restarted or split: the final views were compared too. */
   pristine: boolean;
   /** With --log: the diagram written (and the logs beside it). */
@@ -185,7 +191,7 @@ function runSeedWith(o: SimOptions, seed: number, data: SimData, hooks: SeedHook
   const world = new World({
     seed, faults, latency: o.latency, trace: o.trace, verbose: o.verbose, digest: true, ...hooks,
     manager: { waitTimeoutMs: 10_000, retry: RANDOM_RETRY, ...(o.detect ? { liveness: DEFAULT_LIVENESS } : {}) },
-    peer: { retry: RANDOM_RETRY, maxPayload: DEFAULT_MAX_PAYLOAD, window: 16, queryTimeoutMs: 5_000 },
+    peer: { retry: RANDOM_RETRY, maxPayload: DEFAULT_MAX_PAYLOAD, window: 16, queryTimeoutMs: 5_000, ...(o.replicas > 1 ? { replicas: o.replicas } : {}) },
     datasets: new Map<number, LineDataset>([[o.year, { year: o.year, lines: data.records.map(toLine), source: 'simulation' }]]),
   });
   const checker = new Checker(world, data.records);
@@ -201,7 +207,8 @@ function runSeedWith(o: SimOptions, seed: number, data: SimData, hooks: SeedHook
     failures.push(describeFailure(e));
   }
   return { seed, ok: failures.length === 0, failures, known: checker.known, completed: checker.completed, digest: world.digest(), virtualMs: Math.round(world.now),
-    datagrams: world.datagrams, dropped: world.dropped, crashes: nemesis.crashes, partitions: nemesis.partitions, answers: checker.answers, pristine: checker.pristine };
+    datagrams: world.datagrams, dropped: world.dropped, crashes: nemesis.crashes, partitions: nemesis.partitions, answers: checker.answers, pristine: checker.pristine,
+    ...(checker.replicasChecked > 0 ? { replicasChecked: checker.replicasChecked } : {}) };
 }
 
 function describeFailure(e: unknown): string {

@@ -52,6 +52,7 @@ export class RandomWorkload {
       this.nemesis.step();
       this.act();
       this.checker.checkManager();
+      this.checker.checkReplicas();
     }
     this.finish();
   }
@@ -209,6 +210,7 @@ export class RandomWorkload {
     // Let the last retransmissions and `dissolved` notices arrive before comparing views.
     this.world.settle(SETTLE_MS);
     this.checker.checkManager();
+    this.checker.checkReplicas();
     this.checker.checkAgreement();
   }
 }
