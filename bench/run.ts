@@ -22,6 +22,9 @@ import { measureLogCost } from './log-cost.js';
 const USAGE = `usage: npm run bench [-- --quick] [--data-dir DIR]
   Measures setup, rebuild and query figures of the real programs over loopback UDP, with floors.
   --quick     small configuration, under a minute
+  --local-payload BYTES  passed to every peer: the size of store batches when the whole ring is on
+              this machine (default: dht-peer's; 0 = 1,400-byte batches as on a LAN). The floors
+              stay those of 1,400-byte datagrams either way
   --data-dir  where details-1996.csv is (default: $DHT_DATA_DIR, else ./data if it exists, else
               ../shared/data beside the checkout if it exists; the same rule as dht-peer's)
   Writes bench/out/results.json, bench/out/setup.svg and bench/out/cost.svg (CPU per record-hop against n and ℓ).`;
@@ -36,18 +39,19 @@ const QUERY_CHUNK = 500;
 async function main(): Promise<number> {
   let v;
   try {
-    v = parseArgs({ options: { quick: { type: 'boolean', default: false }, 'data-dir': { type: 'string' }, help: { type: 'boolean', default: false } } }).values;
+    v = parseArgs({ options: { quick: { type: 'boolean', default: false }, 'data-dir': { type: 'string' }, 'local-payload': { type: 'string' }, help: { type: 'boolean', default: false } } }).values;
   } catch (e) {
     console.error(`bench: ${(e as Error).message}\n${USAGE}`);
     return 2;
   }
   if (v.help) return console.log(USAGE), 0;
   const quick = v.quick;
+  const peerArgs = ['--window', '64', ...(v['local-payload'] !== undefined ? ['--local-payload', v['local-payload']] : [])];
   const root = repoRoot();
   const work = path.join(root, '.tmp', 'bench-data');
   const realDir = findRealData(v['data-dir']);
   const cpus = os.cpus().length;
-  console.log(`bench: ${quick ? 'quick' : 'full'} run on ${cpus} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
+  console.log(`bench: ${quick ? 'quick' : 'full'} run on ${cpus} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; peers ${peerArgs.join(' ')}`);
   // Before the benchmark starts anything: load that is someone else's. The figures of a loaded
   // machine are slower by an unknown factor, so they are flagged, in the output and in the JSON.
   const loadBefore = os.loadavg()[0]!;
@@ -76,7 +80,7 @@ async function main(): Promise<number> {
     const data = loadDatasetSync(set.dir, set.year).records;
     for (const n of set.sizes) {
       const withQueries = set.label === '1996' || (quick && n === 5);
-      const r = await runSystem(set, n, parse.ms, net.perSecond, data, withQueries ? (quick ? 1000 : 2500) : 0, set.label === '1996' && n === 5);
+      const r = await runSystem(set, n, parse.ms, net.perSecond, peerArgs, data, withQueries ? (quick ? 1000 : 2500) : 0, set.label === '1996' && n === 5);
       setups.push(r.setup);
       rebuilds.push(...r.rebuilds);
       if (r.query) queries.push(r.query);
@@ -100,7 +104,7 @@ async function main(): Promise<number> {
   const loadAfter = os.loadavg()[0]!;
   const results = {
     when: new Date().toISOString(), quick, warnings,
-    machine: { cpus, model: os.cpus()[0]?.model, node: process.version, loadavg1mBefore: loadBefore, loadavg1mAfter: loadAfter },
+    machine: { cpus, model: os.cpus()[0]?.model, node: process.version, loadavg1mBefore: loadBefore, loadavg1mAfter: loadAfter }, peerArgs,
     floors: { loopback: net }, setups, rebuilds, queries, variants, logCost,
   };
   const out = path.join(root, 'bench', 'out');
@@ -122,9 +126,9 @@ function printSetup(s: SetupFigure): void {
 }
 
 /** Start a system of n members (+4 Free queriers when queries are measured), set up, measure, tear down. */
-async function runSystem(set: { label: string; dir: string; year: number }, n: number, parseMs: number, netRate: number,
+async function runSystem(set: { label: string; dir: string; year: number }, n: number, parseMs: number, netRate: number, peerArgs: string[],
   records: string[][], queryCount: number, rebuild: boolean): Promise<{ setup: SetupFigure; rebuilds: RebuildFigure[]; query?: QueryFigure }> {
-  const system = await System.start({ dataDir: set.dir, trace: 'off', echo: false, peerArgs: ['--window', '64'] });
+  const system = await System.start({ dataDir: set.dir, trace: 'off', echo: false, peerArgs });
   try {
     const queriers = queryCount > 0 || rebuild ? 4 : 0;
     const names = Array.from({ length: n + queriers }, (_, i) => `peer${i + 1}`);

@@ -25,7 +25,7 @@ export class StoreStream {
   misrouted = 0;
 
   constructor(ctx: PeerContext, readonly epoch: number) {
-    this.pipe = new Pipeline(ctx.config.window, ctx.config.maxPayload);
+    this.pipe = new Pipeline(ctx.config.window, ctx.config.maxPayload, ctx.config.local);
   }
 
   /**
@@ -64,6 +64,7 @@ export class StoreStream {
 
   /** The leader's records, read from the file: node 0 keeps its own, every other goes right. */
   route(ring: Ring, table: LocalTable, recs: readonly string[]): void {
+    this.pipe.over(ring.peers.map((p) => p.ip));
     for (const rec of recs) {
       const pos = positionOf(eventIdOfLine(rec), ring.s);
       const id = nodeOf(pos, ring.n);
