@@ -7,7 +7,7 @@ import os from 'node:os';
 import type { LocalPath } from '../protocol/wire.js';
 
 /** Store batches between processes of one machine: measured in docs/BENCHMARKS.md (issue 11, third round). */
-export const DEFAULT_LOCAL_PAYLOAD = 32_768;
+export const DEFAULT_LOCAL_PAYLOAD = 60_000;
 
 /** The machine's addresses are read once: a peer's ring is on the addresses it had when it started. */
 export function localPath(payload: number): LocalPath {
