@@ -70,7 +70,8 @@ function main(): void {
   const log = eventLogFromOptions(values);
   const keyed = keyedFromOptions(values, (line) => process.stdout.write(`peer: ${line}\n`));
   // Keyed mode refuses sealed datagrams above HARD_MAX_PAYLOAD (crypto/seal.ts): batches stay small there.
-  const localPayload = keyed ? 0 : intOption('local-payload', values['local-payload'], 0, LOCAL_MAX_PAYLOAD) ?? DEFAULT_LOCAL_PAYLOAD;
+  // --local-payload 0 only stops this peer cutting large batches: it still takes them from local peers.
+  const localPayload = intOption('local-payload', values['local-payload'], 0, LOCAL_MAX_PAYLOAD) ?? DEFAULT_LOCAL_PAYLOAD;
   const shell = new PeerShell({
     ...(log ? { observer: log } : {}),
     keyed,
@@ -83,7 +84,7 @@ function main(): void {
       window: intOption('window', values.window, 1, 4096) ?? DEFAULT_WINDOW,
       maxPayload: intOption('max-payload', values['max-payload'], 512, HARD_MAX_PAYLOAD) ?? DEFAULT_MAX_PAYLOAD,
       queryTimeoutMs: intOption('query-timeout', values['query-timeout'], 100, 3_600_000) ?? DEFAULT_QUERY_TIMEOUT_MS,
-      ...(localPayload > 0 ? { local: localPath(localPayload) } : {}),
+      ...(keyed ? {} : { local: localPath(localPayload) }),
     },
   });
   process.stdout.write(`peer: manager at ${ip}:${port}; data directory ${dataDir}` +

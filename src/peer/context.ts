@@ -14,7 +14,7 @@ export interface PeerConfig {
   retry: RetryPolicy;
   /** Largest datagram payload in bytes. */
   maxPayload: number;
-  /** Larger store batches to processes of this machine (protocol/wire.ts); none in the simulation. */
+  /** Larger store batches to and from processes of this machine (protocol/wire.ts); none in the simulation. */
   local?: LocalPath;
   /** Store batches in flight per hop. */
   window: number;

@@ -26,8 +26,10 @@ export type Received = Decoded | { ok: 'partial' };
 /**
  * A path that allows larger datagrams: from this process to another process of the same machine
  * (net/local.ts decides which addresses those are). Store batches sent over it may be up to
- * `payload` bytes; every other message keeps the configured maximum, so captures and fragments
- * look the same on every path.
+ * `payload` bytes (0: never larger than the configured maximum), and are taken from such a
+ * process up to LOCAL_MAX_PAYLOAD whatever our own `payload`, so peers configured differently
+ * still understand each other; every other message keeps the configured maximum, so captures
+ * and fragments look the same on every path.
  */
 export interface LocalPath {
   payload: number;

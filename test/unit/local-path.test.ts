@@ -44,6 +44,16 @@ describe('wire: store batches on a local path', () => {
     for (const d of out) expect(d.length).toBeLessThanOrEqual(DEFAULT_MAX_PAYLOAD);
   });
 
+  it('a peer that sends no large batches itself (--local-payload 0) still takes them from a local peer, and passes them on in fragments', () => {
+    const msg = store(300);
+    const bytes = new Wire(DEFAULT_MAX_PAYLOAD, 1, LOCAL).datagrams(msg, HERE)[0]!;
+    const small = new Wire(DEFAULT_MAX_PAYLOAD, 1, { ...LOCAL, payload: 0 });
+    expect(small.receive(HERE, bytes)).toEqual({ ok: true, msg });
+    const onward = small.datagrams(msg, HERE);
+    expect(onward.length).toBeGreaterThan(1);
+    for (const d of onward) expect(d.length).toBeLessThanOrEqual(DEFAULT_MAX_PAYLOAD);
+  });
+
   it('a large store frame is refused from another machine, or by a receiver without a local path', () => {
     const bytes = new Wire(DEFAULT_MAX_PAYLOAD, 1, LOCAL).datagrams(store(300), HERE)[0]!;
     expect(new Wire(DEFAULT_MAX_PAYLOAD, 1, LOCAL).receive(AWAY, bytes)).toEqual({ ok: false, reason: expect.stringMatching(/^oversized/) });
