@@ -31,7 +31,7 @@ const USAGE = `usage: npm run bench [-- --quick] [--data-dir DIR]
               ../shared/data beside the checkout if it exists; the same rule as dht-peer's)
   Writes bench/out/results.json, bench/out/setup.svg and bench/out/cost.svg (CPU per record-hop against n and ℓ).`;
 
-interface SetupFigure { dataset: string; records: number; n: number; ms: number; recordsPerSec: number; parseFloorMs: number; netFloorMs: number; floorMs: number; ratio: number; datagrams: number; bytes: number; minRecordHops: number; minBytes: number; leaderRssMb: number; memberRssMb: number; managerRssMb: number | null; cpuMs: number; usPerDatagram: number; usPerRecordHop: number }
+interface SetupFigure { dataset: string; records: number; stored: number; n: number; ms: number; recordsPerSec: number; parseFloorMs: number; netFloorMs: number; floorMs: number; ratio: number; datagrams: number; bytes: number; minRecordHops: number; minBytes: number; leaderRssMb: number; memberRssMb: number; managerRssMb: number | null; cpuMs: number; usPerDatagram: number; usPerRecordHop: number }
 interface RebuildFigure { op: 'leave' | 'join'; n: number; ms: number }
 interface QueryFigure { dataset: string; n: number; queriers: number; queries: number; p50ms: number; p99ms: number; perSec: number; meanIdSeq: number; floorRatio: number }
 
@@ -124,6 +124,7 @@ async function main(): Promise<number> {
 
 function printSetup(s: SetupFigure): void {
   console.log(`setup: ${s.dataset.padEnd(15)} ℓ ${String(s.records).padStart(9)}  n ${String(s.n).padStart(2)}  ${s.ms.toFixed(1).padStart(8)} ms  ` +
+    `${s.stored === s.records ? 'all stored' : `STORED ${s.stored}`}  ` +
     `${Math.round(s.recordsPerSec).toLocaleString().padStart(10)} records/s  floor ${s.floorMs.toFixed(1)} ms (parse ${s.parseFloorMs.toFixed(1)} + net ${s.netFloorMs.toFixed(1)})  ` +
     `ratio ${s.ratio.toFixed(2)}  datagrams ${s.datagrams} (bytes ${(s.bytes / 1e6).toFixed(1)} MB; minimum ${(s.minBytes / 1e6).toFixed(1)} MB in ${s.minRecordHops} record-hops)  ` +
     `RSS leader ${s.leaderRssMb} MB, member ${s.memberRssMb} MB, manager ${s.managerRssMb ?? '?'} MB  ` +
@@ -145,7 +146,11 @@ async function runSystem(set: { label: string; dir: string; year: number }, n: n
     const before = await traffic(system, names);
     const lines = await ask(system.peer('peer1'), `setup-dht peer1 ${n} ${set.year}`, /^setup-dht: done in /, bulkMs);
     const ms = Number(/done in ([\d.]+) ms/.exec(lines[lines.length - 1]!)![1]);
-    const ring = parseCounts(lines).map((c) => c.name);
+    const counts = parseCounts(lines);
+    const ring = counts.map((c) => c.name);
+    // The counts the leader printed, summed: every record of the file must be held by exactly one node.
+    const stored = counts.reduce((a, c) => a + c.count, 0);
+    if (stored !== records.length) console.log(`bench: WARNING: ${set.label} n ${n}: the nodes hold ${stored} records, the file has ${records.length}`);
     const free = names.filter((k) => !ring.includes(k));
     const after = await traffic(system, names);
     const s = tableSize(records.length);
@@ -161,7 +166,7 @@ async function runSystem(set: { label: string; dir: string; year: number }, n: n
     // CPU of every peer (the manager's share of a setup is a few messages): both ends of each datagram.
     const cpuMs = sum(names, (k) => after.get(k)!.cpuMs - before.get(k)!.cpuMs);
     const setup: SetupFigure = {
-      dataset: set.label, records: records.length, n, ms, recordsPerSec: records.length / (ms / 1000),
+      dataset: set.label, records: records.length, stored, n, ms, recordsPerSec: records.length / (ms / 1000),
       parseFloorMs: parseMs, netFloorMs, floorMs: parseMs + netFloorMs, ratio: ms / (parseMs + netFloorMs),
       datagrams: sum(names, (k) => after.get(k)!.datagrams - before.get(k)!.datagrams),
       bytes: sum(names, (k) => after.get(k)!.bytes - before.get(k)!.bytes),
