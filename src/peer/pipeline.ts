@@ -57,7 +57,7 @@ export class Pipeline {
   over(ips: readonly string[]): void {
     const local = this.local;
     if (!local || local.payload <= this.maxPayload || this.recordsQueued > 0 || !ips.every((ip) => local.isLocal(ip))) return;
-    this.window = Math.max(2, Math.min(this.window, Math.floor((this.window * this.maxPayload) / local.payload)));
+    this.window = Math.min(this.window, Math.max(2, Math.floor((this.window * this.maxPayload) / local.payload))); // never above a --window given smaller
     this.maxPayload = local.payload;
   }
 
