@@ -2,7 +2,8 @@
 // build against another build of the programs (DIR: a copy of an older `dist/`, placed inside this
 // checkout so that it finds node_modules, e.g. .tmp/base/dist), alternated round by round on the
 // same machine, compared as medians within this one run. Each round: a 1996 setup of n peers, then
-// K Free peers each type Q queries. Also takes env changes per side: --env-a / --env-b "K=V,K=V".
+// K Free peers each type Q queries. Also takes env changes per side: --env-a / --env-b "K=V,K=V",
+// and extra peer arguments per side: --args-a="--local-payload 0" / --args-b=… (without --base: one build, two settings).
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,12 +32,12 @@ function envOf(spec: string | undefined): NodeJS.ProcessEnv {
   return env;
 }
 
-async function round(dir: string, present: number[], dist: string | null, env: NodeJS.ProcessEnv, n: number, q: number, k: number): Promise<Round> {
+async function round(dir: string, present: number[], dist: string | null, env: NodeJS.ProcessEnv, extra: string[], n: number, q: number, k: number): Promise<Round> {
   const saved = process.env;
   process.env = env; // the driver hands its environment to every process it starts (peers too: kept until the round ends)
   const root = path.join(repoRoot(), 'dist');
   const system = await System.start({
-    dataDir: dir, trace: 'off', echo: false, peerArgs: ['--window', '64'],
+    dataDir: dir, trace: 'off', echo: false, peerArgs: ['--window', '64', ...extra],
     launcher: (_name, c) => ({ cmd: c.cmd, args: dist ? c.args.map((a) => (a.startsWith(root) ? path.join(dist, a.slice(root.length)) : a)) : c.args }),
   });
   try {
@@ -83,17 +84,19 @@ async function main(): Promise<void> {
   const v = parseArgs({ options: {
     base: { type: 'string' }, rounds: { type: 'string', default: '5' }, n: { type: 'string', default: '5' }, queries: { type: 'string', default: '1000' },
     queriers: { type: 'string', default: '4' }, 'env-a': { type: 'string' }, 'env-b': { type: 'string' }, 'data-dir': { type: 'string' },
+    'args-a': { type: 'string' }, 'args-b': { type: 'string' },
   } }).values;
   const dir = resolveDataDir(v['data-dir']).dir;
   const present = loadDatasetSync(dir, 1996).records.map((r) => eventIdOf(r));
   const base = v.base ? path.resolve(v.base) : null;
-  const sides = [{ name: 'A (base)', dist: base, env: envOf(v['env-a']) }, { name: 'B (current)', dist: null, env: envOf(v['env-b']) }];
+  const argsOf = (spec: string | undefined): string[] => (spec ?? '').split(' ').filter(Boolean);
+  const sides = [{ name: 'A (base)', dist: base, env: envOf(v['env-a']), extra: argsOf(v['args-a']) }, { name: 'B (current)', dist: null, env: envOf(v['env-b']), extra: argsOf(v['args-b']) }];
   const rounds = Number(v.rounds);
   const got = new Map<string, Round[]>(sides.map((s) => [s.name, []]));
   console.log(`ab: load average ${os.loadavg()[0]!.toFixed(2)} at the start`);
   for (let r = 0; r < rounds; r++) {
     for (const s of r % 2 === 0 ? sides : [...sides].reverse()) {
-      got.get(s.name)!.push(await round(dir, present, s.dist, s.env, Number(v.n), Number(v.queries), Number(v.queriers)));
+      got.get(s.name)!.push(await round(dir, present, s.dist, s.env, s.extra, Number(v.n), Number(v.queries), Number(v.queriers)));
     }
   }
   const keys: (keyof Round)[] = ['setupMs', 'setupCpuMs', 'managerCpuMs', 'qps', 'qCpuUs', 'driverUs', 'leaderRss', 'memberRss', 'managerRss'];

@@ -22,11 +22,16 @@ import { measureLogCost } from './log-cost.js';
 const USAGE = `usage: npm run bench [-- --quick] [--data-dir DIR]
   Measures setup, rebuild and query figures of the real programs over loopback UDP, with floors.
   --quick     small configuration, under a minute
+  --local-payload BYTES  passed to every peer: the size of store batches when the whole ring is on
+              this machine (default: dht-peer's; 0 = 1,400-byte batches as on a LAN). The floors
+              stay those of 1,400-byte datagrams either way
+  --only ROWS run only these setups, e.g. 'synthetic 1000k:64' or '1996:5,1996:16' (dataset:n, comma-separated;
+              no option-cost or log-cost rounds): for one long row, such as the full run's n = 64
   --data-dir  where details-1996.csv is (default: $DHT_DATA_DIR, else ./data if it exists, else
               ../shared/data beside the checkout if it exists; the same rule as dht-peer's)
   Writes bench/out/results.json, bench/out/setup.svg and bench/out/cost.svg (CPU per record-hop against n and ℓ).`;
 
-interface SetupFigure { dataset: string; records: number; n: number; ms: number; recordsPerSec: number; parseFloorMs: number; netFloorMs: number; floorMs: number; ratio: number; datagrams: number; bytes: number; minRecordHops: number; minBytes: number; leaderRssMb: number; memberRssMb: number; managerRssMb: number | null; cpuMs: number; usPerDatagram: number; usPerRecordHop: number }
+interface SetupFigure { dataset: string; records: number; stored: number; n: number; ms: number; recordsPerSec: number; parseFloorMs: number; netFloorMs: number; floorMs: number; ratio: number; datagrams: number; bytes: number; minRecordHops: number; minBytes: number; leaderRssMb: number; memberRssMb: number; managerRssMb: number | null; cpuMs: number; usPerDatagram: number; usPerRecordHop: number }
 interface RebuildFigure { op: 'leave' | 'join'; n: number; ms: number }
 interface QueryFigure { dataset: string; n: number; queriers: number; queries: number; p50ms: number; p99ms: number; perSec: number; meanIdSeq: number; floorRatio: number }
 
@@ -36,18 +41,20 @@ const QUERY_CHUNK = 500;
 async function main(): Promise<number> {
   let v;
   try {
-    v = parseArgs({ options: { quick: { type: 'boolean', default: false }, 'data-dir': { type: 'string' }, help: { type: 'boolean', default: false } } }).values;
+    v = parseArgs({ options: { quick: { type: 'boolean', default: false }, 'data-dir': { type: 'string' }, 'local-payload': { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', default: false } } }).values;
   } catch (e) {
     console.error(`bench: ${(e as Error).message}\n${USAGE}`);
     return 2;
   }
   if (v.help) return console.log(USAGE), 0;
   const quick = v.quick;
+  const only = v.only === undefined ? null : new Set(v.only.split(',').map((x) => x.trim()));
+  const peerArgs = ['--window', '64', ...(v['local-payload'] !== undefined ? ['--local-payload', v['local-payload']] : [])];
   const root = repoRoot();
   const work = path.join(root, '.tmp', 'bench-data');
   const realDir = findRealData(v['data-dir']);
   const cpus = os.cpus().length;
-  console.log(`bench: ${quick ? 'quick' : 'full'} run on ${cpus} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
+  console.log(`bench: ${quick ? 'quick' : 'full'} run on ${cpus} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; peers ${peerArgs.join(' ')}`);
   // Before the benchmark starts anything: load that is someone else's. The figures of a loaded
   // machine are slower by an unknown factor, so they are flagged, in the output and in the JSON.
   const loadBefore = os.loadavg()[0]!;
@@ -72,11 +79,13 @@ async function main(): Promise<number> {
   const rebuilds: RebuildFigure[] = [];
   const queries: QueryFigure[] = [];
   for (const set of sets) {
+    if (only && !set.sizes.some((n) => only.has(`${set.label}:${n}`))) continue;
     const parse = parseFloorMs(set.dir, set.year);
     const data = loadDatasetSync(set.dir, set.year).records;
     for (const n of set.sizes) {
+      if (only && !only.has(`${set.label}:${n}`)) continue;
       const withQueries = set.label === '1996' || (quick && n === 5);
-      const r = await runSystem(set, n, parse.ms, net.perSecond, data, withQueries ? (quick ? 1000 : 2500) : 0, set.label === '1996' && n === 5);
+      const r = await runSystem(set, n, parse.ms, net.perSecond, peerArgs, data, withQueries ? (quick ? 1000 : 2500) : 0, set.label === '1996' && n === 5);
       setups.push(r.setup);
       rebuilds.push(...r.rebuilds);
       if (r.query) queries.push(r.query);
@@ -84,7 +93,7 @@ async function main(): Promise<number> {
     }
   }
   const variants: VariantCost[] = [];
-  if (realDir.file) {
+  if (realDir.file && !only) {
     variants.push(...await variantCosts(realDir.dir, 1996, 5, standardVariants(), quick ? 3 : 5));
     for (const c of variants) {
       console.log(`option cost: 1996 n 5 ${c.name.padEnd(20)} setup ${c.setupMs.toFixed(1)} ms (×${c.setupRatio.toFixed(2)}), ` +
@@ -96,11 +105,11 @@ async function main(): Promise<number> {
     console.log(`queries: ${q.dataset}, n ${q.n}, ${q.queriers} querying peers, ${q.queries} queries: p50 ${q.p50ms.toFixed(2)} ms, p99 ${q.p99ms.toFixed(2)} ms, ` +
       `${Math.round(q.perSec).toLocaleString()} queries/s = 1/${q.floorRatio.toFixed(1)} of the loopback floor, mean id-seq length ${q.meanIdSeq.toFixed(2)}`);
   }
-  const logCost = sets.length > 0 ? await measureLogCost(sets[0]!, quick) : null; // 1996 when present: what --log costs
+  const logCost = sets.length > 0 && !only ? await measureLogCost(sets[0]!, quick) : null; // 1996 when present: what --log costs
   const loadAfter = os.loadavg()[0]!;
   const results = {
     when: new Date().toISOString(), quick, warnings,
-    machine: { cpus, model: os.cpus()[0]?.model, node: process.version, loadavg1mBefore: loadBefore, loadavg1mAfter: loadAfter },
+    machine: { cpus, model: os.cpus()[0]?.model, node: process.version, loadavg1mBefore: loadBefore, loadavg1mAfter: loadAfter }, peerArgs,
     floors: { loopback: net }, setups, rebuilds, queries, variants, logCost,
   };
   const out = path.join(root, 'bench', 'out');
@@ -115,6 +124,7 @@ async function main(): Promise<number> {
 
 function printSetup(s: SetupFigure): void {
   console.log(`setup: ${s.dataset.padEnd(15)} ℓ ${String(s.records).padStart(9)}  n ${String(s.n).padStart(2)}  ${s.ms.toFixed(1).padStart(8)} ms  ` +
+    `${s.stored === s.records ? 'all stored' : `STORED ${s.stored}`}  ` +
     `${Math.round(s.recordsPerSec).toLocaleString().padStart(10)} records/s  floor ${s.floorMs.toFixed(1)} ms (parse ${s.parseFloorMs.toFixed(1)} + net ${s.netFloorMs.toFixed(1)})  ` +
     `ratio ${s.ratio.toFixed(2)}  datagrams ${s.datagrams} (bytes ${(s.bytes / 1e6).toFixed(1)} MB; minimum ${(s.minBytes / 1e6).toFixed(1)} MB in ${s.minRecordHops} record-hops)  ` +
     `RSS leader ${s.leaderRssMb} MB, member ${s.memberRssMb} MB, manager ${s.managerRssMb ?? '?'} MB  ` +
@@ -122,17 +132,25 @@ function printSetup(s: SetupFigure): void {
 }
 
 /** Start a system of n members (+4 Free queriers when queries are measured), set up, measure, tear down. */
-async function runSystem(set: { label: string; dir: string; year: number }, n: number, parseMs: number, netRate: number,
+async function runSystem(set: { label: string; dir: string; year: number }, n: number, parseMs: number, netRate: number, peerArgs: string[],
   records: string[][], queryCount: number, rebuild: boolean): Promise<{ setup: SetupFigure; rebuilds: RebuildFigure[]; query?: QueryFigure }> {
-  const system = await System.start({ dataDir: set.dir, trace: 'off', echo: false, peerArgs: ['--window', '64'] });
+  // A million records over 64 hops on a shared 2-core machine can take minutes: the manager's
+  // wait for dht-complete (60 s by default) and the driver's wait are stretched to 30 minutes.
+  const long = records.length * n >= 10_000_000;
+  const bulkMs = long ? 30 * 60_000 : BULK_MS;
+  const system = await System.start({ dataDir: set.dir, trace: 'off', echo: false, peerArgs, ...(long ? { managerArgs: ['--wait-timeout', '1800'] } : {}) });
   try {
     const queriers = queryCount > 0 || rebuild ? 4 : 0;
     const names = Array.from({ length: n + queriers }, (_, i) => `peer${i + 1}`);
     await system.addPeers(names);
     const before = await traffic(system, names);
-    const lines = await ask(system.peer('peer1'), `setup-dht peer1 ${n} ${set.year}`, /^setup-dht: done in /, BULK_MS);
+    const lines = await ask(system.peer('peer1'), `setup-dht peer1 ${n} ${set.year}`, /^setup-dht: done in /, bulkMs);
     const ms = Number(/done in ([\d.]+) ms/.exec(lines[lines.length - 1]!)![1]);
-    const ring = parseCounts(lines).map((c) => c.name);
+    const counts = parseCounts(lines);
+    const ring = counts.map((c) => c.name);
+    // The counts the leader printed, summed: every record of the file must be held by exactly one node.
+    const stored = counts.reduce((a, c) => a + c.count, 0);
+    if (stored !== records.length) console.log(`bench: WARNING: ${set.label} n ${n}: the nodes hold ${stored} records, the file has ${records.length}`);
     const free = names.filter((k) => !ring.includes(k));
     const after = await traffic(system, names);
     const s = tableSize(records.length);
@@ -148,7 +166,7 @@ async function runSystem(set: { label: string; dir: string; year: number }, n: n
     // CPU of every peer (the manager's share of a setup is a few messages): both ends of each datagram.
     const cpuMs = sum(names, (k) => after.get(k)!.cpuMs - before.get(k)!.cpuMs);
     const setup: SetupFigure = {
-      dataset: set.label, records: records.length, n, ms, recordsPerSec: records.length / (ms / 1000),
+      dataset: set.label, records: records.length, stored, n, ms, recordsPerSec: records.length / (ms / 1000),
       parseFloorMs: parseMs, netFloorMs, floorMs: parseMs + netFloorMs, ratio: ms / (parseMs + netFloorMs),
       datagrams: sum(names, (k) => after.get(k)!.datagrams - before.get(k)!.datagrams),
       bytes: sum(names, (k) => after.get(k)!.bytes - before.get(k)!.bytes),

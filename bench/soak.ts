@@ -23,14 +23,16 @@ function rssMb(pid: number | undefined, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): num
 }
 
 async function main(): Promise<number> {
-  const v = parseArgs({ options: { cycles: { type: 'string', default: '100' }, 'data-dir': { type: 'string' } } }).values;
+  const v = parseArgs({ options: { cycles: { type: 'string', default: '100' }, 'data-dir': { type: 'string' }, 'local-payload': { type: 'string' } } }).values;
   const cycles = Math.max(10, Math.min(1000, Number(v.cycles) || 100));
   const { dir } = resolveDataDir(v['data-dir']);
   if (!findDatasetFile(dir, 1996)) {
     console.log(`soak: no details-1996.csv in ${dir}; nothing measured`);
     return 0;
   }
-  const system = await System.start({ dataDir: dir, trace: 'off', echo: false });
+  // --local-payload: passed to every peer (0 = 1,400-byte store batches, as on a LAN).
+  const peerArgs = v['local-payload'] !== undefined ? ['--local-payload', v['local-payload']] : [];
+  const system = await System.start({ dataDir: dir, trace: 'off', echo: false, peerArgs });
   const samples: { cycle: number; rss: Record<string, number | null> }[] = [];
   try {
     await system.addPeers(PEERS);

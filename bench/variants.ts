@@ -17,6 +17,8 @@ export interface Variant {
   name: string;
   /** Arguments for every process; `dir` is a scratch directory of this variant's own. */
   args: (dir: string, process: string) => string[];
+  /** The arguments are the peers' only (the manager has no such option). */
+  peersOnly?: boolean;
 }
 
 export interface VariantCost {
@@ -42,10 +44,15 @@ export interface VariantCost {
 
 export interface Sample { ms: number; cpuMs: number; datagrams: number }
 
-/** Variants for the benchmark: plain and keyed mode with a fresh key (the log's cost: bench/log-cost.ts). */
+/**
+ * Variants for the benchmark: plain (store batches of up to 60 KB between processes of one
+ * machine), plain with 1,400-byte batches as on a LAN, and keyed mode with a fresh key (which
+ * keeps 1,400-byte batches: crypto/seal.ts refuses larger sealed datagrams). The log's cost: bench/log-cost.ts.
+ */
 export function standardVariants(): Variant[] {
   return [
     { name: 'default', args: () => [] },
+    { name: '1,400 B batches', args: () => ['--local-payload', '0'], peersOnly: true },
     {
       name: 'keyed (--key-file)',
       args: (dir) => {
@@ -85,7 +92,7 @@ async function oneSetup(dataDir: string, year: number, n: number, v: Variant): P
   const dir = mkdtempSync(path.join(tmpdir(), 'ringdht-variant-'));
   // Every process gets the variant's arguments; the key file is written once and shared.
   const shared = v.args(dir, 'manager');
-  const system = await System.start({ dataDir, trace: 'off', echo: false, managerArgs: shared, peerArgs: sharedPeerArgs(dir, shared) });
+  const system = await System.start({ dataDir, trace: 'off', echo: false, managerArgs: v.peersOnly ? [] : shared, peerArgs: v.peersOnly ? shared : sharedPeerArgs(dir, shared) });
   try {
     const names = Array.from({ length: n }, (_, i) => `peer${i + 1}`);
     await system.addPeers(names);

@@ -3,7 +3,8 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_RETRY } from '../reliable/index.js';
 import { parseIpv4, parsePort } from '../console/commands.js';
-import { HARD_MAX_PAYLOAD } from '../protocol/codec.js';
+import { HARD_MAX_PAYLOAD, LOCAL_MAX_PAYLOAD } from '../protocol/codec.js';
+import { DEFAULT_LOCAL_PAYLOAD, localPath } from '../net/local.js';
 import { chaosFromOptions, describeChaos } from '../net/chaos.js';
 import { DEFAULT_MAX_PAYLOAD, DEFAULT_QUERY_TIMEOUT_MS, DEFAULT_WINDOW, retryPolicy } from '../net/options.js';
 import { PeerShell } from '../net/peer-shell.js';
@@ -26,6 +27,8 @@ const USAGE = `usage: dht-peer <manager-IPv4|localhost> <manager-port> [options]
   --tries N               timeouts without any answer before a peer is declared silent (default ${DEFAULT_RETRY.maxTries})
   --window N              store batches in flight per ring hop (default ${DEFAULT_WINDOW})
   --max-payload BYTES     largest datagram payload (default ${DEFAULT_MAX_PAYLOAD})
+  --local-payload BYTES   largest store batch when the whole ring is on this machine (loopback or
+                          its own addresses; default ${DEFAULT_LOCAL_PAYLOAD}, 0 = never; not in keyed mode)
   --query-timeout MS      how long a query may take (default ${DEFAULT_QUERY_TIMEOUT_MS})
   --replicas R            a setup this peer leads keeps each record at its node and, as a copy, at
                           the next R−1 nodes (capped at the ring's size), so a query whose node is
@@ -43,6 +46,7 @@ const OPTIONS = {
   tries: { type: 'string' },
   window: { type: 'string' },
   'max-payload': { type: 'string' },
+  'local-payload': { type: 'string' },
   'query-timeout': { type: 'string' },
   replicas: { type: 'string' },
   ...LOG_OPTIONS,
@@ -69,6 +73,9 @@ function main(): void {
   const chaos = chaosFromOptions(values.chaos);
   const log = eventLogFromOptions(values);
   const keyed = keyedFromOptions(values, (line) => process.stdout.write(`peer: ${line}\n`));
+  // Keyed mode refuses sealed datagrams above HARD_MAX_PAYLOAD (crypto/seal.ts): batches stay small there.
+  // --local-payload 0 only stops this peer cutting large batches: it still takes them from local peers.
+  const localPayload = intOption('local-payload', values['local-payload'], 0, LOCAL_MAX_PAYLOAD) ?? DEFAULT_LOCAL_PAYLOAD;
   const shell = new PeerShell({
     ...(log ? { observer: log } : {}),
     keyed,
@@ -82,6 +89,7 @@ function main(): void {
       maxPayload: intOption('max-payload', values['max-payload'], 512, HARD_MAX_PAYLOAD) ?? DEFAULT_MAX_PAYLOAD,
       queryTimeoutMs: intOption('query-timeout', values['query-timeout'], 100, 3_600_000) ?? DEFAULT_QUERY_TIMEOUT_MS,
       replicas: intOption('replicas', values.replicas, 1, 256) ?? 1,
+      ...(keyed ? {} : { local: localPath(localPayload) }),
     },
   });
   process.stdout.write(`peer: manager at ${ip}:${port}; data directory ${dataDir}` +

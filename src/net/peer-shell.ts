@@ -47,7 +47,7 @@ export class PeerShell {
       settled: () => this.io.throttleConsole(this.core.backlog),
     };
     this.interp = new Interpreter<PeerInput>(this.core, port, {
-      trace: options.trace, maxPayload: options.config.maxPayload, guard: true, firstFrag: 1 + Math.floor(Math.random() * MAX_FIRST_FRAG), ...(options.observer ? { observer: options.observer } : {}),
+      trace: options.trace, maxPayload: options.config.maxPayload, guard: true, ...(options.config.local ? { local: options.config.local } : {}), firstFrag: 1 + Math.floor(Math.random() * MAX_FIRST_FRAG), ...(options.observer ? { observer: options.observer } : {}),
     });
   }
 

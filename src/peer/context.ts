@@ -6,6 +6,7 @@ import type { ManagerRequest } from '../protocol/requests.js';
 import { AckBatcher, Outbox, Recent, ReplayGuard, addrKey, type Addr, type RetryPolicy, type WithoutRid } from '../reliable/index.js';
 import { numberOf } from '../protocol/secrets.js';
 import { Complaints } from '../console/ratelimit.js';
+import type { LocalPath } from '../protocol/wire.js';
 import type { Effect, Via } from '../runtime/effects.js';
 import { assert } from '../runtime/assert.js';
 
@@ -13,6 +14,8 @@ export interface PeerConfig {
   retry: RetryPolicy;
   /** Largest datagram payload in bytes. */
   maxPayload: number;
+  /** Larger store batches to and from processes of this machine (protocol/wire.ts); none in the simulation. */
+  local?: LocalPath;
   /** Store batches in flight per hop. */
   window: number;
   /** How long a query may take before the querying peer gives up. */

@@ -6,6 +6,7 @@
 // The leader cuts batches per destination: records for node d gather until a datagram is full.
 // A node between the leader and d passes the batch on as it came, without looking at its records.
 import { frameLine, frameLineBytes } from '../data/line.js';
+import type { LocalPath } from '../protocol/wire.js';
 
 /**
  * Bytes of a store datagram besides its records: {"t":"store","rid":…,"epoch":…,"to":…,"sec":"…"}\n
@@ -35,7 +36,30 @@ export class Pipeline {
   recordsSent = 0;
   oversized = 0;
 
-  constructor(private readonly window: number, private readonly maxPayload: number) {}
+  private window: number;
+  private maxPayload: number;
+
+  /**
+   * `window` batches of `maxPayload` bytes in flight per hop; with `local`, a leader whose whole
+   * ring is on this machine cuts larger batches (over()), keeping the bytes in flight the same.
+   */
+  constructor(window: number, maxPayload: number, private readonly local?: LocalPath) {
+    this.window = window;
+    this.maxPayload = maxPayload;
+  }
+
+  /**
+   * The leader, before its first record: the ring its batches cross. Batches are passed on as they
+   * came, so they are larger only if every hop (every member) is a process of this machine. The
+   * window shrinks to keep window × payload (the bytes a hop may have to buffer) what it was: a
+   * socket's default receive buffer (~208 KB) holds it.
+   */
+  over(ips: readonly string[]): void {
+    const local = this.local;
+    if (!local || local.payload <= this.maxPayload || this.recordsQueued > 0 || !ips.every((ip) => local.isLocal(ip))) return;
+    this.window = Math.min(this.window, Math.max(2, Math.floor((this.window * this.maxPayload) / local.payload))); // never above a --window given smaller
+    this.maxPayload = local.payload;
+  }
 
   private get budget(): number {
     return this.maxPayload - ENVELOPE_BYTES;

@@ -44,7 +44,7 @@ export class StoreStream {
   private replicaCounts: number[] | undefined;
 
   constructor(ctx: PeerContext, readonly epoch: number) {
-    this.pipe = new Pipeline(ctx.config.window, ctx.config.maxPayload);
+    this.pipe = new Pipeline(ctx.config.window, ctx.config.maxPayload, ctx.config.local);
   }
 
   /**
@@ -105,6 +105,7 @@ export class StoreStream {
    */
   route(ring: Ring, table: LocalTable, recs: readonly string[]): void {
     const r = replicationOf(ring);
+    this.pipe.over(ring.peers.map((p) => p.ip));
     for (const rec of recs) {
       const pos = positionOf(eventIdOfLine(rec), ring.s);
       const id = nodeOf(pos, ring.n);

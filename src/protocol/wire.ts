@@ -3,7 +3,7 @@
 // has more than ~25 peers. Those are cut into `frag` datagrams and put back together here, below
 // the cores, so the cores and the reliable layer see whole messages only. A lost fragment loses
 // the message, and the sender's retransmission sends every fragment again.
-import { decode, encode, HARD_MAX_PAYLOAD, type Decoded } from './codec.js';
+import { decode, encode, HARD_MAX_PAYLOAD, LOCAL_MAX_PAYLOAD, type Decoded } from './codec.js';
 import type { Message } from './messages.js';
 import { addrKey, type Addr } from '../reliable/outbox.js';
 
@@ -23,6 +23,19 @@ const FRAG_ENVELOPE = 70;
 
 export type Received = Decoded | { ok: 'partial' };
 
+/**
+ * A path that allows larger datagrams: from this process to another process of the same machine
+ * (net/local.ts decides which addresses those are). Store batches sent over it may be up to
+ * `payload` bytes (0: never larger than the configured maximum), and are taken from such a
+ * process up to LOCAL_MAX_PAYLOAD whatever our own `payload`, so peers configured differently
+ * still understand each other; every other message keeps the configured maximum, so captures
+ * and fragments look the same on every path.
+ */
+export interface LocalPath {
+  payload: number;
+  isLocal(ip: string): boolean;
+}
+
 interface Partial { parts: (string | undefined)[]; have: number; bytes: number; at: number }
 
 /** Largest first fragment id: ids start at a random point below it (see the constructor). */
@@ -40,15 +53,16 @@ export class Wire {
    * life's ids: a stale partial completed by a new message's fragments would be a corrupt, yet
    * possibly well-formed, message. Callers pass a random start (as request ids have).
    */
-  constructor(private readonly maxPayload: number, firstFrag = 1) {
+  constructor(private readonly maxPayload: number, firstFrag = 1, private readonly local?: LocalPath) {
     this.nextFrag = Math.max(1, Math.floor(firstFrag));
   }
 
-  /** The datagrams that carry one message. */
-  datagrams(msg: Message): Buffer[] {
+  /** The datagrams that carry one message to `to` (a store batch may be larger on a local path). */
+  datagrams(msg: Message, to?: Addr): Buffer[] {
     const bytes = encode(msg);
     if (bytes.length <= this.maxPayload) return [bytes];
-    const chunk = Math.floor(((this.maxPayload - FRAG_ENVELOPE) * 3) / 4 / 3) * 3;
+    if (msg.t === 'store' && to && this.local && bytes.length <= Math.min(this.local.payload, LOCAL_MAX_PAYLOAD) && this.local.isLocal(to.ip)) return [bytes];
+    const chunk = Math.floor(((Math.min(this.maxPayload, HARD_MAX_PAYLOAD) - FRAG_ENVELOPE) * 3) / 4 / 3) * 3;
     const of = Math.ceil(bytes.length / chunk);
     if (of > MAX_FRAGMENTS) throw new Error(`a ${msg.t} message of ${bytes.length} bytes needs ${of} fragments (limit ${MAX_FRAGMENTS})`);
     const f = this.nextFrag++;
@@ -67,7 +81,8 @@ export class Wire {
    */
   receive(from: Addr, bytes: Uint8Array, now?: number): Received {
     // Accept up to the hard ceiling whatever our own sending limit: peers may be configured differently.
-    const first = decode(bytes, HARD_MAX_PAYLOAD);
+    // A larger store batch only from a process of this machine, and only when we use local paths too.
+    const first = decode(bytes, HARD_MAX_PAYLOAD, this.local && bytes.length > HARD_MAX_PAYLOAD && this.local.isLocal(from.ip) ? LOCAL_MAX_PAYLOAD : HARD_MAX_PAYLOAD);
     if (!first.ok) return first;
     if (first.msg.t !== 'frag') return { ok: true, msg: first.msg };
     const { f, i, of, d } = first.msg;

@@ -7,7 +7,7 @@
 import type { Effect, Loaded, Via } from './effects.js';
 import { InvariantError } from './assert.js';
 import type { Message } from '../protocol/messages.js';
-import { Wire } from '../protocol/wire.js';
+import { Wire, type LocalPath } from '../protocol/wire.js';
 import type { Addr } from '../reliable/index.js';
 import { Complaints } from '../console/ratelimit.js';
 import { traceLine, traced } from '../net/trace.js';
@@ -76,6 +76,8 @@ export interface InterpreterOptions {
    * simulation seeds it.
    */
   firstFrag?: number;
+  /** Store batches to processes of this machine may be larger (protocol/wire.ts); none by default. */
+  local?: LocalPath;
 }
 
 /** Names kept for the trace after the core forgot them (a deregistered peer's answer is still named). */
@@ -94,7 +96,7 @@ export class Interpreter<I extends { kind: string }> {
   private readonly observer: Observer | undefined;
 
   constructor(readonly core: Core<I | Loaded>, private readonly port: Port, private readonly options: InterpreterOptions) {
-    this.wire = new Wire(options.maxPayload, options.firstFrag);
+    this.wire = new Wire(options.maxPayload, options.firstFrag, options.local);
     this.observer = options.observer;
   }
 
@@ -266,7 +268,7 @@ export class Interpreter<I extends { kind: string }> {
     }
     let datagrams: Buffer[];
     try {
-      datagrams = this.wire.datagrams(msg);
+      datagrams = this.wire.datagrams(msg, to);
     } catch (err) {
       if (!this.options.guard) throw err;
       // Too large even in fragments: refuse this one message, keep the process.
