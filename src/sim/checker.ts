@@ -176,7 +176,9 @@ export class Checker {
    * add up to (r − 1)·ℓ.
    */
   private counts(node: string, text: string): void {
-    const [, , total, nText, copiesText, rText] = COUNTS_LINE.exec(text)!;
+    const [, purpose, total, nText, copiesText, rText] = COUNTS_LINE.exec(text)!;
+    // A repair is done by nobody's command: counted here, where its counts are checked.
+    if (purpose === 'repair') this.completed.set('repair', (this.completed.get('repair') ?? 0) + 1);
     const n = Number(nText);
     const prints = this.world.peer(node).prints;
     // The total line is already in prints (onPrint runs after it is kept): the n before it.

@@ -51,7 +51,7 @@ export function runDetectSeed(seed: number, o: DetectOptions = DETECT_DEFAULTS):
     if (node === 'manager' && m) declared.push({ name: m[1]!, at: w.now });
   };
   let liveness = 0;
-  const counting = new Set(['alive', 'probe']);
+  const counting = new Set(['alive', 'probe', 'ping-req', 'ping', 'pong']);
   const names: string[] = [];
   for (let i = 1; i <= o.peers; i++) {
     const name = `peer${i}`;
