@@ -60,6 +60,16 @@ export class AnswerCache {
     this.trim(mine);
   }
 
+  /**
+   * Forget an address's answers: its peer was declared dead, so a `register` it retransmits must
+   * be taken anew (a new token), not answered with the dead registration's SUCCESS.
+   */
+  forget(from: Addr): void {
+    const addr = addrKey(from);
+    const mine = this.byAddr.get(addr);
+    if (mine) this.drop(addr, mine);
+  }
+
   /** Entries and bytes held, for tests. */
   held(): { caches: number; memberBytes: number; othersBytes: number; departedBytes: number } {
     return { caches: this.byAddr.size, memberBytes: this.memberBytes, othersBytes: this.others.bytes, departedBytes: this.departed.bytes };

@@ -16,9 +16,9 @@ import type { Effect } from '../runtime/effects.js';
 import { assert } from '../runtime/assert.js';
 import { EARLY_REASONS, WAITING_FOR, isWaiting, verdict, type Phase, type Reason } from './rules.js';
 import { HANDLERS, fail, refusalText, type Ctx, type Outcome } from './handlers.js';
-import { count, type Dht, type PeerEntry } from './state.js';
+import { count, type Dht } from './state.js';
 import { DurableState, type ManagerConfig } from './durable.js';
-import { HELPERS, IndirectProbes } from './indirect.js';
+import { IndirectProbes, pickHelpers } from './indirect.js';
 
 export { tupleOf, type Dht, type PeerEntry, type PeerState } from './state.js';
 
@@ -46,6 +46,11 @@ export class ManagerCore extends DurableState {
   private rid = 0;
   private readonly ctx: Ctx;
   readonly indirect = new IndirectProbes();
+  /**
+   * Each peer's register SUCCESS until the manager first hears from it: a peer that has not got
+   * it has no token and cannot answer a probe, so a suspected fresh peer is sent it again instead.
+   */
+  private readonly registerAnswers = new Map<string, Res>();
 
   constructor(config: ManagerConfig, private readonly env: ManagerEnv) {
     super(config, new Outbox(config.retry, numberOf(env.secret())));
@@ -173,6 +178,7 @@ export class ManagerCore extends DurableState {
           ...(tok !== undefined ? { tok } : {}) }
       : { t: 'res', rid: msg.rid, cmd: msg.cmd.slice(0, 20), code: 'FAILURE', reason: outcome.reason, text, ...(tok !== undefined ? { tok } : {}) };
     this.answers.remember(from, key, res);
+    if (msg.cmd === 'register' && outcome.ok && this.liveness) this.registerAnswers.set(msg.args[0]!, res);
     // Every SUCCESS but query-dht's changes the state (a FAILURE never does); its answer is saved
     // with it, so a retransmission after a restart gets it again.
     if (outcome.ok && msg.cmd !== 'query-dht') this.changedBy(from, res);
@@ -236,6 +242,11 @@ export class ManagerCore extends DurableState {
 
   // ---- failure detection (liveness.ts, PROTOCOL §4.11) ----
 
+  override removePeer(name: string): void {
+    this.registerAnswers.delete(name);
+    super.removePeer(name);
+  }
+
   /**
    * `alive` from a peer's m-port with its token: it lives, and with a nonce, the suspect it pinged
    * for the manager (an indirect probe) lives too. Anything else is dropped, uncounted.
@@ -247,6 +258,7 @@ export class ManagerCore extends DurableState {
       return;
     }
     this.liveness?.heard(owner.name, this.now);
+    this.registerAnswers.delete(owner.name);
     const vouched = nonce === undefined ? null : this.indirect.answered(this.now, owner.name, nonce);
     if (vouched !== null) this.liveness?.heard(vouched, this.now);
   }
@@ -257,12 +269,15 @@ export class ManagerCore extends DurableState {
     const due = l.due(now);
     for (const name of due.probe) {
       const p = this.peers.get(name);
-      if (p) this.out.push({ kind: 'send', to: { ip: p.ip, port: p.mport }, msg: { t: 'probe', rid: 0, tok: p.token }, attempt: 1 });
+      if (!p) continue;
+      const again = l.isFresh(name) ? this.registerAnswers.get(name) : undefined;
+      if (!l.isFresh(name)) this.registerAnswers.delete(name);
+      this.out.push({ kind: 'send', to: { ip: p.ip, port: p.mport }, msg: again ?? { t: 'probe', rid: 0, tok: p.token }, attempt: 1 });
     }
     for (const name of due.indirect) {
       const p = this.peers.get(name);
       if (!p) continue;
-      for (const s of this.indirect.ask(this.now, p, this.helpersFor(name), () => this.env.secret())) this.out.push({ kind: 'send', ...s, attempt: 1 });
+      for (const s of this.indirect.ask(this.now, p, pickHelpers(this.peers.values(), name, (h) => l.isSuspected(h, now), () => this.env.random()), () => this.env.secret())) this.out.push({ kind: 'send', ...s, attempt: 1 });
     }
     for (const d of due.dead) {
       this.indirect.forget(d.name);
@@ -270,14 +285,6 @@ export class ManagerCore extends DurableState {
     }
   }
 
-  /** Up to HELPERS registered peers, other than the suspect and not suspected themselves, at random. */
-  private helpersFor(suspect: string): PeerEntry[] {
-    const l = this.liveness;
-    const live = [...this.peers.values()].filter((p) => p.name !== suspect && l !== null && !l.isSuspected(p.name, this.now));
-    const out: PeerEntry[] = [];
-    while (out.length < HELPERS && live.length > 0) out.push(live.splice(Math.floor(this.env.random() * live.length), 1)[0]!);
-    return out;
-  }
 
   /**
    * The manager declares a peer dead: nothing came from it for `deadMs`, probes included. Its
@@ -295,6 +302,8 @@ export class ManagerCore extends DurableState {
       else this.dissolve(d, name, `${name} (${this.roleWords(d, name)}) is dead`);
     }
     this.outbox.drop((p) => p.tag === name);
+    const p = this.peers.get(name)!;
+    this.answers.forget({ ip: p.ip, port: p.mport });
     this.removePeer(name);
     this.changed = true;
     this.print(`liveness: ${name} deregistered; ${count(this.peers.size, 'peer')} ${this.peers.size === 1 ? 'remains' : 'remain'}`);

@@ -50,3 +50,11 @@ export class IndirectProbes {
     for (const [n, v] of this.nonces) if (v.target === name || v.helper === name) this.nonces.delete(n);
   }
 }
+
+/** Up to HELPERS registered peers, other than the suspect and not suspected themselves, at random. */
+export function pickHelpers(peers: Iterable<PeerEntry>, suspect: string, suspected: (name: string) => boolean, random: () => number): PeerEntry[] {
+  const live = [...peers].filter((p) => p.name !== suspect && !suspected(p.name));
+  const out: PeerEntry[] = [];
+  while (out.length < HELPERS && live.length > 0) out.push(live.splice(Math.floor(random() * live.length), 1)[0]!);
+  return out;
+}

@@ -107,6 +107,11 @@ export class Liveness {
     return this.watched.get(name)?.heard;
   }
 
+  /** Nothing heard from the peer since it registered (its register answer, with its token, may be lost). */
+  isFresh(name: string): boolean {
+    return this.watched.get(name)?.fresh === true;
+  }
+
   isSuspected(name: string, now: number): boolean {
     const w = this.watched.get(name);
     return w !== undefined && now - w.heard >= this.config.suspectMs;

@@ -51,7 +51,7 @@ describe.skipIf(reason !== null)(`full scenario on 5 hosts, each kernel dropping
     let system: System | undefined;
     const started = Date.now();
     const facts = await runFull({
-      dataDir: DATA_DIR, trace: 'summary', peerArgs: PEER_ARGS, managerArgs: MANAGER_ARGS,
+      dataDir: DATA_DIR, trace: 'summary', peerArgs: PEER_ARGS, managerArgs: MANAGER_ARGS, echo: process.env['ECHO'] === '1',
       launcher: lab.launcher, managerIp: lab.ip('m'), peerIp: (name) => lab.ip(lab.hostOf(name)),
       onSystem: (s) => { system = s; systems.push(s); },
     });

@@ -158,9 +158,9 @@ describe('the manager declares a death', () => {
     const tokens = new Map<number, string>();
     let rid = 1;
     let now = 0;
-    const send = (i: number, cmd: string, args: string[]): Res => {
+    const send = (i: number, cmd: string, args: string[], again?: number): Res => {
       const tok = tokens.get(i);
-      const effects = core.handle(now, { kind: 'datagram', from: addr(i), msg: { t: 'cmd', rid: rid++, cmd, args, ...(tok && cmd !== 'register' ? { tok } : {}) } });
+      const effects = core.handle(now, { kind: 'datagram', from: addr(i), msg: { t: 'cmd', rid: again ?? rid++, cmd, args, ...(tok && cmd !== 'register' ? { tok } : {}) } });
       for (const e of effects) if (e.kind === 'send' && e.msg.t !== 'res') core.handle(now, { kind: 'datagram', from: e.to, msg: { t: 'ack', rid: e.msg.rid } });
       const res = effects.find((e): e is Send => e.kind === 'send' && e.msg.t === 'res')!.msg as Res;
       if (cmd === 'register' && res.code === 'SUCCESS') tokens.set(i, res.tok!);
@@ -228,6 +228,41 @@ describe('the manager declares a death', () => {
     const gone = m.advance(11_000, [1, 2, 3]);
     expect(gone.prints.some((l) => l.includes('peer4 declared dead'))).toBe(true);
     expect(m.core.peers.has('peer4')).toBe(false);
+  });
+
+  it('a suspected peer that never said alive (its register answer lost) is sent that answer again, not a probe it cannot answer', () => {
+    const m = manager();
+    for (let i = 1; i <= 3; i++) m.register(i);
+    const sentTo3: string[] = [];
+    for (let now = 0; now <= 1_500; now += 50) {
+      for (const i of [1, 2]) m.core.handle(now, { kind: 'datagram', from: addr(i), msg: { t: 'alive', rid: 0, tok: m.tokens.get(i)! } });
+      for (const e of m.core.onTimeout(now)) if (e.kind === 'send' && e.to.port === addr(3).port) sentTo3.push(e.msg.t === 'res' ? `res ${e.msg.cmd} ${e.msg.code}` : e.msg.t);
+    }
+    expect(sentTo3.length).toBeGreaterThan(0);
+    expect(new Set(sentTo3)).toEqual(new Set(['res register SUCCESS']));
+    // Once it has said alive, a suspicion gets a plain probe.
+    m.core.handle(1_600, { kind: 'datagram', from: addr(3), msg: { t: 'alive', rid: 0, tok: m.tokens.get(3)! } });
+    const later: string[] = [];
+    for (let now = 1_650; now <= 3_000; now += 50) {
+      for (const i of [1, 2]) m.core.handle(now, { kind: 'datagram', from: addr(i), msg: { t: 'alive', rid: 0, tok: m.tokens.get(i)! } });
+      for (const e of m.core.onTimeout(now)) if (e.kind === 'send' && e.to.port === addr(3).port) later.push(e.msg.t);
+    }
+    expect(later).toContain('probe');
+    expect(later).not.toContain('res');
+  });
+
+  it('after a death, a register retransmitted from the dead registration is taken anew, not answered with the old SUCCESS', () => {
+    const m = manager();
+    for (let i = 1; i <= 2; i++) m.register(i);
+    const first = m.core.peers.get('peer2')!.token;
+    const firstRid = m.register(3).rid - 1; // peer2's register was the request just before
+    m.advance(4_000, [1, 3]);
+    expect(m.core.peers.has('peer2')).toBe(false);
+    // The very same datagram again (its answer was lost, say, all along).
+    const again = m.send(2, 'register', ['peer2', '127.0.0.1', String(addr(2).port), String(addr(2).port + 1)], firstRid);
+    expect(again.code).toBe('SUCCESS');
+    expect(m.core.peers.get('peer2')!.token).toBe(again.tok);
+    expect(again.tok).not.toBe(first);
   });
 
   it('an alive with a nonce counts only from the helper it was asked of, once', () => {
