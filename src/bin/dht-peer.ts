@@ -28,7 +28,7 @@ const USAGE = `usage: dht-peer <manager-IPv4|localhost> <manager-port> [options]
   --window N              store batches in flight per ring hop (default ${DEFAULT_WINDOW})
   --max-payload BYTES     largest datagram payload (default ${DEFAULT_MAX_PAYLOAD})
   --local-payload BYTES   largest store batch when the whole ring is on this machine (loopback or
-                          its own addresses; default ${DEFAULT_LOCAL_PAYLOAD}, 0 = never; not in keyed mode)
+                          its own addresses; default ${DEFAULT_LOCAL_PAYLOAD}, 0 = never)
   --query-timeout MS      how long a query may take (default ${DEFAULT_QUERY_TIMEOUT_MS})
   --replicas R            a setup this peer leads keeps each record at its node and, as a copy, at
                           the next R−1 nodes (capped at the ring's size), so a query whose node is
@@ -89,7 +89,7 @@ function main(): void {
       maxPayload: intOption('max-payload', values['max-payload'], 512, HARD_MAX_PAYLOAD) ?? DEFAULT_MAX_PAYLOAD,
       queryTimeoutMs: intOption('query-timeout', values['query-timeout'], 100, 3_600_000) ?? DEFAULT_QUERY_TIMEOUT_MS,
       replicas: intOption('replicas', values.replicas, 1, 256) ?? 1,
-      ...(keyed ? {} : { local: localPath(localPayload) }),
+      local: localPath(localPayload),
     },
   });
   process.stdout.write(`peer: manager at ${ip}:${port}; data directory ${dataDir}` +

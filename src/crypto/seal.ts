@@ -15,7 +15,7 @@
 // (AES-NI) it measured faster than ChaCha20-Poly1305 for 1,400-byte datagrams (bench/crypto.ts).
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { Addr } from '../reliable/outbox.js';
-import { HARD_MAX_PAYLOAD } from '../protocol/codec.js';
+import { LOCAL_MAX_PAYLOAD } from '../protocol/codec.js';
 import type { Keyring } from './keyring.js';
 import { SenderWindows, type ReplayWindow } from './replay.js';
 
@@ -138,8 +138,10 @@ export class Keyed {
   open(from: Addr, at: Addr, sealed: Buffer): Opened {
     if (sealed.length > 0 && sealed[0] === 0x7b) return refuse('plain', from, `plain datagram from {from}: it has no key (keyed mode)`);
     if (sealed.length < SEAL_OVERHEAD) return refuse('short', from, `datagram from {from} too short to be sealed (${sealed.length} bytes)`);
-    // Nothing larger is ever sealed: refuse it before spending a decryption on it.
-    if (sealed.length > HARD_MAX_PAYLOAD + SEAL_OVERHEAD) return refuse('oversized', from, `datagram from {from} too large to be sealed (${sealed.length} bytes)`);
+    // Nothing larger is ever sealed (a store batch between processes of one machine, wire.ts, is
+    // the largest; the wire refuses one that large from any other address once it is opened):
+    // refuse it before spending a decryption on it.
+    if (sealed.length > LOCAL_MAX_PAYLOAD + SEAL_OVERHEAD) return refuse('oversized', from, `datagram from {from} too large to be sealed (${sealed.length} bytes)`);
     if (sealed[0] !== MAGIC) return refuse('not-sealed', from, `datagram from {from} is not sealed (first byte 0x${sealed[0]!.toString(16)})`);
     const key = this.keyFor(sealed);
     if (!key) return refuse('unknown-key', from, `datagram from {from} sealed with unknown key ${sealed.toString('hex', 1, 5)} (another cluster's, or a removed one)`);

@@ -60,7 +60,7 @@ describe('keyed: round trip', () => {
     expect(opened(b.open(A, B, Buffer.from('{"t":"ack","rid":7}')))).toBe('refused plain');
     expect(opened(b.open(A, B, Buffer.alloc(SEAL_OVERHEAD - 1, 0xd1)))).toBe('refused short');
     expect(opened(b.open(A, B, Buffer.alloc(100, 0xd2)))).toBe('refused not-sealed');
-    expect(opened(b.open(A, B, Buffer.alloc(8192 + SEAL_OVERHEAD + 1, 0xd1)))).toBe('refused oversized');
+    expect(opened(b.open(A, B, Buffer.alloc(65_000 + SEAL_OVERHEAD + 1, 0xd1)))).toBe('refused oversized'); // above the largest local store batch
   });
 
   it('past counter 2^32 − 1 a sender takes a new sender id, and both sides of the change open', () => {
