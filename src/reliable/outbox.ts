@@ -1,11 +1,21 @@
 // Reliable delivery over UDP, as a pure data structure: the cores number each request, keep it
 // here until its acknowledgement (or response) arrives, and ask here which ones are due again.
 // Retransmission uses exponential backoff and a bounded number of tries, so nothing waits forever.
-// Backoff and the count of tries apply while the destination is silent: when it has acknowledged
-// something else since our last send, it is alive and the datagram was lost at random, so the
-// request is resent after one timeout, not a doubled one. Without that rule the tail of a store
-// stream under 20 % loss waits seconds per hop (the unluckiest of 2,000 batches needs ~7 tries).
-
+//
+// When a request's timeout expires, what the destination acknowledged since tells lost from late
+// (docs/PROTOCOL.md §4.3), as TCP's RACK and its timer restarted on every ack do:
+// - it acknowledged a request sent after this one's last send: this one was lost (a receiver takes
+//   datagrams in order), so it is resent now, without backoff and without counting the try. Under
+//   20-30 % loss the tail of a store stream must not wait seconds per hop, and a destination that
+//   plainly answers must not be given up on;
+// - it acknowledged only requests sent before this one, since this one was sent: it is working
+//   through a queue with this one behind (a store window of 128 batches at a slow receiver), so the
+//   request waits until one timeout after the latest of those acks, and is resent only then. Before
+//   this rule a third to a half of a setup's store batches were resent while merely queued;
+// - it acknowledged nothing: it is silent (stalled, gone, or everything was lost). The try counts,
+//   the wait doubles, and of the requests toward it only the oldest is resent (TCP resends the
+//   head on a timeout): a receiver stalled under a window of batches gets one copy, not 128;
+//   when it answers, the others follow the rules above.
 export interface Addr { ip: string; port: number }
 export const addrKey = (a: Addr): string => `${a.ip}:${a.port}`;
 export const sameAddr = (a: Addr, b: Addr): boolean => a.port === b.port && a.ip === b.ip;
@@ -37,6 +47,11 @@ export interface Pending<M, Tag> {
   due: number;
   sentAt: number;
   lastSentAt: number;
+  /** Order of the first and of the latest send among all sends of this outbox (ack ordering). */
+  seq: number;
+  lastSeq: number;
+  /** The latest send or silent timeout: the destination is alive if heard from after it. */
+  checkedAt: number;
   tag: Tag;
   /** Resent after one timeout each time, never backed off (a query's hop: small, and late is useless). */
   steady: boolean;
@@ -47,6 +62,13 @@ export const MAX_SENDS = 100;
 
 /** Smoothed round-trip time and its variation toward one address (Jacobson/Karels). */
 interface Rtt { srtt: number; rttvar: number }
+/**
+ * What a destination last did: when it last acknowledged or answered anything, and the latest
+ * first send (`seq`) among the requests it settled: every request last sent before that one and
+ * still unsettled was lost. The first send, not the latest, since an ack does not say which send
+ * it answers (Karn): the first is the one that is certainly before it.
+ */
+interface Heard { at: number; seq: number }
 const MAX_RTT_ENTRIES = 1024;
 
 /** Bound on requests awaiting acknowledgement: a bug that leaks them must fail loudly, not eat memory. */
@@ -55,9 +77,9 @@ const MAX_PENDING = 100_000;
 export class Outbox<M extends { rid: number }, Tag> {
   private readonly pending = new Map<number, Pending<M, Tag>>();
   private readonly rtts = new Map<string, Rtt>();
-  /** When each destination last acknowledged or answered anything. */
-  private readonly heard = new Map<string, number>();
+  private readonly heard = new Map<string, Heard>();
   private nextRid: number;
+  private nextSeq = 0;
 
   constructor(private readonly policy: RetryPolicy, firstRid: number) {
     this.nextRid = firstRid;
@@ -71,7 +93,8 @@ export class Outbox<M extends { rid: number }, Tag> {
     if (this.pending.size >= MAX_PENDING) throw new Error(`outbox overflow: ${this.pending.size} unacknowledged requests`);
     const rid = this.nextRid++;
     const msg = { ...body, rid } as unknown as M;
-    this.pending.set(rid, { rid, to, msg, tries: 1, silent: 0, due: now + this.rto(to), sentAt: now, lastSentAt: now, tag, steady });
+    const seq = this.nextSeq++;
+    this.pending.set(rid, { rid, to, msg, tries: 1, silent: 0, due: now + this.rto(to), sentAt: now, lastSentAt: now, seq, lastSeq: seq, checkedAt: now, tag, steady });
     return msg;
   }
 
@@ -89,7 +112,7 @@ export class Outbox<M extends { rid: number }, Tag> {
     if (!p || !sameAddr(p.to, from)) return undefined;
     this.pending.delete(rid);
     if (now !== undefined) {
-      this.hear(p.to, now);
+      this.hear(p.to, now, p.seq);
       if (p.tries === 1) this.sample(p.to, now - p.sentAt);
     }
     return p;
@@ -102,10 +125,16 @@ export class Outbox<M extends { rid: number }, Tag> {
     return Math.min(this.policy.maxRtoMs, Math.max(this.policy.minRtoMs ?? this.policy.rtoMs, r.srtt + 4 * r.rttvar));
   }
 
-  private hear(from: Addr, now: number): void {
+  private hear(from: Addr, now: number, seq: number): void {
     const key = addrKey(from);
-    if (!this.heard.has(key) && this.heard.size >= MAX_RTT_ENTRIES) this.heard.delete(this.heard.keys().next().value as string);
-    this.heard.set(key, now);
+    const h = this.heard.get(key);
+    if (h) {
+      h.at = now;
+      h.seq = Math.max(h.seq, seq);
+      return;
+    }
+    if (this.heard.size >= MAX_RTT_ENTRIES) this.heard.delete(this.heard.keys().next().value as string);
+    this.heard.set(key, { at: now, seq });
   }
 
   private sample(to: Addr, rtt: number): void {
@@ -120,22 +149,45 @@ export class Outbox<M extends { rid: number }, Tag> {
     r.srtt = 0.875 * r.srtt + 0.125 * rtt;
   }
 
-  /** Requests due for another try (already rescheduled) and requests out of tries (removed). */
+  /**
+   * Requests due for another try (already rescheduled) and requests out of tries (removed).
+   * A `steady` request ignores ack ordering: resent after every timeout, never backed off.
+   */
   expire(now: number): { resend: Pending<M, Tag>[]; failed: Pending<M, Tag>[] } {
     const resend: Pending<M, Tag>[] = [];
     const failed: Pending<M, Tag>[] = [];
+    // Destinations with an older request pending (the map keeps requests in order of first send).
+    const ahead = new Set<string>();
     for (const p of this.pending.values()) {
+      const key = addrKey(p.to);
+      const behind = ahead.has(key);
+      ahead.add(key);
       if (p.due > now) continue;
-      const alive = (this.heard.get(addrKey(p.to)) ?? -Infinity) > p.lastSentAt;
-      if (!alive) p.silent += 1;
+      const h = this.heard.get(key);
+      const lost = h !== undefined && h.seq > p.lastSeq;
+      const alive = h !== undefined && h.at > p.checkedAt;
+      if (!lost && alive && !p.steady) {
+        // Queued behind requests it is still acknowledging: one timeout after its latest ack.
+        const until = h.at + this.rto(p.to);
+        if (until > now) {
+          p.due = until;
+          continue;
+        }
+      }
+      if (!lost && !alive) p.silent += 1;
       if (p.silent >= this.policy.maxTries || p.tries >= MAX_SENDS) {
         this.pending.delete(p.rid);
         failed.push(p);
         continue;
       }
+      const backoff = lost || alive || p.steady ? 1 : 2 ** p.silent;
+      p.checkedAt = now;
+      p.due = now + Math.min(this.policy.maxRtoMs, this.rto(p.to) * backoff);
+      // A silent destination gets its oldest request again; the others wait for its answer.
+      if (!lost && !alive && behind && !p.steady) continue;
       p.tries += 1;
       p.lastSentAt = now;
-      p.due = now + Math.min(this.policy.maxRtoMs, this.rto(p.to) * (alive || p.steady ? 1 : 2 ** p.silent));
+      p.lastSeq = this.nextSeq++;
       resend.push(p);
     }
     return { resend, failed };
