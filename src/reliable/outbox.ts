@@ -8,10 +8,10 @@
 //   datagrams in order), so it is resent now, without backoff and without counting the try. Under
 //   20-30 % loss the tail of a store stream must not wait seconds per hop, and a destination that
 //   plainly answers must not be given up on;
-// - it acknowledged only requests sent before this one, since this one was sent: it is working
-//   through a queue with this one behind (a store window of 128 batches at a slow receiver), so the
-//   request waits until one timeout after the latest of those acks, and is resent only then. Before
-//   this rule a third to a half of a setup's store batches were resent while merely queued;
+// - it acknowledged something since this one was sent, the latest being a request sent before this
+//   one: it is working through a queue with this one behind (a store window of 128 batches at a
+//   slow receiver), so the request waits until one timeout after that ack, and is resent only then
+//   (not counted). Before this rule a third to a half of a setup's batches were resent while queued;
 // - it acknowledged nothing: it is silent (stalled, gone, or everything was lost). The try counts,
 //   the wait doubles, and of the requests toward it only the oldest is resent (TCP resends the
 //   head on a timeout): a receiver stalled under a window of batches gets one copy, not 128;
@@ -63,12 +63,12 @@ export const MAX_SENDS = 100;
 /** Smoothed round-trip time and its variation toward one address (Jacobson/Karels). */
 interface Rtt { srtt: number; rttvar: number }
 /**
- * What a destination last did: when it last acknowledged or answered anything, and the latest
- * first send (`seq`) among the requests it settled: every request last sent before that one and
- * still unsettled was lost. The first send, not the latest, since an ack does not say which send
- * it answers (Karn): the first is the one that is certainly before it.
+ * What a destination last did: when it last acknowledged or answered anything (`at`), the latest
+ * send of that request (`last`), and the latest first send (`seq`) among the requests it settled:
+ * every request last sent before that one and still unsettled was lost. The first send, not the
+ * latest, since an ack does not say which send it answers (Karn): the first is certainly before it.
  */
-interface Heard { at: number; seq: number }
+interface Heard { at: number; last: number; seq: number }
 const MAX_RTT_ENTRIES = 1024;
 
 /** Bound on requests awaiting acknowledgement: a bug that leaks them must fail loudly, not eat memory. */
@@ -112,7 +112,7 @@ export class Outbox<M extends { rid: number }, Tag> {
     if (!p || !sameAddr(p.to, from)) return undefined;
     this.pending.delete(rid);
     if (now !== undefined) {
-      this.hear(p.to, now, p.seq);
+      this.hear(p.to, now, p.seq, p.lastSeq);
       if (p.tries === 1) this.sample(p.to, now - p.sentAt);
     }
     return p;
@@ -125,16 +125,17 @@ export class Outbox<M extends { rid: number }, Tag> {
     return Math.min(this.policy.maxRtoMs, Math.max(this.policy.minRtoMs ?? this.policy.rtoMs, r.srtt + 4 * r.rttvar));
   }
 
-  private hear(from: Addr, now: number, seq: number): void {
+  private hear(from: Addr, now: number, seq: number, last: number): void {
     const key = addrKey(from);
     const h = this.heard.get(key);
     if (h) {
       h.at = now;
+      h.last = last;
       h.seq = Math.max(h.seq, seq);
       return;
     }
     if (this.heard.size >= MAX_RTT_ENTRIES) this.heard.delete(this.heard.keys().next().value as string);
-    this.heard.set(key, { at: now, seq });
+    this.heard.set(key, { at: now, last, seq });
   }
 
   private sample(to: Addr, rtt: number): void {
@@ -166,8 +167,11 @@ export class Outbox<M extends { rid: number }, Tag> {
       const h = this.heard.get(key);
       const lost = h !== undefined && h.seq > p.lastSeq;
       const alive = h !== undefined && h.at > p.checkedAt;
-      if (!lost && alive && !p.steady) {
-        // Queued behind requests it is still acknowledging: one timeout after its latest ack.
+      // Queued behind requests it is still acknowledging (its latest ack answers a request sent
+      // before this one): one timeout after that ack. An ack of a request resent after this one
+      // proves nothing (it may answer an earlier copy) but is no sign of a queue either: the tail
+      // of a stream under loss, where it is the resends that get acknowledged.
+      if (!lost && alive && !p.steady && h.last < p.lastSeq) {
         const until = h.at + this.rto(p.to);
         if (until > now) {
           p.due = until;

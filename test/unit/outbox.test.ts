@@ -348,6 +348,17 @@ describe('Outbox: ack ordering tells a lost request from a queued one', () => {
     expect(resend[0]).toMatchObject({ silent: 0 });
   });
 
+  it('at the tail of a stream under loss, an ack of a resend does not hold back a request resent before it', () => {
+    const box = new Outbox<X, null>(policy, 1);
+    const a = box.send(0, to, { t: 'x' }, null);
+    const b = box.send(0, to, { t: 'x' }, null);
+    const c = box.send(0, to, { t: 'x' }, null);
+    box.settle(c.rid, to, 5); // a and b were lost
+    expect(box.expire(100).resend.map((p) => p.rid)).toEqual([a.rid, b.rid]);
+    box.settle(b.rid, to, 150); // b's resend got through, a's did not
+    expect(box.expire(200).resend.map((p) => p.rid)).toEqual([a.rid]);
+  });
+
   it('holes in a stream under loss are resent at their first timeout, and everything arrives', () => {
     const lost = new Set([3, 4, 50, 127, 128]);
     const { resent, failed, box } = queue(128, 5, 1, lost);
