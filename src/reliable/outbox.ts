@@ -13,9 +13,9 @@
 //   slow receiver), so the request waits until one timeout after that ack, and is resent only then
 //   (not counted). Before this rule a third to a half of a setup's batches were resent while queued;
 // - it acknowledged nothing: it is silent (stalled, gone, or everything was lost). The try counts,
-//   the wait doubles, and of the requests toward it only the oldest is resent (TCP resends the
-//   head on a timeout): a receiver stalled under a window of batches gets one copy, not 128;
-//   when it answers, the others follow the rules above.
+//   the wait doubles, and for its first silent timeouts only the oldest request toward it is
+//   resent (TCP resends the head on a timeout): a receiver stalled under a window of batches gets
+//   one copy, not 128; when it answers, the others follow the rules above.
 export interface Addr { ip: string; port: number }
 export const addrKey = (a: Addr): string => `${a.ip}:${a.port}`;
 export const sameAddr = (a: Addr, b: Addr): boolean => a.port === b.port && a.ip === b.ip;
@@ -70,6 +70,13 @@ interface Rtt { srtt: number; rttvar: number }
  */
 interface Heard { at: number; last: number; seq: number }
 const MAX_RTT_ENTRIES = 1024;
+
+/**
+ * Silent timeouts during which only the oldest request toward a destination is resent: with the
+ * 60 ms floor, a receiver stalled for up to ~420 ms (1 + 2 + 4 timeouts) gets one copy, not its
+ * whole window; after that every request is resent (with backoff) as if alone.
+ */
+const HOLD_SILENT = 3;
 
 /** Bound on requests awaiting acknowledgement: a bug that leaks them must fail loudly, not eat memory. */
 const MAX_PENDING = 100_000;
@@ -158,11 +165,12 @@ export class Outbox<M extends { rid: number }, Tag> {
     const resend: Pending<M, Tag>[] = [];
     const failed: Pending<M, Tag>[] = [];
     // Destinations with an older request pending (the map keeps requests in order of first send).
+    // A query hop is not one: its receiver may refuse it without an ack, and it is resent anyway.
     const ahead = new Set<string>();
     for (const p of this.pending.values()) {
       const key = addrKey(p.to);
       const behind = ahead.has(key);
-      ahead.add(key);
+      if (!p.steady) ahead.add(key);
       if (p.due > now) continue;
       const h = this.heard.get(key);
       const lost = h !== undefined && h.seq > p.lastSeq;
@@ -187,8 +195,10 @@ export class Outbox<M extends { rid: number }, Tag> {
       const backoff = lost || alive || p.steady ? 1 : 2 ** p.silent;
       p.checkedAt = now;
       p.due = now + Math.min(this.policy.maxRtoMs, this.rto(p.to) * backoff);
-      // A silent destination gets its oldest request again; the others wait for its answer.
-      if (!lost && !alive && behind && !p.steady) continue;
+      // A silent destination gets its oldest request again; the others wait for its answer, but
+      // not for ever: the oldest may be one it will never acknowledge (refused, or not for it),
+      // and a request behind it whose first copy was lost must not wait for that one to fail.
+      if (!lost && !alive && behind && !p.steady && p.silent < HOLD_SILENT) continue;
       p.tries += 1;
       p.lastSentAt = now;
       p.lastSeq = this.nextSeq++;
