@@ -265,3 +265,131 @@ describe('Outbox: backoff and giving up apply to silent destinations only', () =
     expect(box.size).toBe(0);
   });
 });
+
+describe('Outbox: ack ordering tells a lost request from a queued one', () => {
+  const to = { ip: '127.0.0.1', port: 7003 };
+  const policy = { rtoMs: 100, minRtoMs: 100, maxRtoMs: 3200, maxTries: 5 };
+  type X = { t: 'x'; rid: number };
+
+  /**
+   * A window of `k` requests sent at once to a receiver that works through them in order,
+   * acknowledging one every `gapMs` after `firstMs`: the outbox's clock runs from event to event.
+   * Returns the rids resent and when each was settled.
+   */
+  function queue(k: number, firstMs: number, gapMs: number, lost: ReadonlySet<number> = new Set()): { resent: number[]; failed: number[]; box: Outbox<X, null> } {
+    const box = new Outbox<X, null>(policy, 1);
+    const rids = Array.from({ length: k }, () => box.send(0, to, { t: 'x' }, null).rid);
+    const acks = rids.map((rid, i) => ({ rid, at: firstMs + i * gapMs })).filter((a) => !lost.has(a.rid));
+    const resent: number[] = [];
+    const failed: number[] = [];
+    for (let guard = 0; guard < 10_000 && box.size > 0; guard++) {
+      const deadline = box.nextDeadline() ?? Infinity;
+      const ack = acks[0];
+      if (ack && ack.at <= deadline) {
+        acks.shift();
+        box.settle(ack.rid, to, ack.at);
+        continue;
+      }
+      if (deadline === Infinity) break;
+      const r = box.expire(deadline);
+      resent.push(...r.resend.map((p) => p.rid));
+      failed.push(...r.failed.map((p) => p.rid));
+      // A resend of a lost request is acknowledged 10 ms later (the receiver has caught up).
+      for (const p of r.resend) {
+        if (acks.some((a) => a.rid === p.rid)) continue;
+        acks.push({ rid: p.rid, at: deadline + 10 });
+        acks.sort((a, b) => a.at - b.at);
+      }
+    }
+    return { resent, failed, box };
+  }
+
+  it('a window queued at a live receiver that acknowledges in order, each within one timeout of the last, is never resent', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 128 }), fc.integer({ min: 1, max: 99 }), fc.integer({ min: 1, max: 99 }), (k, first, gap) => {
+        const { resent, failed, box } = queue(k, first, gap);
+        expect(resent).toEqual([]);
+        expect(failed).toEqual([]);
+        expect(box.size).toBe(0);
+      }),
+    );
+  });
+
+  it('a receiver that stalls longer than a timeout gets its oldest request again, not the whole window', () => {
+    // 128 requests, the first acknowledged after 450 ms (stalled), then one every 2 ms.
+    const { resent, failed, box } = queue(128, 450, 2);
+    expect(failed).toEqual([]);
+    expect(box.size).toBe(0);
+    expect(resent.length).toBeLessThanOrEqual(3);
+    expect(new Set(resent)).toEqual(new Set([1]));
+  });
+
+  it('a request whose successor was acknowledged is lost: resent at its timeout, without backoff or a counted try', () => {
+    const box = new Outbox<X, null>(policy, 1);
+    const a = box.send(0, to, { t: 'x' }, null);
+    const b = box.send(0, to, { t: 'x' }, null);
+    box.settle(b.rid, to, 5);
+    const { resend } = box.expire(100);
+    expect(resend.map((p) => p.rid)).toEqual([a.rid]);
+    expect(resend[0]).toMatchObject({ tries: 2, silent: 0 });
+    expect(box.nextDeadline()).toBe(200);
+  });
+
+  it('the last request of a stream, lost, is resent one timeout after the receiver acknowledged the one before it', () => {
+    const box = new Outbox<X, null>(policy, 1);
+    const a = box.send(0, to, { t: 'x' }, null);
+    const b = box.send(0, to, { t: 'x' }, null);
+    box.settle(a.rid, to, 60); // b is lost: nothing after it
+    expect(box.expire(100).resend).toEqual([]);
+    const t = box.nextDeadline()!;
+    expect(t).toBe(60 + box.rto(to));
+    const { resend } = box.expire(t);
+    expect(resend.map((p) => p.rid)).toEqual([b.rid]);
+    expect(resend[0]).toMatchObject({ silent: 0 });
+  });
+
+  it('at the tail of a stream under loss, an ack of a resend does not hold back a request resent before it', () => {
+    const box = new Outbox<X, null>(policy, 1);
+    const a = box.send(0, to, { t: 'x' }, null);
+    const b = box.send(0, to, { t: 'x' }, null);
+    const c = box.send(0, to, { t: 'x' }, null);
+    box.settle(c.rid, to, 5); // a and b were lost
+    expect(box.expire(100).resend.map((p) => p.rid)).toEqual([a.rid, b.rid]);
+    box.settle(b.rid, to, 150); // b's resend got through, a's did not
+    expect(box.expire(200).resend.map((p) => p.rid)).toEqual([a.rid]);
+  });
+
+  it('holes in a stream under loss are resent at their first timeout, and everything arrives', () => {
+    const lost = new Set([3, 4, 50, 127, 128]);
+    const { resent, failed, box } = queue(128, 5, 1, lost);
+    expect(failed).toEqual([]);
+    expect(box.size).toBe(0);
+    expect(new Set(resent)).toEqual(new Set([3, 4, 50, 127, 128]));
+  });
+
+  it('a dead destination: every request fails after maxTries silent timeouts; for the first timeouts only the oldest is resent', () => {
+    const box = new Outbox<X, null>(policy, 1);
+    for (let i = 0; i < 4; i++) box.send(0, to, { t: 'x' }, null);
+    const rounds: number[][] = [];
+    const failed: number[] = [];
+    for (let guard = 0; guard < 100 && box.size > 0; guard++) {
+      const r = box.expire(box.nextDeadline()!);
+      if (r.resend.length > 0) rounds.push(r.resend.map((p) => p.rid));
+      failed.push(...r.failed.map((p) => p.rid));
+    }
+    expect(failed.sort()).toEqual([1, 2, 3, 4]);
+    expect(rounds).toEqual([[1], [1], [1, 2, 3, 4], [1, 2, 3, 4]]); // maxTries 5: the 5th silent timeout fails them
+  });
+
+  it('a request behind one its destination never acknowledges is not held back for ever', () => {
+    const box = new Outbox<X, null>({ ...policy, maxTries: 40 }, 1);
+    box.send(0, to, { t: 'x' }, null); // never acknowledged (refused)
+    const b = box.send(0, to, { t: 'x' }, null); // its first copy was lost
+    let resentAt: number | undefined;
+    for (let guard = 0; guard < 100 && resentAt === undefined; guard++) {
+      const t = box.nextDeadline()!;
+      if (box.expire(t).resend.some((p) => p.rid === b.rid)) resentAt = t;
+    }
+    expect(resentAt).toBeLessThanOrEqual(policy.rtoMs * 7);
+  });
+});
