@@ -12,6 +12,12 @@ import type { Observer } from '../runtime/observer.js';
 import { LiveServer, type LiveServerOptions } from './server.js';
 import { messageView, snapshotOf, type MessageView, type Snapshot } from './snapshot.js';
 
+/**
+ * Failure detection's traffic (four `alive`s a second per peer, probes of suspects) is counted but
+ * not listed: it would push every message a person is watching out of the list.
+ */
+const LIVENESS: ReadonlySet<string> = new Set(['alive', 'probe', 'ping-req', 'ping', 'pong']);
+
 /** How often batched messages and a changed snapshot go out. */
 export const FLUSH_MS = 100;
 /** Messages sent per batch; more within one batch are counted as `dropped`. */
@@ -61,11 +67,13 @@ export class LiveView implements Observer {
 
   send(now: number, to: Addr, msg: Message, _datagrams: readonly Uint8Array[], attempt: number): void {
     this.sent += 1;
+    if (LIVENESS.has(msg.t)) return;
     this.message(messageView(now - this.start, 'out', this.source?.nameOf(to), to, msg, attempt));
   }
 
   receive(now: number, from: Addr, msg: Message, _bytes: Uint8Array, note?: Verdict): void {
     this.received += 1;
+    if (LIVENESS.has(msg.t)) return;
     this.message(messageView(now - this.start, 'in', this.source?.nameOf(from), from, msg, 1, note));
   }
 
