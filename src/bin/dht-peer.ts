@@ -6,7 +6,8 @@ import { parseIpv4, parsePort } from '../console/commands.js';
 import { HARD_MAX_PAYLOAD, LOCAL_MAX_PAYLOAD } from '../protocol/codec.js';
 import { DEFAULT_LOCAL_PAYLOAD, localPath } from '../net/local.js';
 import { chaosFromOptions, describeChaos } from '../net/chaos.js';
-import { DEFAULT_MAX_PAYLOAD, DEFAULT_QUERY_TIMEOUT_MS, DEFAULT_WINDOW, retryPolicy } from '../net/options.js';
+import { DEFAULT_MAX_PAYLOAD, DEFAULT_QUERIES_IN_FLIGHT, DEFAULT_QUERY_TIMEOUT_MS, DEFAULT_WINDOW, retryPolicy } from '../net/options.js';
+import { MAX_QUERIES_IN_FLIGHT } from '../peer/manager-link.js';
 import { PeerShell } from '../net/peer-shell.js';
 import { UsageError, intOption, runProgram, traceOption, usageErrors } from '../net/usage.js';
 import { LOG_OPTIONS, LOG_USAGE, eventLogFromOptions } from '../net/log-option.js';
@@ -30,6 +31,9 @@ const USAGE = `usage: dht-peer <manager-IPv4|localhost> <manager-port> [options]
   --local-payload BYTES   largest store batch when the whole ring is on this machine (loopback or
                           its own addresses; default ${DEFAULT_LOCAL_PAYLOAD}, 0 = never)
   --query-timeout MS      how long a query may take (default ${DEFAULT_QUERY_TIMEOUT_MS})
+  --queries-in-flight N   query-dht lines of this peer waiting in the console (a script, a paste)
+                          run up to N at once; each query's lines still print together, in the
+                          order typed (default ${DEFAULT_QUERIES_IN_FLIGHT}; 1 = one at a time)
   --replicas R            a setup this peer leads keeps each record at its node and, as a copy, at
                           the next R−1 nodes (capped at the ring's size), so a query whose node is
                           dead is answered by a copy (default 1: no copies, as in the SPEC)
@@ -48,6 +52,7 @@ const OPTIONS = {
   'max-payload': { type: 'string' },
   'local-payload': { type: 'string' },
   'query-timeout': { type: 'string' },
+  'queries-in-flight': { type: 'string' },
   replicas: { type: 'string' },
   ...LOG_OPTIONS,
   ...KEY_FILE_OPTIONS,
@@ -89,6 +94,7 @@ function main(): void {
       maxPayload: intOption('max-payload', values['max-payload'], 512, HARD_MAX_PAYLOAD) ?? DEFAULT_MAX_PAYLOAD,
       queryTimeoutMs: intOption('query-timeout', values['query-timeout'], 100, 3_600_000) ?? DEFAULT_QUERY_TIMEOUT_MS,
       replicas: intOption('replicas', values.replicas, 1, 256) ?? 1,
+      queriesInFlight: intOption('queries-in-flight', values['queries-in-flight'], 1, MAX_QUERIES_IN_FLIGHT) ?? DEFAULT_QUERIES_IN_FLIGHT,
       local: localPath(localPayload),
     },
   });

@@ -7,13 +7,14 @@ import { assert } from '../runtime/assert.js';
 import type { Host, Res } from './operation.js';
 import { RegisterOp } from './register.js';
 import { SetupOp } from './setup.js';
-import { QueryOp } from './query.js';
+import { QueryOp } from './query-pool.js';
 import { LeaveOp } from './leave.js';
 import { JoinOp } from './join.js';
 import { TeardownOp } from './teardown.js';
 
 type Start = (host: Host, args: string[]) => void;
-type OnResponse = (host: Host, res: Res) => void;
+/** `owner`: who sent the request, when several are out (the queries of query-pool.ts). */
+type OnResponse = (host: Host, res: Res, owner?: object) => void;
 
 /** A request sent as typed; its response is only printed (and the follow-ups below). */
 const plain = (req: ManagerRequest): Start => (host, args) => host.request(req, args);
@@ -57,8 +58,8 @@ export const RESPONSES: Record<ManagerRequest, OnResponse> = {
   'dht-complete': (host, res) => {
     if (host.op?.kind === 'setup' && host.op.phase === 'completing') host.op.onCompleted(host, res);
   },
-  'query-dht': (host, res) => {
-    if (host.op?.kind === 'query' && host.op.phase === 'requesting') host.op.onResponse(host, res);
+  'query-dht': (host, res, owner) => {
+    if (host.op?.kind === 'query') host.op.onResponse(host, res, owner);
   },
   'leave-dht': (host, res) => {
     if (host.op?.kind === 'leave' && host.op.phase === 'requesting') host.op.onResponse(host, res);

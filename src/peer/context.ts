@@ -22,6 +22,8 @@ export interface PeerConfig {
   queryTimeoutMs: number;
   /** `--replicas R`: a setup this peer leads keeps each record at R nodes (absent: 1, no copies). */
   replicas?: number;
+  /** `--queries-in-flight N`: query-dht lines waiting in the console that run together (absent: 1, one at a time). */
+  queriesInFlight?: number;
 }
 
 /** The only thing the world lends the core: randomness (data comes as `load` effects). */

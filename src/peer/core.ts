@@ -173,13 +173,15 @@ export class PeerCore implements Host {
   }
 
   private drainConsole(): void {
-    // Bounded by the queue length: each pass consumes a line or stops.
-    for (let i = 0; i <= MAX_QUEUED_LINES && this.lines.length > 0 && !this.link.busy; i++) {
+    // Bounded by the queue length: each pass consumes a line or stops. Queries of this peer may
+    // join the ones in flight (query-pool.ts); every other line waits for the console to be idle.
+    for (let i = 0; i <= MAX_QUEUED_LINES && this.lines.length > 0; i++) {
       const op = this.op;
-      if (op !== null && !(op.kind === 'query' && op.phase === 'asking')) break;
-      const line = this.lines.shift() ?? '';
-      if (op?.kind === 'query') op.onLine(this, line);
-      else this.runLine(line);
+      const line = this.lines[0] ?? '';
+      if (op?.kind === 'query' && op.phase === 'asking') op.onLine(this, line);
+      else if (op?.kind === 'query' ? !op.take(this, line) : op !== null || this.link.busy) break;
+      else if (op === null) this.runLine(line);
+      this.lines.shift();
     }
   }
 
@@ -235,7 +237,7 @@ export class PeerCore implements Host {
   }
 
   private onEventResult(from: Addr, m: MessageOf<'event-result'>): null {
-    if (this.op?.kind === 'query' && this.op.phase === 'walking' && this.op.onResult(this, from, m)) return null;
+    if (this.op?.kind === 'query' && this.op.onResult(this, from, m)) return null;
     // A late answer to a finished query (or a stranger's): no complaint, it is nobody's fault, but
     // its trace line is rate-limited like one, so a flood of them cannot fill the console.
     this.ctx.emit({ kind: 'note', verdict: 'ignored' });
@@ -251,23 +253,23 @@ export class PeerCore implements Host {
       // still only settles the request with the unguessable id it answers).
       const forgotten = msg.code === 'FAILURE' && msg.reason === 'NOT_REGISTERED' && msg.tok === undefined;
       if (token !== null && !forgotten && !sameSecret(msg.tok, token)) return this.ctx.complain(from, msg.t, 'without this peer\'s token');
-      const req = this.link.settle(from, msg);
-      if (req !== null) this.onResponse(req, msg);
+      const settled = this.link.settle(from, msg);
+      if (settled !== null) this.onResponse(settled.req, msg, settled.owner);
       return;
     }
     if (msg.t !== 'dissolved' && msg.t !== 'dht-notice' && msg.t !== 'join-notice' && msg.t !== 'repair') return this.ctx.complain(from, msg.t, 'peer messages belong on the p-port');
     noticeGate(this, from, msg, (notice) => applyNotice(this, notice, (text) => this.onDissolved(text)));
   }
 
-  private onResponse(req: ManagerRequest, res: Res): void {
+  private onResponse(req: ManagerRequest, res: Res, owner?: object): void {
     if (req === 'register' && res.code === 'SUCCESS' && res.tok !== undefined) {
       this.ctx.creds.token = res.tok;
       this.ctx.managerIds.clear();
       if (res.hb !== undefined) this.heartbeat.start(this.ctx.now, res.hb);
     }
-    // A query asking the manager again (after a busy answer) says in its own words what it got.
-    if (!(req === 'query-dht' && this.op?.kind === 'query' && this.op.retrying)) this.ctx.print(responseLine(req, res));
-    RESPONSES[req](this, res);
+    // A query prints its own response line, with its other lines (query-pool.ts).
+    if (!(req === 'query-dht' && this.op?.kind === 'query')) this.ctx.print(responseLine(req, res));
+    RESPONSES[req](this, res, owner);
     // The manager no longer knows this peer (it declared it dead while it could not be heard, or
     // lost its state): stay registered and every command fails, so forget it and say so.
     if (req !== 'register' && res.reason === 'NOT_REGISTERED' && res.tok === undefined && this.state.kind !== 'unregistered') {
@@ -298,7 +300,7 @@ export class PeerCore implements Host {
   private onSendFailed(p: Pending<Numbered, Tag>): void {
     if (p.tag.kind === 'cmd') {
       const gave = this.link.gaveUp(p);
-      if (gave) this.onResponse(gave.req, gave.res);
+      if (gave) this.onResponse(gave.req, gave.res, gave.owner);
       return;
     }
     const why = `${p.tag.to} (${p.to.ip}:${p.to.port}) did not acknowledge ${p.tag.t} after ${p.tries} tries`;
@@ -307,7 +309,7 @@ export class PeerCore implements Host {
     const op = this.op;
     if (p.tag.t === 'find-event' || p.tag.t === 'event-result') {
       // A query's hop: the querier asks again (its own first hop) or times out; nothing else to undo.
-      if (owner !== null && owner === op && op.kind === 'query') return op.onHopFailed(this, why);
+      if (owner !== null && op?.kind === 'query' && op.onHopFailed(this, owner, why)) return;
       return onHopLost(this, p.msg, why);
     }
     if (owner !== null && owner === op && op.kind !== 'register' && op.kind !== 'query') return op.onFailed(this, why);
@@ -337,8 +339,8 @@ export class PeerCore implements Host {
     if ('stream' in op && op.stream) this.ctx.drop(op.stream);
   }
 
-  request(req: ManagerRequest, args: string[], counts?: readonly number[]): void {
-    this.link.send(req, args, counts);
+  request(req: ManagerRequest, args: string[], counts?: readonly number[], owner?: object): void {
+    this.link.send(req, args, counts, owner);
   }
 
   abort(why: string): void {

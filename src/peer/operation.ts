@@ -8,7 +8,7 @@ import type { Me, Member, PeerState, Ring } from './state.js';
 import type { LocalTable } from './table.js';
 import type { RegisterOp } from './register.js';
 import type { SetupOp } from './setup.js';
-import type { QueryOp } from './query.js';
+import type { QueryOp } from './query-pool.js';
 import type { LeaveOp } from './leave.js';
 import type { JoinOp } from './join.js';
 import type { TeardownOp } from './teardown.js';
@@ -30,7 +30,7 @@ export interface Host {
   /** `op` is over: drop it and everything it owns. */
   finish(op: Operation): void;
   /** Send a request to the manager (dht-complete, dht-rebuilt: with the per-node counts); its response comes back through RESPONSES (commands.ts). */
-  request(req: ManagerRequest, args: string[], counts?: readonly number[]): void;
+  request(req: ManagerRequest, args: string[], counts?: readonly number[], owner?: object): void;
   /** A setup, leave or join cannot finish: say so, drop it, leave the ring, send dht-abort. */
   abort(why: string): void;
   registered(me: Me): void;

@@ -20,16 +20,23 @@ import { answerFromReplica, hopTries } from './query-replica.js';
 import { queryCapability, sameSecret } from '../protocol/secrets.js';
 import { elapsed, type Host, type Res } from './operation.js';
 import { peerAt, tupleOf } from './state.js';
+import { responseLine } from './manager-link.js';
 
 export { onHopLost } from './query-replica.js';
 
 interface Walk { qid: number; cap: string; target: Tuple; tries: number; retryAt: number }
 
+/** Where one query's lines go and how it says it is over (query-pool.ts keeps several in order). */
+export interface QueryOut {
+  print(line: string): void;
+  done(query: Query): void;
+}
+
 /** Rounds (asking the manager again after a busy answer) per query, besides the deadline. */
 const MAX_ROUNDS = 64;
 
-export class QueryOp {
-  readonly kind = 'query';
+/** One query-dht, from the event id to its answer (the console may run several: query-pool.ts). */
+export class Query {
   phase: 'asking' | 'requesting' | 'walking' | 'waiting' = 'asking';
   private walk: Walk | null = null;
   startedAt = 0;
@@ -43,10 +50,10 @@ export class QueryOp {
   private why: string | null = null;
   private waitUntil = 0;
 
-  constructor(private readonly name: string, private eventId: number | null) {}
+  constructor(private readonly name: string, private eventId: number | null, private readonly out: QueryOut) {}
 
   start(host: Host): void {
-    if (this.eventId === null) return host.ctx.print('event id?');
+    if (this.eventId === null) return this.out.print('event id?');
     this.ask(host);
   }
 
@@ -55,8 +62,8 @@ export class QueryOp {
     assert(this.phase === 'asking', 'a line for the event id while asking');
     const id = parseEventId(text.trim());
     if (id === null) {
-      host.ctx.print(`query-dht: '${text.trim().slice(0, 30)}' is not an event id (a whole number); query not sent`);
-      return host.finish(this);
+      this.out.print(`query-dht: '${text.trim().slice(0, 30)}' is not an event id (a whole number); query not sent`);
+      return this.out.done(this);
     }
     this.eventId = id;
     this.ask(host);
@@ -65,7 +72,7 @@ export class QueryOp {
   private ask(host: Host): void {
     this.phase = 'requesting';
     this.startedAt = host.ctx.now;
-    host.request('query-dht', [this.name]);
+    host.request('query-dht', [this.name], undefined, this);
   }
 
   /** True while the manager's response belongs to a later round (printed by the query, not as a response line). */
@@ -75,17 +82,19 @@ export class QueryOp {
 
   onResponse(host: Host, res: Res): void {
     const ctx = host.ctx;
+    // A round after a busy answer says in its own words what it got.
+    if (!this.retrying) this.out.print(responseLine('query-dht', res));
     if (res.code === 'SUCCESS' && res.peer && res.cap === undefined) {
-      ctx.print('query-dht: the manager\'s answer carries no query capability; query not sent');
-      return host.finish(this);
+      this.out.print('query-dht: the manager\'s answer carries no query capability; query not sent');
+      return this.out.done(this);
     }
     if (this.rounds === 0) {
-      if (res.code !== 'SUCCESS' || !res.peer || res.cap === undefined || this.eventId === null) return host.finish(this);
+      if (res.code !== 'SUCCESS' || !res.peer || res.cap === undefined || this.eventId === null) return this.out.done(this);
       this.deadline = ctx.now + ctx.config.queryTimeoutMs;
       return this.startWalk(host, res.peer, res.cap);
     }
     if (res.code === 'SUCCESS' && res.peer && res.cap !== undefined) {
-      ctx.print(`query-dht: the manager says ask ${res.peer.name} (round ${this.rounds + 1})`);
+      this.out.print(`query-dht: the manager says ask ${res.peer.name} (round ${this.rounds + 1})`);
       return this.startWalk(host, res.peer, res.cap);
     }
     if (res.reason === 'BUSY') {
@@ -125,7 +134,7 @@ export class QueryOp {
       if (ctx.now >= this.deadline || this.rounds >= MAX_ROUNDS) return this.giveUp(host, null);
       this.rounds += 1;
       this.phase = 'requesting';
-      host.request('query-dht', [this.name]);
+      host.request('query-dht', [this.name], undefined, this);
       return;
     }
     const walk = this.walk;
@@ -154,17 +163,17 @@ export class QueryOp {
     if (ctx.now + pause >= this.deadline) return this.giveUp(host, null);
     this.phase = 'waiting';
     this.waitUntil = ctx.now + pause;
-    ctx.print(`query-dht: ${why}; asking the manager again in ${(pause / 1000).toFixed(1)} s`);
+    this.out.print(`query-dht: ${why}; asking the manager again in ${(pause / 1000).toFixed(1)} s`);
   }
 
   /** No answer: one line with the reason, never "not found". */
   private giveUp(host: Host, detail: string | null): void {
     const ctx = host.ctx;
     const within = `within ${ctx.config.queryTimeoutMs / 1000} s`;
-    if (detail !== null) ctx.print(`query-dht: no answer for event ${this.eventId}: ${detail} — try again`);
-    else if (this.why !== null) ctx.print(`query-dht: ${this.why}; no answer for event ${this.eventId} ${within} — try again`);
-    else ctx.print(`query-dht: no answer for event ${this.eventId} from ${this.walk?.target.name ?? 'the DHT'} ${within} (${this.walk?.tries ?? 0} tries)`);
-    host.finish(this);
+    if (detail !== null) this.out.print(`query-dht: no answer for event ${this.eventId}: ${detail} — try again`);
+    else if (this.why !== null) this.out.print(`query-dht: ${this.why}; no answer for event ${this.eventId} ${within} — try again`);
+    else this.out.print(`query-dht: no answer for event ${this.eventId} from ${this.walk?.target.name ?? 'the DHT'} ${within} (${this.walk?.tries ?? 0} tries)`);
+    this.out.done(this);
   }
 
   /** The answer: every field on its own labelled line, then the id-seq. Late answers are dropped. */
@@ -181,13 +190,13 @@ export class QueryOp {
       return true;
     }
     const record = m.found ? m.record : undefined;
-    if (record) COLUMNS.forEach((c, i) => ctx.print(`${c}: ${printable(record[i] ?? '')}`));
-    else ctx.print(`Storm event ${m.eventId} not found in the DHT.`);
-    ctx.print(`id-seq: ${m.idSeq.join(', ')}`);
+    if (record) COLUMNS.forEach((c, i) => this.out.print(`${c}: ${printable(record[i] ?? '')}`));
+    else this.out.print(`Storm event ${m.eventId} not found in the DHT.`);
+    this.out.print(`id-seq: ${m.idSeq.join(', ')}`);
     // A copy answered: say so, and whose records it copies (that node did not acknowledge the walk).
     const replica = m.of === undefined ? '' : ` by a replica: ${m.by ?? ctx.name(from)} keeps a copy of node ${m.of}'s records (node ${m.of} did not answer)`;
-    ctx.print(`query-dht: answered in ${elapsed(host, this.startedAt)} ms${replica}`);
-    host.finish(this);
+    this.out.print(`query-dht: answered in ${elapsed(host, this.startedAt)} ms${replica}`);
+    this.out.done(this);
     return true;
   }
 }
