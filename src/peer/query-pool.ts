@@ -75,20 +75,22 @@ export class QueryOp {
     if (this.entries.length === 0) host.finish(this);
   }
 
-  private active(): Query[] {
-    return this.entries.filter((e) => !e.done).map((e) => e.query);
+  /** The queries still running (a finished one waits only to print). */
+  private *active(): Generator<Query> {
+    for (const e of this.entries) if (!e.done) yield e.query;
   }
 
   /** The manager's answer to one query's request (`owner`: the query that sent it). */
   onResponse(host: Host, res: Res, owner: object | undefined): void {
-    const query = this.active().find((q) => q === owner && q.phase === 'requesting');
-    if (query) query.onResponse(host, res);
+    const query = this.find(owner);
+    if (query?.phase === 'requesting') query.onResponse(host, res);
     else host.ctx.print(responseLine('query-dht', res));
   }
 
   /** An event-result: taken by the walking query whose walk it answers, if any. */
   onResult(host: Host, from: Addr, m: MessageOf<'event-result'>): boolean {
-    return this.active().some((q) => q.phase === 'walking' && q.onResult(host, from, m));
+    for (const q of this.active()) if (q.phase === 'walking' && q.onResult(host, from, m)) return true;
+    return false;
   }
 
   onTimeout(host: Host): void {
@@ -107,9 +109,14 @@ export class QueryOp {
 
   /** A hop of one of these queries was never acknowledged. */
   onHopFailed(host: Host, owner: object, why: string): boolean {
-    const query = this.active().find((q) => q === owner);
+    const query = this.find(owner);
     query?.onHopFailed(host, why);
     return query !== undefined;
+  }
+
+  private find(owner: object | undefined): Query | undefined {
+    for (const q of this.active()) if (q === owner) return q;
+    return undefined;
   }
 
   /** Queries in flight, for the status line. */
