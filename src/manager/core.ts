@@ -19,6 +19,7 @@ import { HANDLERS, fail, refusalText, type Ctx, type Outcome } from './handlers.
 import { count, type Dht } from './state.js';
 import { DurableState, type ManagerConfig } from './durable.js';
 import { IndirectProbes, pickHelpers } from './indirect.js';
+import { RequestIds } from './rids.js';
 
 export { tupleOf, type Dht, type PeerEntry, type PeerState } from './state.js';
 
@@ -51,6 +52,8 @@ export class ManagerCore extends DurableState {
    * it has no token and cannot answer a probe, so a suspected fresh peer is sent it again instead.
    */
   private readonly registerAnswers = new Map<string, Res>();
+  /** The request ids taken from each peer above its floor (rids.ts): several queries may be out at once. */
+  private readonly rids = new RequestIds();
 
   constructor(config: ManagerConfig, private readonly env: ManagerEnv) {
     super(config, new Outbox(config.retry, numberOf(env.secret())));
@@ -152,14 +155,14 @@ export class ManagerCore extends DurableState {
     const owner = msg.cmd === 'register' ? undefined : this.peerAt(from);
     if (owner) {
       const why = !sameSecret(msg.tok, owner.token) ? `without ${owner.name}'s token`
-        : msg.rid <= owner.lastRid ? `with an old request id (a replay)` : null;
+        : !this.rids.fresh(owner, msg.rid, msg.cmd === 'query-dht') ? `with an old request id (a replay)` : null;
       if (why !== null) {
         this.out.push({ kind: 'note', verdict: 'ignored' });
         const line = this.complaints.note(this.now, `refused:BAD_TOKEN`, `ignored ${msg.cmd.slice(0, 20)} from ${from.ip}:${from.port} (BAD_TOKEN): ${why}`);
         if (line) this.print(line);
         return;
       }
-      owner.lastRid = msg.rid;
+      this.rids.take(owner, msg.rid);
       this.liveness?.heard(owner.name, this.now);
     }
     this.rid = msg.rid;

@@ -10,8 +10,8 @@ import type { Res } from './operation.js';
 
 /** Requests waiting for the outstanding ones: a repair's report may meet a typed command's request. */
 const MAX_QUEUED = 2;
-/** Outstanding query-dht requests at most (the console runs at most this many queries). */
-export const MAX_QUERIES_IN_FLIGHT = 256;
+/** Outstanding query-dht requests at most (the console runs at most this many queries); well within the manager's window of request ids (manager/rids.ts). */
+export const MAX_QUERIES_IN_FLIGHT = 64;
 
 interface Request { req: ManagerRequest; owner?: object }
 interface Waiting extends Request { args: string[]; counts?: readonly number[] }
