@@ -191,7 +191,7 @@ function runSeedWith(o: SimOptions, seed: number, data: SimData, hooks: SeedHook
   const world = new World({
     seed, faults, latency: o.latency, trace: o.trace, verbose: o.verbose, digest: true, ...hooks,
     manager: { waitTimeoutMs: 10_000, retry: RANDOM_RETRY, ...(o.detect ? { liveness: DEFAULT_LIVENESS } : {}) },
-    peer: { retry: RANDOM_RETRY, maxPayload: DEFAULT_MAX_PAYLOAD, window: 16, queryTimeoutMs: 5_000, ...(o.replicas > 1 ? { replicas: o.replicas } : {}) },
+    peer: { retry: RANDOM_RETRY, maxPayload: DEFAULT_MAX_PAYLOAD, window: 16, queryTimeoutMs: 5_000, queriesInFlight: 4, ...(o.replicas > 1 ? { replicas: o.replicas } : {}) },
     datasets: new Map<number, LineDataset>([[o.year, { year: o.year, lines: data.records.map(toLine), source: 'simulation' }]]),
   });
   const checker = new Checker(world, data.records);
