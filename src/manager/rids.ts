@@ -6,7 +6,7 @@
 // before this is asked). The window is kept beside the peer's entry, not in it, so the durable
 // state still saves only the highest id: a manager started again takes nothing at or below it.
 
-/** Ids remembered above the floor per peer; the oldest falls below the floor when a new one comes. */
+/** Ids remembered above the floor per peer; the oldest taken becomes the floor when a new one comes. */
 export const RID_WINDOW = 128;
 
 interface Taken { floor: number; ids: number[] }
@@ -36,10 +36,8 @@ export class RequestIds {
     }
     if (rid > entry.lastRid) entry.lastRid = rid;
     w.ids.push(rid);
-    if (w.ids.length > RID_WINDOW) {
-      const low = Math.min(...w.ids);
-      w.floor = Math.max(w.floor, low);
-      w.ids.splice(w.ids.indexOf(low), 1);
-    }
+    // The oldest taken goes: ids are taken nearly in order, so it is about the lowest, and no id
+    // still on its way is older than the 128 taken after it.
+    if (w.ids.length > RID_WINDOW) w.floor = Math.max(w.floor, w.ids.shift() ?? w.floor);
   }
 }
