@@ -6,6 +6,7 @@
 // semi-space has reached the cap, setting it to 1 stops the growth. Checked after each GC.
 import v8 from 'node:v8';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { appendFileSync, readFileSync } from 'node:fs';
 
 /** Default cap of one semi-space (MB) for a peer: measured on a 1996 setup (docs/BENCHMARKS.md). */
 export const DEFAULT_SEMI_SPACE_MB = 4;
@@ -62,4 +63,33 @@ export function slowOldGenerationGrowth(defaultPercent = DEFAULT_HEAP_GROWING_PE
 export function managerCompilerTiers(): void {
   if (process.env['DHT_MANAGER_OPT'] === '1') return;
   v8.setFlagsFromString('--no-opt');
+}
+
+/**
+ * Profiling aid ($DHT_MEM_TRACE=DIR): every `ms` and after every GC, one line of the process's
+ * memory (resident anonymous and file-backed, V8's spaces, array buffers, malloc'd external
+ * memory) appended to DIR/<pid>.mem, for finding where a peak comes from (docs/BENCHMARKS.md).
+ */
+export function traceMemory(ms = 5): void {
+  const dir = process.env['DHT_MEM_TRACE'];
+  if (!dir) return;
+  const file = `${dir}/${process.pid}.mem`;
+  const t0 = Date.now();
+  const kb = (s: string, f: string): number => Number(new RegExp(`${f}:\\s+(\\d+) kB`).exec(s)?.[1] ?? 0);
+  const sample = (why: string): void => {
+    const st = readFileSync('/proc/self/status', 'utf8');
+    const m = process.memoryUsage();
+    const spaces = v8.getHeapSpaceStatistics().map((s) => `${s.space_name.replace('_space', '')}=${(s.space_size / 1048576).toFixed(1)}/${(s.space_used_size / 1048576).toFixed(1)}`).join(' ');
+    appendFileSync(file, `${Date.now() - t0} ${why} rss=${(kb(st, 'VmRSS') / 1024).toFixed(1)} hwm=${(kb(st, 'VmHWM') / 1024).toFixed(1)} anon=${(kb(st, 'RssAnon') / 1024).toFixed(1)} file=${(kb(st, 'RssFile') / 1024).toFixed(1)} heapTotal=${(m.heapTotal / 1048576).toFixed(1)} heapUsed=${(m.heapUsed / 1048576).toFixed(1)} ext=${(m.external / 1048576).toFixed(1)} ab=${(m.arrayBuffers / 1048576).toFixed(1)} ${spaces}\n`);
+  };
+  setInterval(() => sample('tick'), ms).unref();
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) sample(`gc${((e as unknown as { detail?: { kind?: number } }).detail)?.kind ?? ''}`);
+  }).observe({ entryTypes: ['gc'] });
+}
+
+/** Experiments: $DHT_V8_FLAGS (e.g. "--optimize-for-size") given to V8 before anything else runs. */
+export function extraV8Flags(): void {
+  const flags = process.env['DHT_V8_FLAGS'];
+  if (flags) v8.setFlagsFromString(flags);
 }
