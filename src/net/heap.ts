@@ -8,8 +8,8 @@ import v8 from 'node:v8';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { appendFileSync, readFileSync } from 'node:fs';
 
-/** Default cap of one semi-space (MB) for a peer: measured on a 1996 setup (docs/BENCHMARKS.md). */
-export const DEFAULT_SEMI_SPACE_MB = 4;
+/** Default cap of one semi-space (MB) for a peer: measured on 1996 setups and over repeated ones (docs/BENCHMARKS.md). */
+export const DEFAULT_SEMI_SPACE_MB = 2;
 /** The manager's: it handles a few datagrams per request, so a smaller young generation costs it nothing measurable. */
 export const MANAGER_SEMI_SPACE_MB = 1;
 
