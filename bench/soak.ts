@@ -16,11 +16,11 @@ import { findDatasetFile } from '../src/data/csv.js';
 
 const PEERS = ['peer1', 'peer2', 'peer3', 'peer4'];
 
-/** Current (VmRSS) or peak (VmHWM) resident memory of a process in MB (Linux /proc), or null. */
+/** Current (VmRSS) or peak (VmHWM) resident memory of a process in MB to 0.1 (Linux /proc), or null. */
 function rssMb(pid: number | undefined, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number | null {
   try {
     const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : null;
+    return m ? Math.round(Number(m[1]) / 102.4) / 10 : null;
   } catch {
     return null;
   }
@@ -88,7 +88,7 @@ async function main(): Promise<number> {
   }
   const first = samples[0]!;
   const last = samples[samples.length - 1]!;
-  const growth = Object.fromEntries(Object.keys(first.rss).map((k) => [k, (last.rss[k] ?? 0) - (first.rss[k] ?? 0)]));
+  const growth = Object.fromEntries(Object.keys(first.rss).map((k) => [k, Math.round(((last.rss[k] ?? 0) - (first.rss[k] ?? 0)) * 10) / 10]));
   const wallMs = Math.round(performance.now() - t0);
   console.log(`soak: growth from cycle ${first.cycle} to ${last.cycle}: ${Object.entries(growth).map(([k, mb]) => `${k} ${mb >= 0 ? '+' : ''}${mb} MB`).join(', ')}`);
   const peaks = Object.fromEntries(names.map((k, i) => [k, peak[i] ?? null]));
