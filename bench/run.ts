@@ -33,7 +33,11 @@ const USAGE = `usage: npm run bench [-- --quick] [--data-dir DIR]
 
 interface SetupFigure { dataset: string; records: number; stored: number; n: number; ms: number; recordsPerSec: number; parseFloorMs: number; netFloorMs: number; floorMs: number; ratio: number; datagrams: number; bytes: number; minRecordHops: number; minBytes: number; leaderRssMb: number; memberRssMb: number; managerRssMb: number | null; cpuMs: number; usPerDatagram: number; usPerRecordHop: number }
 interface RebuildFigure { op: 'leave' | 'join'; n: number; ms: number }
-interface QueryFigure { dataset: string; n: number; queriers: number; queries: number; p50ms: number; p99ms: number; perSec: number; meanIdSeq: number; floorRatio: number }
+interface QueryFigure {
+  dataset: string; n: number; queriers: number; queries: number; p50ms: number; p99ms: number; perSec: number; meanIdSeq: number; floorRatio: number;
+  /** The manager's peak RSS once the queries are answered (a setup's row has it after the setup only). */
+  managerRssMb?: number | null;
+}
 
 const PAYLOAD = 1400;
 const QUERY_CHUNK = 500;
@@ -103,7 +107,8 @@ async function main(): Promise<number> {
   for (const r of rebuilds) console.log(`rebuild: ${r.op} on the 1996 DHT (n ${r.n}) took ${r.ms.toFixed(1)} ms`);
   for (const q of queries) {
     console.log(`queries: ${q.dataset}, n ${q.n}, ${q.queriers} querying peers, ${q.queries} queries: p50 ${q.p50ms.toFixed(2)} ms, p99 ${q.p99ms.toFixed(2)} ms, ` +
-      `${Math.round(q.perSec).toLocaleString()} queries/s = 1/${q.floorRatio.toFixed(1)} of the loopback floor, mean id-seq length ${q.meanIdSeq.toFixed(2)}`);
+      `${Math.round(q.perSec).toLocaleString()} queries/s = 1/${q.floorRatio.toFixed(1)} of the loopback floor, mean id-seq length ${q.meanIdSeq.toFixed(2)}; ` +
+      `manager peak RSS ${q.managerRssMb ?? '?'} MB`);
   }
   const logCost = sets.length > 0 && !only ? await measureLogCost(sets[0]!, quick) : null; // 1996 when present: what --log costs
   const loadAfter = os.loadavg()[0]!;
@@ -175,7 +180,7 @@ async function runSystem(set: { label: string; dir: string; year: number }, n: n
     };
     setup.usPerDatagram = (cpuMs * 1000) / setup.datagrams;
     const out: { setup: SetupFigure; rebuilds: RebuildFigure[]; query?: QueryFigure } = { setup, rebuilds: [] };
-    if (queryCount > 0) out.query = { dataset: set.label, ...(await measureQueries(system, free, records, queryCount, n, netRate)) };
+    if (queryCount > 0) out.query = { dataset: set.label, ...(await measureQueries(system, free, records, queryCount, n, netRate)), managerRssMb: peakRssMb(system.manager.pid) };
     if (rebuild) out.rebuilds = await measureRebuilds(system, n, free[0]!);
     return out;
   } finally {

@@ -14,7 +14,7 @@ import { LOG_OPTIONS, LOG_USAGE, eventLogFromOptions } from '../net/log-option.j
 import { KEY_FILE_OPTIONS, KEY_FILE_USAGE } from '../crypto/options.js';
 import { keyedFromOptions } from '../net/key-option.js';
 import { missingDataDirWarning, resolveDataDir } from '../data/dirs.js';
-import { capYoungGeneration, slowOldGenerationGrowth } from '../net/heap.js';
+import { capYoungGeneration, slowOldGenerationGrowth, traceMemory, extraV8Flags } from '../net/heap.js';
 
 const USAGE = `usage: dht-peer <manager-IPv4|localhost> <manager-port> [options]
   --data-dir DIR          where details-YYYY.csv files are (default: $DHT_DATA_DIR, else ./data if it
@@ -60,8 +60,10 @@ const OPTIONS = {
 } as const;
 
 function main(): void {
+  extraV8Flags();
   capYoungGeneration();
   slowOldGenerationGrowth();
+  traceMemory();
   const { values, positionals } = usageErrors(() =>
     parseArgs({ args: process.argv.slice(2), options: OPTIONS, allowPositionals: true, strict: true }));
   if (values.help) {

@@ -5,12 +5,12 @@
 import type { Dataset, LineDataset } from './record.js';
 import { DataError, checkDatasetReadable, parseStormCsv, parseStormLines } from './csv.js';
 import { describeError as reason } from './error.js';
-import { readDataBytesSync, requireRecords } from './read.js';
+import { readDataTextSync, requireRecords } from './read.js';
 
 /** The text of the year's file in dir (gunzipped if compressed, within read.ts's bound) and its path; DataError if unreadable. */
 function readDataText(dir: string, year: number): { file: string; text: string } {
   const file = checkDatasetReadable(dir, year);
-  return { file, text: readDataBytesSync(file).toString('utf8') };
+  return { file, text: readDataTextSync(file) };
 }
 
 /** The records parse() finds, refusing none at all; any failure a one-line DataError. */

@@ -6,9 +6,10 @@
 // semi-space has reached the cap, setting it to 1 stops the growth. Checked after each GC.
 import v8 from 'node:v8';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { appendFileSync, readFileSync } from 'node:fs';
 
-/** Default cap of one semi-space (MB) for a peer: measured on a 1996 setup (docs/BENCHMARKS.md). */
-export const DEFAULT_SEMI_SPACE_MB = 4;
+/** Default cap of one semi-space (MB) for a peer: measured on 1996 setups and over repeated ones (docs/BENCHMARKS.md). */
+export const DEFAULT_SEMI_SPACE_MB = 2;
 /** The manager's: it handles a few datagrams per request, so a smaller young generation costs it nothing measurable. */
 export const MANAGER_SEMI_SPACE_MB = 1;
 
@@ -57,9 +58,50 @@ export function slowOldGenerationGrowth(defaultPercent = DEFAULT_HEAP_GROWING_PE
  * The manager runs without V8's optimizing compiler (TurboFan): it handles a few datagrams per
  * request, and TurboFan's own code (pages of the node binary, touched as soon as a function gets
  * hot) and its background compilations are ~4 MB of the idle manager's 53 MB resident memory.
- * Must run before the program's modules are loaded. $DHT_MANAGER_OPT=1 keeps the compiler.
+ * Must run before the program's modules are loaded. $DHT_MANAGER_OPT=1 keeps the compiler (and
+ * leaves the two settings below alone).
  */
 export function managerCompilerTiers(): void {
   if (process.env['DHT_MANAGER_OPT'] === '1') return;
   v8.setFlagsFromString('--no-opt');
+  // Nor the baseline compiler (Sparkplug), for the same reason (~0.7 MB over repeated setups);
+  // $DHT_MANAGER_SPARKPLUG=1 keeps it.
+  if (process.env['DHT_MANAGER_SPARKPLUG'] !== '1') v8.setFlagsFromString('--no-sparkplug');
+  // V8's memory-saving mode: after a full GC the old generation may grow by 2 MB before the next,
+  // not 8 (at ~5 MB live the manager otherwise carries up to 8 MB of garbage), and fragmented
+  // pages are compacted more. Its cost is GC work, small at the manager's heap; not for peers,
+  // whose larger heaps made it cost 5–15 % of their CPU over repeated setups (docs/BENCHMARKS.md).
+  // $DHT_MANAGER_OFS=0 leaves it off.
+  if (process.env['DHT_MANAGER_OFS'] !== '0') v8.setFlagsFromString('--optimize-for-size');
+}
+
+/**
+ * Profiling aid ($DHT_MEM_TRACE=DIR): every `ms` and after every GC, one line of the process's
+ * memory (resident anonymous and file-backed, V8's spaces, array buffers, malloc'd external
+ * memory) appended to DIR/<pid>.mem, for finding where a peak comes from (docs/BENCHMARKS.md).
+ */
+export function traceMemory(ms = 5): void {
+  const dir = process.env['DHT_MEM_TRACE'];
+  if (!dir) return;
+  const file = `${dir}/${process.pid}.mem`;
+  const t0 = Date.now();
+  const kb = (s: string, f: string): number => Number(new RegExp(`${f}:\\s+(\\d+) kB`).exec(s)?.[1] ?? 0);
+  const sample = (why: string): void => {
+    const st = readFileSync('/proc/self/status', 'utf8');
+    const m = process.memoryUsage();
+    const spaces = v8.getHeapSpaceStatistics().map((s) => `${s.space_name.replace('_space', '')}=${(s.space_size / 1048576).toFixed(1)}/${(s.space_used_size / 1048576).toFixed(1)}`).join(' ');
+    appendFileSync(file, `${Date.now() - t0} ${why} rss=${(kb(st, 'VmRSS') / 1024).toFixed(1)} hwm=${(kb(st, 'VmHWM') / 1024).toFixed(1)} anon=${(kb(st, 'RssAnon') / 1024).toFixed(1)} file=${(kb(st, 'RssFile') / 1024).toFixed(1)} heapTotal=${(m.heapTotal / 1048576).toFixed(1)} heapUsed=${(m.heapUsed / 1048576).toFixed(1)} ext=${(m.external / 1048576).toFixed(1)} ab=${(m.arrayBuffers / 1048576).toFixed(1)} ${spaces}\n`);
+  };
+  setInterval(() => sample('tick'), ms).unref();
+  // A heap snapshot on demand (it collects garbage first): what is live, by constructor.
+  process.on('SIGUSR2', () => v8.writeHeapSnapshot(`${dir}/${process.pid}-${Date.now() - t0}.heapsnapshot`));
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) sample(`gc${((e as unknown as { detail?: { kind?: number } }).detail)?.kind ?? ''}`);
+  }).observe({ entryTypes: ['gc'] });
+}
+
+/** Experiments: $DHT_V8_FLAGS (e.g. "--optimize-for-size") given to V8 before anything else runs. */
+export function extraV8Flags(): void {
+  const flags = process.env['DHT_V8_FLAGS'];
+  if (flags) v8.setFlagsFromString(flags);
 }

@@ -1,14 +1,14 @@
 // Hostile or useless data files: a gzip bomb is refused at the inflation bound (it once killed a
 // leader with a V8 abort), an oversized file before it is read, and an empty or header-only file
 // with a sentence instead of a DHT of 0 records.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DatasetCache, loadDatasetSync, loadLinesSync } from '../../../src/data/loader.js';
 import { DataError, checkDatasetReadable, loadDataset } from '../../../src/data/csv.js';
-import { MAX_DATA_BYTES, readDataBytes, readDataBytesSync } from '../../../src/data/read.js';
+import { MAX_DATA_BYTES, readDataBytes, readDataBytesSync, readDataTextSync } from '../../../src/data/read.js';
 import { generateSynthetic, toCsv } from '../../../src/data/synthetic.js';
 
 const MIB = 1024 * 1024;
@@ -61,6 +61,33 @@ describe('data files: inflation bound', () => {
   it('a gzip file with garbage after its header is still "not a valid gzip file"', () => {
     const path = file('bad.gz', Buffer.from([0x1f, 0x8b, 1, 2, 3]));
     expect(oneLine(thrown(() => readDataBytesSync(path)))).toMatch(/is not a valid gzip file \(/);
+  });
+});
+
+describe('data files: text read in pieces', () => {
+  // Read in pieces of 120 KB (so no buffer of the file's size is malloc'd): the text must be the
+  // file's, whatever falls on a piece's edge.
+  const KB = 1024;
+  it('the same text as decoding the whole file, with multibyte characters across every piece edge', () => {
+    const texts = [
+      'a'.repeat(300 * KB),
+      'a'.repeat(120 * KB - 1) + 'é€😀' + 'b'.repeat(130 * KB) + 'ü',
+      'ascii first,' + 'x'.repeat(240 * KB - 13) + '€' + 'y'.repeat(10 * KB),
+      'bad \xff bytes',
+    ];
+    texts.forEach((t, i) => {
+      const path = file(`pieces-${i}.csv`, Buffer.from(t, 'utf8'));
+      expect(readDataTextSync(path)).toBe(readFileSync(path).toString('utf8'));
+    });
+    const broken = file('broken.csv', Buffer.concat([Buffer.alloc(120 * KB - 1, 0x61), Buffer.from([0xe2, 0x82]), Buffer.from('z')]));
+    expect(readDataTextSync(broken)).toBe(readFileSync(broken).toString('utf8'));
+  });
+
+  it('a gzipped file is inflated, a file over the bound refused', () => {
+    const path = file('pieces.csv.gz', gzipSync('é'.repeat(100 * KB)));
+    expect(readDataTextSync(path)).toBe('é'.repeat(100 * KB));
+    const big = file('pieces-big.csv', Buffer.alloc(2 * MIB, 0x41));
+    expect(oneLine(thrown(() => readDataTextSync(big, MIB)))).toBe(`data file ${big} is larger than 1 MiB (the limit for a data file)`);
   });
 });
 
