@@ -14,6 +14,8 @@ import { System, ask, parseCounts, repoRoot, BULK_MS } from '../src/scenario/sys
 import { findDatasetFile } from '../src/data/csv.js';
 import { DATA_DIR_RULE, resolveDataDir } from '../src/data/dirs.js';
 import { loopbackFloor, median, parseFloorMs, percentile } from './floor.js';
+import { chainFloor } from './chain-floor.js';
+import { DEFAULT_QUERIES_IN_FLIGHT } from '../src/net/options.js';
 import { costPlot, setupPlot } from './plot.js';
 import { traffic } from './status.js';
 import { standardVariants, variantCosts, type VariantCost } from './variants.js';
@@ -71,6 +73,10 @@ async function main(): Promise<number> {
 
   const net = await loopbackFloor(PAYLOAD, quick ? 20_000 : 100_000);
   console.log(`floor: loopback ${Math.round(net.perSecond).toLocaleString()} datagrams/s of ${PAYLOAD} B between two processes (${net.received}/${net.sent} received)`);
+  // What the queries are bound by: ten bare processes passing each datagram on once received,
+  // as many chains in flight as the bench's queriers run queries (4 × --queries-in-flight 16).
+  const chain = await chainFloor(10, 4 * DEFAULT_QUERIES_IN_FLIGHT, quick ? 1 : 2);
+  console.log(`floor: chained ${Math.round(chain.perSecond).toLocaleString()} datagrams/s among ${chain.procs} bare processes, ${chain.chains} chains in flight = ${Math.round(chain.perSecond / 6).toLocaleString()} six-datagram chains/s (a query is ~6 chained datagrams)`);
 
   const sets: { label: string; dir: string; year: number; sizes: number[] }[] = [];
   if (realDir.file) sets.push({ label: '1996', dir: realDir.dir, year: 1996, sizes: [5, 16] });
@@ -107,7 +113,7 @@ async function main(): Promise<number> {
   for (const r of rebuilds) console.log(`rebuild: ${r.op} on the 1996 DHT (n ${r.n}) took ${r.ms.toFixed(1)} ms`);
   for (const q of queries) {
     console.log(`queries: ${q.dataset}, n ${q.n}, ${q.queriers} querying peers, ${q.queries} queries: p50 ${q.p50ms.toFixed(2)} ms, p99 ${q.p99ms.toFixed(2)} ms, ` +
-      `${Math.round(q.perSec).toLocaleString()} queries/s = 1/${q.floorRatio.toFixed(1)} of the loopback floor, mean id-seq length ${q.meanIdSeq.toFixed(2)}; ` +
+      `${Math.round(q.perSec).toLocaleString()} queries/s = 1/${q.floorRatio.toFixed(1)} of the loopback floor, ${(q.perSec / (chain.perSecond / 6)).toFixed(2)} of the chained floor's chains, mean id-seq length ${q.meanIdSeq.toFixed(2)}; ` +
       `manager peak RSS ${q.managerRssMb ?? '?'} MB`);
   }
   const logCost = sets.length > 0 && !only ? await measureLogCost(sets[0]!, quick) : null; // 1996 when present: what --log costs
@@ -115,7 +121,7 @@ async function main(): Promise<number> {
   const results = {
     when: new Date().toISOString(), quick, warnings,
     machine: { cpus, model: os.cpus()[0]?.model, node: process.version, loadavg1mBefore: loadBefore, loadavg1mAfter: loadAfter }, peerArgs,
-    floors: { loopback: net }, setups, rebuilds, queries, variants, logCost,
+    floors: { loopback: net, chained: chain }, setups, rebuilds, queries, variants, logCost,
   };
   const out = path.join(root, 'bench', 'out');
   mkdirSync(out, { recursive: true });

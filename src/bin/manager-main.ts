@@ -10,7 +10,7 @@ import { LOG_OPTIONS, LOG_USAGE, eventLogFromOptions } from '../net/log-option.j
 import { KEY_FILE_OPTIONS, KEY_FILE_USAGE } from '../crypto/options.js';
 import { keyedFromOptions } from '../net/key-option.js';
 import { DEFAULT_LIVENESS } from '../manager/liveness.js';
-import { traceMemory } from '../net/heap.js';
+import { collectGarbageEagerly, traceMemory } from '../net/heap.js';
 
 const USAGE = `usage: dht-manager <port> [options]
   --bind IPv4             address to listen on (default 0.0.0.0, every interface)
@@ -58,6 +58,7 @@ const OPTIONS = {
 
 async function main(): Promise<void> {
   traceMemory();
+  collectGarbageEagerly();
   const { values, positionals } = usageErrors(() =>
     parseArgs({ args: process.argv.slice(2), options: OPTIONS, allowPositionals: true, strict: true }));
   if (values.help) {
