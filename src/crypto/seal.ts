@@ -12,7 +12,9 @@
 //
 // The additional data is the header followed by the cluster label, so a datagram from another
 // cluster sharing a key by mistake but not its label fails too. AES-256-GCM: on this machine
-// (AES-NI) it measured faster than ChaCha20-Poly1305 for 1,400-byte datagrams (bench/crypto.ts).
+// (AES-NI) it costs the same as ChaCha20-Poly1305, in a tight loop and cold as a peer calls it
+// (bench/crypto.ts; docs/BENCHMARKS.md, "Keyed mode"). What a seal or an open costs in a peer is
+// mostly per call into node:crypto, not per byte: hence no extra copies here.
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { Addr } from '../reliable/outbox.js';
 import { LOCAL_MAX_PAYLOAD } from '../protocol/codec.js';
