@@ -1,22 +1,30 @@
-// `node dist/bench/profile.js [--n N] [--year Y] [--data-dir DIR] [--queries Q]`: one setup (and
-// optionally a burst of queries) of the real programs, every process started with --cpu-prof so
+// `node dist/bench/profile.js [--n N] [--year Y] [--data-dir DIR] [--queries Q] [--keyed]`: one setup
+// (and optionally a burst of queries) of the real programs (with --keyed in keyed mode: a fresh key
+// file given to the manager and every peer), every process started with --cpu-prof so
 // that each writes a .cpuprofile into .tmp/prof/ when it exits. Open them in Chrome DevTools, or
 // summarise with `node dist/bench/profile-top.js .tmp/prof/*.cpuprofile`.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { System, ask, parseCounts, repoRoot, BULK_MS } from '../src/scenario/system.js';
 import { resolveDataDir } from '../src/data/dirs.js';
 
 async function main(): Promise<void> {
-  const v = parseArgs({ options: { n: { type: 'string', default: '5' }, year: { type: 'string', default: '1996' }, 'data-dir': { type: 'string' }, queries: { type: 'string', default: '0' } } }).values;
+  const v = parseArgs({ options: { n: { type: 'string', default: '5' }, year: { type: 'string', default: '1996' }, 'data-dir': { type: 'string' }, queries: { type: 'string', default: '0' }, keyed: { type: 'boolean', default: false }, window: { type: 'string', default: '64' } } }).values;
   const dir = path.join(repoRoot(), '.tmp', 'prof');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const n = Number(v.n);
   const q = Number(v.queries);
+  const keyArgs: string[] = [];
+  if (v.keyed) {
+    const file = path.join(dir, 'cluster.key');
+    writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
+    keyArgs.push('--key-file', file);
+  }
   const system = await System.start({
-    dataDir: resolveDataDir(v['data-dir']).dir, trace: 'off', echo: false, peerArgs: ['--window', '64'],
+    dataDir: resolveDataDir(v['data-dir']).dir, trace: 'off', echo: false, managerArgs: keyArgs, peerArgs: ['--window', v.window, ...keyArgs],
     launcher: (name, c) => ({ cmd: c.cmd, args: ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`, ...c.args] }),
   });
   try {

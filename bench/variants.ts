@@ -29,8 +29,9 @@ export interface VariantCost {
   cpuMs: number;
   /**
    * Median datagrams the peers sent during the setup. More than the plain setup's means
-   * retransmissions (a store datagram never needs two fragments: sealing adds its 43 bytes below
-   * the wire's 1,400-byte limit), which a slower receiver provokes.
+   * retransmissions, or more acks and liveness messages in a longer setup (a store batch is one
+   * datagram in both modes: sealed, a 60 KB local batch is 60,043 bytes, within the 65,043 a
+   * receiver takes), which a slower receiver provokes.
    */
   datagrams: number;
   /** setupMs, cpuMs and datagrams divided by the first variant's (the baseline). */

@@ -12,7 +12,9 @@
 //
 // The additional data is the header followed by the cluster label, so a datagram from another
 // cluster sharing a key by mistake but not its label fails too. AES-256-GCM: on this machine
-// (AES-NI) it measured faster than ChaCha20-Poly1305 for 1,400-byte datagrams (bench/crypto.ts).
+// (AES-NI) it costs the same as ChaCha20-Poly1305, in a tight loop and cold as a peer calls it
+// (bench/crypto.ts; docs/BENCHMARKS.md, "Keyed mode"). What a seal or an open costs in a peer is
+// mostly per call into node:crypto, not per byte: hence no extra copies here.
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { Addr } from '../reliable/outbox.js';
 import { LOCAL_MAX_PAYLOAD } from '../protocol/codec.js';
@@ -48,7 +50,7 @@ export interface KeyedOptions {
   maxSenders?: number;
 }
 
-interface OpenKey { id: Buffer; hex: string; key: KeyObject }
+interface OpenKey { id: Buffer; hex: string; key: KeyObject; /** The id as a u32, compared with the header's without a call. */ id32: number }
 
 /** One options object for every cipher: an object literal per call is garbage per datagram. */
 const GCM = { authTagLength: TAG_BYTES } as const;
@@ -65,6 +67,8 @@ export class Keyed {
    */
   private readonly sealAad: Buffer;
   private readonly sealNonce: Buffer;
+  /** Bytes 0–26 of sealAad: the header alone. */
+  private readonly sealHeader: Buffer;
   /** The same for opening: a received header is copied in front of the label. */
   private readonly openAad: Buffer;
   /** The last destination's IPv4 bytes: most datagrams go to a handful of addresses. */
@@ -83,6 +87,7 @@ export class Keyed {
     const label = Buffer.from(options.label ?? DEFAULT_LABEL, 'utf8');
     this.sealAad = Buffer.concat([Buffer.alloc(HEADER_BYTES), label]);
     this.sealNonce = this.sealAad.subarray(5, 17);
+    this.sealHeader = this.sealAad.subarray(0, HEADER_BYTES);
     this.openAad = Buffer.concat([Buffer.alloc(HEADER_BYTES), label]);
     this.now = options.now ?? Date.now;
     this.random = options.random ?? randomBytes;
@@ -110,6 +115,15 @@ export class Keyed {
 
   /** The sealed form of one datagram to `to`. */
   seal(to: Addr, plain: Buffer): Buffer {
+    return Buffer.concat(this.sealParts(to, plain));
+  }
+
+  /**
+   * The sealed datagram to `to` as its three parts (header, ciphertext, tag), for a socket that
+   * sends a list as one datagram: joining them would allocate and copy every datagram once more
+   * (60 KB for a local store batch), which measured ~10 ms of a 1996 setup's crypto (BENCHMARKS).
+   */
+  sealParts(to: Addr, plain: Buffer): [Buffer, Buffer, Buffer] {
     if (this.counter > MAX_COUNTER) {
       // A counter is never reused: past 2^32 − 1 this process takes a new sender id, as if restarted.
       this.senderId = this.random(8);
@@ -117,18 +131,17 @@ export class Keyed {
       this.writeFixed();
     }
     const head = this.sealAad;
-    head.writeUInt32BE(this.counter++, 13);
-    head.writeUInt32BE(Math.floor(this.now() / 1000) >>> 0, 17);
+    putU32(head, 13, this.counter++);
+    putU32(head, 17, Math.floor(this.now() / 1000) >>> 0);
     this.writeAddr(head, to);
     const cipher = createCipheriv(CIPHER, this.keys[0]!.key, this.sealNonce, GCM);
     cipher.setAAD(head);
     const body = cipher.update(plain);
     cipher.final();
-    const out = Buffer.allocUnsafe(HEADER_BYTES + body.length + TAG_BYTES);
-    head.copy(out, 0, 0, HEADER_BYTES);
-    body.copy(out, HEADER_BYTES);
-    cipher.getAuthTag().copy(out, HEADER_BYTES + body.length);
-    return out;
+    // The header is rewritten by the next seal, while this datagram may still wait to be sent: a copy.
+    const header = Buffer.allocUnsafe(HEADER_BYTES);
+    header.set(this.sealHeader);
+    return [header, body, cipher.getAuthTag()];
   }
 
   /**
@@ -145,7 +158,7 @@ export class Keyed {
     if (sealed[0] !== MAGIC) return refuse('not-sealed', from, `datagram from {from} is not sealed (first byte 0x${sealed[0]!.toString(16)})`);
     const key = this.keyFor(sealed);
     if (!key) return refuse('unknown-key', from, `datagram from {from} sealed with unknown key ${sealed.toString('hex', 1, 5)} (another cluster's, or a removed one)`);
-    const counter = sealed.readUInt32BE(13);
+    const counter = u32(sealed, 13);
     // Cheap refusal first; the window is only updated once the datagram is authenticated.
     const known = this.senderWindow(sealed);
     const early = known.window?.check(counter);
@@ -154,7 +167,7 @@ export class Keyed {
     const plain = this.decrypt(key.key, sealed);
     if (!plain) return refuse('forged', from, `datagram from {from} failed authentication (forged, damaged, or another cluster's label)`);
     if (!this.addressedTo(sealed, at)) return refuse('misaddressed', from, `datagram from {from} was addressed to ${readAddr(sealed)}, not to this socket (replayed from elsewhere?)`);
-    const skew = Math.floor(this.now() / 1000) - sealed.readUInt32BE(17);
+    const skew = Math.floor(this.now() / 1000) - u32(sealed, 17);
     if (Math.abs(skew) > FRESHNESS_S) return refuse('stale', from, `stale datagram from {from}: sealed ${skew} s from our clock (freshness ±${FRESHNESS_S} s; replayed, or clocks apart?)`);
     this.record(known.hex, sealed, counter);
     return { ok: true, plain };
@@ -168,7 +181,8 @@ export class Keyed {
   }
 
   private keyFor(sealed: Buffer): OpenKey | undefined {
-    for (const k of this.keys) if (sealed.compare(k.id, 0, 4, 1, 5) === 0) return k;
+    const id = u32(sealed, 1);
+    for (const k of this.keys) if (k.id32 === id) return k;
     return undefined;
   }
 
@@ -179,7 +193,7 @@ export class Keyed {
    */
   private senderWindow(sealed: Buffer): { hex: string; window: ReplayWindow | undefined } {
     const last = this.last;
-    if (last && sealed.readUInt32BE(5) === last.hi && sealed.readUInt32BE(9) === last.lo) return last;
+    if (last && u32(sealed, 5) === last.hi && u32(sealed, 9) === last.lo) return last;
     const hex = sealed.toString('hex', 5, 13);
     return { hex, window: this.windows.get(hex) };
   }
@@ -193,17 +207,19 @@ export class Keyed {
     }
     const window = this.windows.touch(hex);
     window.record(counter);
-    this.last = { hi: sealed.readUInt32BE(5), lo: sealed.readUInt32BE(9), hex, window };
+    this.last = { hi: u32(sealed, 5), lo: u32(sealed, 9), hex, window };
   }
 
   private decrypt(key: KeyObject, sealed: Buffer): Buffer | null {
     const end = sealed.length - TAG_BYTES;
     try {
-      const decipher = createDecipheriv(CIPHER, key, sealed.subarray(5, 17), GCM);
-      sealed.copy(this.openAad, 0, 0, HEADER_BYTES);
+      // Plain Uint8Array views: Buffer's own subarray and copy are JavaScript wrappers, slow while cold.
+      const at = sealed.byteOffset;
+      const decipher = createDecipheriv(CIPHER, key, new Uint8Array(sealed.buffer, at + 5, 12), GCM);
+      this.openAad.set(new Uint8Array(sealed.buffer, at, HEADER_BYTES));
       decipher.setAAD(this.openAad);
-      decipher.setAuthTag(sealed.subarray(end));
-      const body = decipher.update(sealed.subarray(HEADER_BYTES, end));
+      decipher.setAuthTag(new Uint8Array(sealed.buffer, at + end, TAG_BYTES));
+      const body = decipher.update(new Uint8Array(sealed.buffer, at + HEADER_BYTES, end - HEADER_BYTES));
       decipher.final(); // throws if the tag does not match
       return body;
     } catch {
@@ -214,18 +230,19 @@ export class Keyed {
   /** Dotted IPv4 into 4 bytes at 21 and the port at 25; anything else (never on udp4) as 0.0.0.0. */
   private writeAddr(out: Buffer, to: Addr): void {
     if (to.ip !== this.lastIp.text) this.lastIp = { text: to.ip, bytes: ipv4Bytes(to.ip) ?? NO_IP };
-    this.lastIp.bytes.copy(out, 21);
-    out.writeUInt16BE(to.port & 0xffff, 25);
+    out.set(this.lastIp.bytes, 21);
+    out[25] = (to.port >>> 8) & 0xff;
+    out[26] = to.port & 0xff;
   }
 
   /** The port must be ours; the address too unless we listen on every address (0.0.0.0). */
   private addressedTo(sealed: Buffer, at: Addr): boolean {
-    if (sealed.readUInt16BE(25) !== at.port) return false;
+    if (((sealed[25]! << 8) | sealed[26]!) !== at.port) return false;
     if (at.ip !== this.lastAt.text) this.lastAt = { text: at.ip, bytes: at.ip === '0.0.0.0' ? 'any' : ipv4Bytes(at.ip) };
     const ip = this.lastAt.bytes;
     if (ip === 'any') return true;
     // Not a dotted IPv4 (never on udp4): only an exact match of the text would do, and none can.
-    return ip !== null && sealed.compare(ip, 0, 4, 21, 25) === 0;
+    return ip !== null && u32(ip, 0) === u32(sealed, 21);
   }
 }
 
@@ -236,7 +253,7 @@ function refuse(kind: Refusal, from: Addr, reason: string): Opened {
 
 /** KeyObjects once: createCipheriv with a raw key buffer imports it again for every datagram. */
 function openKeys(ring: Keyring): OpenKey[] {
-  return ring.keys.map((k) => ({ id: k.id, hex: k.hex, key: createSecretKey(k.secret) }));
+  return ring.keys.map((k) => ({ id: k.id, hex: k.hex, key: createSecretKey(k.secret), id32: u32(k.id, 0) }));
 }
 
 /** The 4 bytes of a dotted IPv4 address; null for anything else. */
@@ -247,6 +264,21 @@ function ipv4Bytes(ip: string): Buffer | null {
 }
 
 const NO_IP = Buffer.alloc(4);
+
+/**
+ * Big-endian u32 at `at`, read and written with indexing: Buffer's readUInt32BE/writeUInt32BE are
+ * JavaScript functions that a process sealing a few hundred datagrams runs unoptimised.
+ */
+function u32(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+}
+
+function putU32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v >>> 24;
+  b[at + 1] = (v >>> 16) & 0xff;
+  b[at + 2] = (v >>> 8) & 0xff;
+  b[at + 3] = v & 0xff;
+}
 
 function readAddr(sealed: Buffer): string {
   return `${sealed[21]}.${sealed[22]}.${sealed[23]}.${sealed[24]}:${sealed.readUInt16BE(25)}`;

@@ -76,7 +76,8 @@ export class ShellIo {
   /** One datagram, through the fault injector if one is configured; lost silently if the socket is gone. */
   sendBytes(sock: dgram.Socket | null, to: Addr, plain: Buffer): void {
     if (!sock) return;
-    const bytes = this.keyed ? this.keyed.seal(to, plain) : plain;
+    // Sealed as header, ciphertext and tag, sent as one datagram (sendmsg gathers them, no join).
+    const bytes = this.keyed ? this.keyed.sealParts(to, plain) : plain;
     const deliver = (): void => {
       try {
         // No per-send callback: a failed send is reported through the socket's 'error' event

@@ -63,6 +63,20 @@ describe('keyed: round trip', () => {
     expect(opened(b.open(A, B, Buffer.alloc(65_000 + SEAL_OVERHEAD + 1, 0xd1)))).toBe('refused oversized'); // above the largest local store batch
   });
 
+  it('sent as parts (header, ciphertext, tag), a datagram is the same bytes and every counter is used once, in order', () => {
+    const a = keyed([OLD]);
+    const b = keyed([OLD]);
+    const counters: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const parts = a.sealParts(i % 2 ? B : C, Buffer.from(`datagram ${i}`));
+      expect(parts.map((p) => p.length)).toEqual([HEADER_BYTES, `datagram ${i}`.length, SEAL_OVERHEAD - HEADER_BYTES]);
+      const sealed = Buffer.concat(parts);
+      counters.push(sealed.readUInt32BE(13));
+      expect(opened(b.open(A, i % 2 ? B : C, sealed))).toBe(`datagram ${i}`);
+    }
+    expect(counters).toEqual([0, 1, 2, 3, 4]);
+  });
+
   it('past counter 2^32 − 1 a sender takes a new sender id, and both sides of the change open', () => {
     const a = keyed([OLD], { counter: 0xffff_ffff });
     const b = keyed([OLD]);
