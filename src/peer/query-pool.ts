@@ -75,10 +75,6 @@ export class QueryOp {
     if (this.entries.length === 0) host.finish(this);
   }
 
-  /** The queries still running (a finished one waits only to print). */
-  private *active(): Generator<Query> {
-    for (const e of this.entries) if (!e.done) yield e.query;
-  }
 
   /** The manager's answer to one query's request (`owner`: the query that sent it). */
   onResponse(host: Host, res: Res, owner: object | undefined): void {
@@ -89,7 +85,7 @@ export class QueryOp {
 
   /** An event-result: taken by the walking query whose walk it answers, if any. */
   onResult(host: Host, from: Addr, m: MessageOf<'event-result'>): boolean {
-    for (const q of this.active()) if (q.phase === 'walking' && q.onResult(host, from, m)) return true;
+    for (const e of this.entries) if (!e.done && e.query.phase === 'walking' && e.query.onResult(host, from, m)) return true;
     return false;
   }
 
@@ -99,9 +95,10 @@ export class QueryOp {
   }
 
   get retryAt(): number | undefined {
+    // Asked after every event: a plain loop, no allocation.
     let at: number | undefined;
-    for (const q of this.active()) {
-      const t = q.retryAt;
+    for (const e of this.entries) {
+      const t = e.done ? undefined : e.query.retryAt;
       if (t !== undefined && (at === undefined || t < at)) at = t;
     }
     return at;
@@ -115,7 +112,7 @@ export class QueryOp {
   }
 
   private find(owner: object | undefined): Query | undefined {
-    for (const q of this.active()) if (q === owner) return q;
+    for (const e of this.entries) if (!e.done && e.query === owner) return e.query;
     return undefined;
   }
 
