@@ -3,7 +3,6 @@
 // console lines with back-pressure, the process line of `status`, and a clean exit on request or
 // signal. Tracing, encoding and complaints are the interpreter's, shared with the simulation.
 import type dgram from 'node:dgram';
-import { createInterface, type Interface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import type { Addr } from '../reliable/index.js';
 import type { Traffic } from '../runtime/interpreter.js';
@@ -12,6 +11,7 @@ import type { Observer } from '../runtime/observer.js';
 import type { Keyed } from '../crypto/seal.js';
 import { Chaos, type ChaosSpec } from './chaos.js';
 import { LineWriter } from './lines.js';
+import { LineSplitter, MAX_LINE_CHARS } from './console-lines.js';
 
 /** Console lines waiting in a core before stdin is paused, and when it is resumed. */
 const CONSOLE_HIGH_WATER = 500;
@@ -34,7 +34,7 @@ export class ShellIo {
   readonly out = new LineWriter();
   private readonly chaos: Chaos | null;
   private exiting = false;
-  private console: Interface | null = null;
+  private console: NodeJS.ReadStream | null = null;
   private consolePaused = false;
   private readonly observer: IoOptions['observer'];
 
@@ -101,11 +101,14 @@ export class ShellIo {
 
   /** Each console line to onLine. End of input does not stop the process: it keeps serving. */
   readConsole(onLine: (text: string) => void): void {
-    const rl = createInterface({ input: process.stdin, terminal: false, crlfDelay: Infinity });
-    rl.on('line', (text) => {
+    const input = process.stdin;
+    const lines = new LineSplitter((text) => {
       if (!this.exiting) onLine(text);
-    });
-    this.console = rl;
+    }, (chars) => this.print(`console: a line of more than ${MAX_LINE_CHARS} characters (${chars} so far, no newline) was dropped`));
+    input.setEncoding('utf8');
+    input.on('data', (chunk: string) => lines.push(chunk));
+    input.on('end', () => lines.end());
+    this.console = input;
   }
 
   /**

@@ -135,6 +135,15 @@ describe('the manager', () => {
     expect(await manager.exited).toBe(143);
   });
 
+  it('drops a console line too long to be a command in one line, and runs the next', async () => {
+    const { manager } = await startManager();
+    manager.send('x'.repeat(300_000));
+    expect(await manager.waitFor(/^console: a line of more than/)).toMatch(/^console: a line of more than 65536 characters \(\d+ so far, no newline\) was dropped$/);
+    manager.send('status');
+    await manager.waitFor(/^DHT: none$/);
+    expect(manager.exitCode).toBeNull();
+  });
+
   it('answers console typos with usage help', async () => {
     const { manager } = await startManager();
     manager.send('stauts');
