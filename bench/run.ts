@@ -43,6 +43,8 @@ interface QueryFigure {
 
 const PAYLOAD = 1400;
 const QUERY_CHUNK = 500;
+/** Untimed queries per querier before the timed ones (measureQueries). */
+const QUERY_WARMUP = 1000;
 
 async function main(): Promise<number> {
   let v;
@@ -203,11 +205,27 @@ async function measureRebuilds(system: System, n: number, joiner: string): Promi
   return [{ op: 'leave', n: n - 1, ms: msOf(leave) }, { op: 'join', n, ms: msOf(join) }];
 }
 
-/** Several Free peers each type a burst of queries at once; latencies come from the peers' own lines. */
+/**
+ * Several Free peers each type a burst of queries at once; latencies come from the peers' own
+ * lines. A first untimed burst warms every process up: V8 compiles the query path's functions as
+ * they get hot, which costs several hundred µs of CPU per query over the first thousands (CPU per
+ * query over 2,000 queries was ×1.5 that over 20,000), so a short timed run measured mostly the
+ * compiler. The figures are the steady state.
+ */
 async function measureQueries(system: System, queriers: string[], records: string[][], perPeer: number, n: number, netRate: number): Promise<Omit<QueryFigure, 'dataset'>> {
-  const present = records.map((r) => eventIdOf(r));
+  await queryBurst(system, queriers, records, Math.min(perPeer, QUERY_WARMUP));
   const t0 = performance.now();
-  const results = await Promise.all(queriers.map(async (name, qi) => {
+  const results = await queryBurst(system, queriers, records, perPeer);
+  const wall = (performance.now() - t0) / 1000;
+  const lat = results.flatMap((r) => r.got);
+  const seqs = results.flatMap((r) => r.seqs);
+  return { n, queriers: queriers.length, queries: lat.length, p50ms: median(lat), p99ms: percentile(lat, 99), perSec: lat.length / wall, meanIdSeq: seqs.reduce((a, b) => a + b, 0) / seqs.length, floorRatio: netRate / (lat.length / wall) };
+}
+
+/** Each querier types `perPeer` queries (half present, half absent ids), all at once; their answer times and walk lengths. */
+async function queryBurst(system: System, queriers: string[], records: string[][], perPeer: number): Promise<{ got: number[]; seqs: number[] }[]> {
+  const present = records.map((r) => eventIdOf(r));
+  return Promise.all(queriers.map(async (name, qi) => {
     const p = system.peer(name);
     p.mark();
     const got: number[] = [];
@@ -231,10 +249,6 @@ async function measureQueries(system: System, queriers: string[], records: strin
     }
     return { got, seqs };
   }));
-  const wall = (performance.now() - t0) / 1000;
-  const lat = results.flatMap((r) => r.got);
-  const seqs = results.flatMap((r) => r.seqs);
-  return { n, queriers: queriers.length, queries: lat.length, p50ms: median(lat), p99ms: percentile(lat, 99), perSec: lat.length / wall, meanIdSeq: seqs.reduce((a, b) => a + b, 0) / seqs.length, floorRatio: netRate / (lat.length / wall) };
 }
 
 /** Peak RSS of a process from /proc (Linux), or null where there is none. */
