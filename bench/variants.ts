@@ -1,7 +1,7 @@
 // What an option costs a setup: the same setup run with and without it, alternated round by round
 // so that the machine's load hits every variant alike, and compared as medians within one run.
 // Used for keyed mode (--key-file: goal ≤ +15 %). Run alone for more rounds and every round's
-// figures: `node dist/bench/variants.js [--rounds N] [--n N] [--year Y] [--data-dir DIR]`.
+// figures: `node dist/bench/variants.js [--rounds N] [--n N] [--year Y] [--data-dir DIR] [--warm]`.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os, { tmpdir } from 'node:os';
@@ -67,13 +67,13 @@ export function standardVariants(): Variant[] {
 }
 
 /** Each variant's median setup time and CPU for `rounds` setups of n peers on one year's file. */
-export async function variantCosts(dataDir: string, year: number, n: number, variants: Variant[], rounds: number, onSample?: (round: number, name: string, s: Sample) => void): Promise<VariantCost[]> {
+export async function variantCosts(dataDir: string, year: number, n: number, variants: Variant[], rounds: number, onSample?: (round: number, name: string, s: Sample) => void, warm = false): Promise<VariantCost[]> {
   const samples = new Map<string, Sample[]>(variants.map((v) => [v.name, []]));
   for (let r = 0; r < rounds; r++) {
     // Alternate the order so neither variant always runs on a warmer (or busier) machine.
     const order = r % 2 === 0 ? variants : [...variants].reverse();
     for (const v of order) {
-      const one = await oneSetup(dataDir, year, n, v);
+      const one = await oneSetup(dataDir, year, n, v, warm);
       samples.get(v.name)!.push(one);
       onSample?.(r, v.name, one);
     }
@@ -90,7 +90,12 @@ export async function variantCosts(dataDir: string, year: number, n: number, var
   });
 }
 
-async function oneSetup(dataDir: string, year: number, n: number, v: Variant): Promise<Sample> {
+/**
+ * One setup's figures. `warm`: the processes first do one untimed setup and teardown, so the
+ * timed one is a long-lived ring's next setup, not the first a process ever runs (which also pays
+ * for V8 compiling the code it runs, node:crypto's included, in the middle of the setup).
+ */
+async function oneSetup(dataDir: string, year: number, n: number, v: Variant, warm: boolean): Promise<Sample> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ringdht-variant-'));
   // Every process gets the variant's arguments; the key file is written once and shared.
   const shared = v.args(dir, 'manager');
@@ -98,6 +103,10 @@ async function oneSetup(dataDir: string, year: number, n: number, v: Variant): P
   try {
     const names = Array.from({ length: n }, (_, i) => `peer${i + 1}`);
     await system.addPeers(names);
+    if (warm) {
+      await ask(system.peer('peer1'), `setup-dht peer1 ${n} ${year}`, /^setup-dht: done in /, BULK_MS);
+      await ask(system.peer('peer1'), 'teardown-dht peer1', /^teardown-dht: done in /, BULK_MS);
+    }
     const before = await traffic(system, names);
     const lines = await ask(system.peer('peer1'), `setup-dht peer1 ${n} ${year}`, /^setup-dht: done in /, BULK_MS);
     const ms = Number(/done in ([\d.]+) ms/.exec(lines[lines.length - 1]!)![1]);
@@ -121,12 +130,12 @@ function sharedPeerArgs(dir: string, managerArgs: string[]): string[] {
 }
 
 async function main(): Promise<void> {
-  const v = parseArgs({ options: { rounds: { type: 'string', default: '7' }, n: { type: 'string', default: '5' }, year: { type: 'string', default: '1996' }, 'data-dir': { type: 'string' } } }).values;
+  const v = parseArgs({ options: { rounds: { type: 'string', default: '7' }, n: { type: 'string', default: '5' }, year: { type: 'string', default: '1996' }, 'data-dir': { type: 'string' }, warm: { type: 'boolean', default: false } } }).values;
   const dataDir = resolveDataDir(v['data-dir']).dir;
   const load = (): string => os.loadavg()[0]!.toFixed(1);
-  console.log(`option cost: ${v.year} n ${v.n}, ${v.rounds} alternated rounds, load ${load()} at the start`);
+  console.log(`option cost: ${v.year} n ${v.n}, ${v.rounds} alternated rounds${v.warm ? ', each the second setup of its processes (--warm)' : ''}, load ${load()} at the start`);
   const costs = await variantCosts(dataDir, Number(v.year), Number(v.n), standardVariants(), Number(v.rounds), (r, name, s) =>
-    console.log(`  round ${r + 1} ${name.padEnd(20)} setup ${s.ms.toFixed(1)} ms, peer CPU ${s.cpuMs} ms, ${s.datagrams} datagrams (load ${load()})`));
+    console.log(`  round ${r + 1} ${name.padEnd(20)} setup ${s.ms.toFixed(1)} ms, peer CPU ${s.cpuMs} ms, ${s.datagrams} datagrams (load ${load()})`), v.warm);
   for (const c of costs) {
     console.log(`${c.name.padEnd(20)} setup ${c.setupMs.toFixed(1)} ms (×${c.setupRatio.toFixed(2)}), peer CPU ${Math.round(c.cpuMs)} ms (×${c.cpuRatio.toFixed(2)}), ` +
       `${c.datagrams} datagrams (×${c.datagramRatio.toFixed(2)}), medians`);
