@@ -132,7 +132,8 @@ export class PeerCore implements Host {
   }
 
   statusLines(): string[] {
-    return [statusLine(this.state, this.table.count)];
+    const q = this.op?.kind === 'query' ? [`queries: ${this.op.size} in flight, ${this.lines.length} console lines waiting`] : [];
+    return [statusLine(this.state, this.table.count), ...q];
   }
 
   /** Entries of every bounded structure, for the soak test: flat over a long life. */

@@ -49,6 +49,9 @@ describe('a burst of queries typed at once', () => {
     const peer = sys.peer(free);
     peer.mark();
     peer.send(lines.join('\n'));
+    // A person may ask what it is doing meanwhile: answered at once, with the queries in flight.
+    peer.send('status');
+    expect(await peer.waitFor(/^queries: \d+ in flight/)).toMatch(/^queries: ([2-9]|1[0-6]) in flight, \d+ console lines waiting$/);
     const out: string[] = [];
     for (let i = 0; i < QUERIES; i++) out.push(...(await peer.waitForLines(/^query-dht: (answered in |no answer)/, 60_000)));
 
@@ -65,7 +68,7 @@ describe('a burst of queries typed at once', () => {
         expect(fields, `the record of ${id}`).toEqual(COLUMNS.map((c, k) => `${c}: ${shown(record?.[k] ?? '?')}`));
         got.push(`found ${id}`);
         fields = [];
-      } else if (/^[a-z_]+: /.test(l) && !/^(query-dht|id-seq): /.test(l)) fields.push(l);
+      } else if (/^[a-z_]+: /.test(l) && !/^(query-dht|id-seq|status|queries|process): /.test(l)) fields.push(l);
     }
     expect(got).toEqual(expected);
   }, 180_000);
