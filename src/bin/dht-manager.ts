@@ -1,14 +1,10 @@
 #!/usr/bin/env node
-// dht-manager: the always-on manager of the ring DHT (SPEC §2). This entry only sets V8's
-// compiler and heap flags, which must come before the program's modules are compiled and run
-// (static imports would all be evaluated first), then loads the program (bin/manager-main.ts).
-import { MANAGER_SEMI_SPACE_MB, capYoungGeneration, exposeGc, extraV8Flags, managerCompilerTiers, slowOldGenerationGrowth } from '../net/heap.js';
+// dht-manager: the always-on manager of the ring DHT (SPEC §2), as separate ES modules. The
+// installed command (package.json "bin") is the one-file build of the same modules,
+// bin/dht-manager.cjs (bin/bundle-manager.ts: ~3 MB less resident memory), which comes back
+// here when it is older than the modules. This entry sets V8's compiler and heap flags, which
+// must come before the program's modules are compiled and run (static imports would all be
+// evaluated first), then loads the program (bin/manager-main.ts).
+import './manager-flags.js';
 
-managerCompilerTiers();
-// Before the program loads: loading it already fills the young generation a few times, and a
-// cap set afterwards found it grown to twice the cap (2 MB semi-spaces instead of 1).
-capYoungGeneration(MANAGER_SEMI_SPACE_MB);
-slowOldGenerationGrowth();
-exposeGc();
-extraV8Flags();
 await import('./manager-main.js');

@@ -132,8 +132,11 @@ export function traceMemory(ms = 5): void {
   }).observe({ entryTypes: ['gc'] });
 }
 
-/** Experiments: $DHT_V8_FLAGS (e.g. "--optimize-for-size") given to V8 before anything else runs. */
-export function extraV8Flags(): void {
-  const flags = process.env['DHT_V8_FLAGS'];
+/**
+ * Experiments: $DHT_V8_FLAGS (e.g. "--optimize-for-size") given to V8 before anything else runs;
+ * the manager also reads $DHT_MANAGER_V8_FLAGS (`name`), which the peers it is tested with ignore.
+ */
+export function extraV8Flags(name = 'DHT_V8_FLAGS'): void {
+  const flags = process.env[name];
   if (flags) v8.setFlagsFromString(flags);
 }

@@ -12,7 +12,8 @@ import { freePorts, startProcess, type DrivenProcess, type DriverOptions } from 
 export const repoRoot = checkoutRoot;
 
 export function binPath(program: 'dht-manager' | 'dht-peer'): string {
-  return join(repoRoot(), 'dist', 'src', 'bin', `${program}.js`);
+  // The manager's installed command is its one-file build (bin/bundle-manager.ts), as package.json's "bin".
+  return join(repoRoot(), 'dist', 'src', 'bin', program === 'dht-manager' ? 'dht-manager.cjs' : `${program}.js`);
 }
 
 /** A command line: the program and its arguments. */
