@@ -100,8 +100,9 @@ export function collectGarbageEagerly(): void {
   if (typeof gc !== 'function') return;
   const old = (): number => v8.getHeapSpaceStatistics().find((x) => x.space_name === 'old_space')?.space_used_size ?? 0;
   let after = old();
+  const garbageMb = Number(process.env['DHT_MANAGER_GC_MB'] ?? MANAGER_GARBAGE_MB);
   setInterval(() => {
-    if (old() - after < MANAGER_GARBAGE_MB * 1024 * 1024) return;
+    if (old() - after < garbageMb * 1024 * 1024) return;
     (gc as () => void)();
     after = old();
   }, GARBAGE_CHECK_MS).unref();
