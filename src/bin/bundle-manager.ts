@@ -2,7 +2,7 @@
 // bin/manager-main.js and every module they import, statically or not) in one CommonJS file.
 // Run by `npm run build` after tsc. Why: the manager's resident memory (issue 11, under 50 MB)
 // is mostly node itself (a bare node: ~40 MB); node's ES-module loader and the records of ~55
-// separate modules cost ~3 MB more than the same code as one CommonJS script
+// separate modules cost ~2.5 MB more than the same code as one CommonJS script
 // (docs/BENCHMARKS.md, fifth round).
 //
 // Each module is turned into CommonJS by TypeScript's own transform (the one tsc applies with
