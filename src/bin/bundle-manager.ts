@@ -73,15 +73,17 @@ function collect(binDir: string): Module[] {
     if (/\bimport\.meta\b/.test(withUrl)) throw new Error(`bundle-manager: ${key} uses import.meta beyond import.meta.url`);
     const out = ts.transpileModule(withUrl, { compilerOptions: COMPILER, fileName: file, reportDiagnostics: true });
     if (out.diagnostics?.length) throw new Error(`bundle-manager: ${key}: ${ts.flattenDiagnosticMessageText(out.diagnostics[0]!.messageText, '\n')}`);
+    // The escapes below would change an escaped non-ASCII character or a raw template's text.
+    if (/[^\x00-\x7f]/.test(out.outputText) && /\\[^\x00-\x7f]|String\.raw/.test(out.outputText)) throw new Error(`bundle-manager: ${key} has a raw or escaped non-ASCII text`);
     const code = out.outputText.replace(/^"use strict";\n/, '').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n')
       // Non-ASCII characters (in strings, templates and regular expressions only, once comments
       // are gone) as \u escapes: one of them would make V8 keep the whole file's text in two
       // bytes per character.
       .replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-    // Whole milliseconds: a copy that keeps modification times (cp -p) keeps no more.
     for (const spec of LAZY_BUILTINS) {
       if (code.includes(`(require("${spec}"))`)) throw new Error(`bundle-manager: ${key} imports ${spec} other than by name`);
     }
+    // Whole milliseconds: a copy that keeps modification times (cp -p) keeps no more.
     modules.set(key, { key, file, code, size: st.size, mtimeMs: Math.round(st.mtimeMs) });
     for (const imported of ts.preProcessFile(source, true, true).importedFiles) {
       if (imported.fileName.startsWith('.')) visit(join(dirname(file), imported.fileName));
