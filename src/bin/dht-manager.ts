@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // dht-manager: the always-on manager of the ring DHT (SPEC §2), as separate ES modules. The
-// installed command (package.json "bin") is the one-file build of the same modules,
-// bin/dht-manager.cjs (bin/bundle-manager.ts: ~2.5 MB less resident memory), which comes back
-// here when it is older than the modules. This entry sets V8's compiler and heap flags, which
-// must come before the program's modules are compiled and run (static imports would all be
-// evaluated first), then loads the program (bin/manager-main.ts).
+// installed command (package.json "bin") is the same program bundled into one CommonJS file by
+// esbuild (`npm run build`: dist/src/bin/dht-manager.cjs), which takes ~2.5 MB less resident
+// memory: node's ES-module loader and the records of ~55 modules (docs/BENCHMARKS.md, fifth round).
+// manager-flags.js sets V8's compiler and heap flags as it is evaluated. The program is imported
+// only after: a static import would be loaded and compiled first, and loading it already grows the
+// young generation past the cap the flags set (+4 MB idle, measured). Not awaited, so that the
+// bundle (CommonJS, no top-level await) is built from this same entry; a failure to load still
+// ends the process with the error, as an unhandled rejection.
 import './manager-flags.js';
 
-await import('./manager-main.js');
+void import('./manager-main.js');

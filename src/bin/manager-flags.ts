@@ -1,6 +1,6 @@
 // V8's compiler and heap flags for dht-manager, set as this module is evaluated: it must be
 // evaluated before any module of the program is compiled and run (bin/dht-manager.ts and the
-// one-file build bin/dht-manager.cjs, bin/bundle-manager.ts, both evaluate it first).
+// one-file build bin/dht-manager.cjs, made by esbuild from bin/dht-manager.ts, both evaluate it first).
 import { MANAGER_SEMI_SPACE_MB, capYoungGeneration, exposeGc, extraV8Flags, managerCompilerTiers, slowOldGenerationGrowth } from '../net/heap.js';
 
 managerCompilerTiers();

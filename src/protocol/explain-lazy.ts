@@ -2,7 +2,9 @@
 // the programs otherwise never load. It is loaded synchronously (a refusal is explained in the
 // line that reports it) by require() of an ES module, which Node ≥ 20.19 does; where that is not
 // possible the reason is given without the detail. Under vitest the sources are not what require()
-// sees: the test setup hands the explainer in (test/helpers/explain-setup.ts).
+// sees: the test setup hands the explainer in (test/helpers/explain-setup.ts). The path goes up
+// and back into protocol/ because in dht-manager's one-file build (dist/src/bin/dht-manager.cjs)
+// import.meta.url is that file's URL, in bin/.
 import { createRequire } from 'node:module';
 
 type Explain = (name: string, value: unknown) => string | null;
@@ -17,7 +19,7 @@ export function setExplainer(explain: Explain): void {
 export function whyInvalid(name: string, value: unknown): string | null {
   if (explainer === undefined) {
     try {
-      explainer = (createRequire(import.meta.url)('./explain.js') as { explain: Explain }).explain;
+      explainer = (createRequire(import.meta.url)('../protocol/explain.js') as { explain: Explain }).explain;
     } catch {
       explainer = null;
     }

@@ -1,7 +1,7 @@
 // A manager and named peers as real processes (on loopback unless told otherwise), plus the few
 // things a person does with them: type a command and read the answer, read counts and query
 // answers off the console.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { COLUMNS } from '../data/record.js';
 import { checkoutRoot } from '../data/dirs.js';
@@ -12,8 +12,15 @@ import { freePorts, startProcess, type DrivenProcess, type DriverOptions } from 
 export const repoRoot = checkoutRoot;
 
 export function binPath(program: 'dht-manager' | 'dht-peer'): string {
-  // The manager's installed command is its one-file build (bin/bundle-manager.ts), as package.json's "bin".
-  return join(repoRoot(), 'dist', 'src', 'bin', program === 'dht-manager' ? 'dht-manager.cjs' : `${program}.js`);
+  const bin = join(repoRoot(), 'dist', 'src', 'bin');
+  if (program === 'dht-peer') return join(bin, 'dht-peer.js');
+  // The manager's installed command (package.json "bin") is its one-file build, made by esbuild in
+  // `npm run build`. A `tsc` alone leaves it older than the modules: refuse to run stale code.
+  const bundle = join(bin, 'dht-manager.cjs');
+  if (!existsSync(bundle) || statSync(bundle).mtimeMs < statSync(join(bin, 'dht-manager.js')).mtimeMs) {
+    throw new Error(`${bundle} is missing or older than the compiled modules: run \`npm run build\` (tsc alone does not make it)`);
+  }
+  return bundle;
 }
 
 /** A command line: the program and its arguments. */
