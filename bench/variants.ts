@@ -19,6 +19,8 @@ export interface Variant {
   args: (dir: string, process: string) => string[];
   /** The arguments are the peers' only (the manager has no such option). */
   peersOnly?: boolean;
+  /** The peers' extra arguments beside the shared ones (an option the manager has not). */
+  peerExtra?: string[];
 }
 
 export interface VariantCost {
@@ -99,7 +101,7 @@ async function oneSetup(dataDir: string, year: number, n: number, v: Variant, wa
   const dir = mkdtempSync(path.join(tmpdir(), 'ringdht-variant-'));
   // Every process gets the variant's arguments; the key file is written once and shared.
   const shared = v.args(dir, 'manager');
-  const system = await System.start({ dataDir, trace: 'off', echo: false, managerArgs: v.peersOnly ? [] : shared, peerArgs: v.peersOnly ? shared : sharedPeerArgs(dir, shared) });
+  const system = await System.start({ dataDir, trace: 'off', echo: false, managerArgs: v.peersOnly ? [] : shared, peerArgs: [...(v.peersOnly ? shared : sharedPeerArgs(dir, shared)), ...(v.peerExtra ?? [])] });
   try {
     const names = Array.from({ length: n }, (_, i) => `peer${i + 1}`);
     await system.addPeers(names);
