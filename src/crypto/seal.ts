@@ -79,7 +79,7 @@ export class Keyed {
   private readonly random: (n: number) => Buffer;
   private readonly windows: SenderWindows;
   private last: LastSender | null = null;
-  /** The sender heard from before `last` (its window may have been forgotten since: checked on use). */
+  /** The sender heard from before `last`, kept only while its window is (windows are forgotten only in record(), which updates both). */
   private prev: LastSender | null = null;
   private senderId: Buffer;
   private counter: number;

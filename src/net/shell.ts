@@ -110,8 +110,8 @@ export class ShellIo {
    * by its acks (a window of 2 batches of 60 KB), and a seal costs 100-300 µs in a peer (cold):
    * sealing the forwarded batch first held the upstream sender's window that much longer per
    * batch. Later datagrams to a destination with one held wait behind it, so each destination
-   * still gets its datagrams in the order sent. (Plain mode gains nothing from it: measured,
-   * docs/BENCHMARKS.md, "Keyed mode, fifth round".)
+   * still gets its datagrams in the order sent. Worth 1-4 % of a keyed setup's time, no CPU
+   * (docs/BENCHMARKS.md, "Keyed mode, fifth round"); plain mode measured nothing from it.
    */
   private hold(sock: dgram.Socket, to: Addr, plain: Buffer): void {
     this.heldQueue.push({ sock, to, plain });
