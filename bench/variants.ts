@@ -1,14 +1,14 @@
 // What an option costs a setup: the same setup run with and without it, alternated round by round
 // so that the machine's load hits every variant alike, and compared as medians within one run.
 // Used for keyed mode (--key-file: goal ≤ +15 %). Run alone for more rounds and every round's
-// figures: `node dist/bench/variants.js [--rounds N] [--n N] [--year Y] [--data-dir DIR] [--warm]`.
+// figures: `node dist/bench/variants.js [--rounds N] [--n N] [--year Y] [--data-dir DIR] [--warm] [--no-lan] [--base DIR]`.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { System, ask, BULK_MS } from '../src/scenario/system.js';
+import { System, ask, repoRoot, BULK_MS, type Command } from '../src/scenario/system.js';
 import { resolveDataDir } from '../src/data/dirs.js';
 import { median } from './floor.js';
 import { traffic } from './status.js';
@@ -19,6 +19,10 @@ export interface Variant {
   args: (dir: string, process: string) => string[];
   /** The arguments are the peers' only (the manager has no such option). */
   peersOnly?: boolean;
+  /** The peers' extra arguments beside the shared ones (an option the manager has not). */
+  peerExtra?: string[];
+  /** Run the programs of another build: a copy of an older `dist/` inside this checkout (A/B of builds). */
+  dist?: string;
 }
 
 export interface VariantCost {
@@ -99,7 +103,10 @@ async function oneSetup(dataDir: string, year: number, n: number, v: Variant, wa
   const dir = mkdtempSync(path.join(tmpdir(), 'ringdht-variant-'));
   // Every process gets the variant's arguments; the key file is written once and shared.
   const shared = v.args(dir, 'manager');
-  const system = await System.start({ dataDir, trace: 'off', echo: false, managerArgs: v.peersOnly ? [] : shared, peerArgs: v.peersOnly ? shared : sharedPeerArgs(dir, shared) });
+  const other = v.dist ? path.resolve(v.dist) : null;
+  const ours = path.join(repoRoot(), 'dist');
+  const launcher = other ? (_: string, c: Command): Command => ({ cmd: c.cmd, args: c.args.map((a) => (a.startsWith(ours + path.sep) ? other + a.slice(ours.length) : a)) }) : undefined;
+  const system = await System.start({ dataDir, trace: 'off', echo: false, ...(launcher ? { launcher } : {}), managerArgs: v.peersOnly ? [] : shared, peerArgs: [...(v.peersOnly ? shared : sharedPeerArgs(dir, shared)), ...(v.peerExtra ?? [])] });
   try {
     const names = Array.from({ length: n }, (_, i) => `peer${i + 1}`);
     await system.addPeers(names);
@@ -130,15 +137,23 @@ function sharedPeerArgs(dir: string, managerArgs: string[]): string[] {
 }
 
 async function main(): Promise<void> {
-  const v = parseArgs({ options: { rounds: { type: 'string', default: '7' }, n: { type: 'string', default: '5' }, year: { type: 'string', default: '1996' }, 'data-dir': { type: 'string' }, warm: { type: 'boolean', default: false } } }).values;
+  const v = parseArgs({ options: { rounds: { type: 'string', default: '7' }, n: { type: 'string', default: '5' }, year: { type: 'string', default: '1996' }, 'data-dir': { type: 'string' }, warm: { type: 'boolean', default: false }, 'no-lan': { type: 'boolean', default: false }, base: { type: 'string' } } }).values;
   const dataDir = resolveDataDir(v['data-dir']).dir;
   const load = (): string => os.loadavg()[0]!.toFixed(1);
   console.log(`option cost: ${v.year} n ${v.n}, ${v.rounds} alternated rounds${v.warm ? ', each the second setup of its processes (--warm)' : ''}, load ${load()} at the start`);
-  const costs = await variantCosts(dataDir, Number(v.year), Number(v.n), standardVariants(), Number(v.rounds), (r, name, s) =>
+  // --no-lan: plain and keyed only (the 1,400-byte row is slow and not part of the keyed ratio).
+  // --base DIR: plain and keyed of this build and of another (a copy of an older dist/), alternated.
+  const variants = standardVariants().filter((x) => !((v['no-lan'] || v.base) && x.peersOnly));
+  if (v.base) variants.push(...variants.map((x) => ({ ...x, name: `${x.name} (base)`, dist: v.base })));
+  const costs = await variantCosts(dataDir, Number(v.year), Number(v.n), variants, Number(v.rounds), (r, name, s) =>
     console.log(`  round ${r + 1} ${name.padEnd(20)} setup ${s.ms.toFixed(1)} ms, peer CPU ${s.cpuMs} ms, ${s.datagrams} datagrams (load ${load()})`), v.warm);
   for (const c of costs) {
     console.log(`${c.name.padEnd(20)} setup ${c.setupMs.toFixed(1)} ms (×${c.setupRatio.toFixed(2)}), peer CPU ${Math.round(c.cpuMs)} ms (×${c.cpuRatio.toFixed(2)}), ` +
       `${c.datagrams} datagrams (×${c.datagramRatio.toFixed(2)}), medians`);
+  }
+  if (v.base) {
+    const [p, k, pb, kb] = costs as [VariantCost, VariantCost, VariantCost, VariantCost];
+    console.log(`keyed / plain, this build: setup ×${(k.setupMs / p.setupMs).toFixed(2)}, peer CPU ×${(k.cpuMs / p.cpuMs).toFixed(2)}; base build: setup ×${(kb.setupMs / pb.setupMs).toFixed(2)}, peer CPU ×${(kb.cpuMs / pb.cpuMs).toFixed(2)}`);
   }
   console.log(`load ${load()} at the end`);
 }

@@ -79,6 +79,8 @@ export class Keyed {
   private readonly random: (n: number) => Buffer;
   private readonly windows: SenderWindows;
   private last: LastSender | null = null;
+  /** The sender heard from before `last`, kept only while its window is (windows are forgotten only in record(), which updates both). */
+  private prev: LastSender | null = null;
   private senderId: Buffer;
   private counter: number;
 
@@ -188,12 +190,17 @@ export class Keyed {
 
   /**
    * The sender's hex id and replay window (if it has one yet). Datagrams mostly come from the
-   * same one or two senders, so the last one is recognised from two integer reads, without the
+   * same two senders (a ring member hears its left neighbour's batches and its right neighbour's
+   * acks, alternately), so the last two are recognised from two integer reads each, without the
    * hex string and map look-up that a sender met for the first time (or again) costs.
    */
   private senderWindow(sealed: Buffer): { hex: string; window: ReplayWindow | undefined } {
+    const hi = u32(sealed, 5);
+    const lo = u32(sealed, 9);
     const last = this.last;
-    if (last && u32(sealed, 5) === last.hi && u32(sealed, 9) === last.lo) return last;
+    if (last && lo === last.lo && hi === last.hi) return last;
+    const prev = this.prev;
+    if (prev && lo === prev.lo && hi === prev.hi) return prev;
     const hex = sealed.toString('hex', 5, 13);
     return { hex, window: this.windows.get(hex) };
   }
@@ -207,6 +214,14 @@ export class Keyed {
     }
     const window = this.windows.touch(hex);
     window.record(counter);
+    const prev = this.prev;
+    // The other of the two recent senders comes back: swap them, nothing allocated.
+    if (prev && prev.hex === hex && prev.window === window) {
+      this.prev = last;
+      this.last = prev;
+      return;
+    }
+    this.prev = last && last.window === this.windows.get(last.hex) ? last : null;
     this.last = { hi: u32(sealed, 5), lo: u32(sealed, 9), hex, window };
   }
 

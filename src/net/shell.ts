@@ -16,6 +16,11 @@ import { LineSplitter, MAX_LINE_CHARS } from './console-lines.js';
 /** Console lines waiting in a core before stdin is paused, and when it is resumed. */
 const CONSOLE_HIGH_WATER = 500;
 const CONSOLE_LOW_WATER = 100;
+/**
+ * Keyed mode holds datagrams larger than this (store batches between processes of one machine)
+ * until the acks of the same turn are out: see ShellIo.hold. Measured for 60 KB batches only.
+ */
+const HOLD_ABOVE = 1400;
 /** The longest an exit waits for the event log to reach its file. */
 const EXIT_CLOSE_MS = 2_000;
 
@@ -39,6 +44,9 @@ export class ShellIo {
   private readonly observer: IoOptions['observer'];
 
   private readonly keyed: Keyed | null;
+  private heldQueue: { sock: dgram.Socket; to: Addr; plain: Buffer }[] = [];
+  /** Ports (of any address: rarely more than two destinations) with a datagram held. */
+  private readonly held = new Set<number>();
 
   constructor(options: IoOptions) {
     this.chaos = options.chaos ? new Chaos(options.chaos) : null;
@@ -76,6 +84,11 @@ export class ShellIo {
   /** One datagram, through the fault injector if one is configured; lost silently if the socket is gone. */
   sendBytes(sock: dgram.Socket | null, to: Addr, plain: Buffer): void {
     if (!sock) return;
+    if (this.keyed && (plain.length > HOLD_ABOVE || this.held.has(to.port))) return this.hold(sock, to, plain);
+    this.transmit(sock, to, plain);
+  }
+
+  private transmit(sock: dgram.Socket, to: Addr, plain: Buffer): void {
     // Sealed as header, ciphertext and tag, sent as one datagram (sendmsg gathers them, no join).
     const bytes = this.keyed ? this.keyed.sealParts(to, plain) : plain;
     const deliver = (): void => {
@@ -89,6 +102,29 @@ export class ShellIo {
     };
     if (this.chaos) this.chaos.send(deliver);
     else deliver();
+  }
+
+  /**
+   * Keyed mode: a large datagram (a store batch forwarded) is sealed and sent after the acks of
+   * the same turn, which the core flushes in the next immediate. A hop's store stream is clocked
+   * by its acks (a window of 2 batches of 60 KB), and a seal costs 100-300 µs in a peer (cold):
+   * sealing the forwarded batch first held the upstream sender's window that much longer per
+   * batch. Later datagrams to a destination with one held wait behind it, so each destination
+   * still gets its datagrams in the order sent. Worth 1-4 % of a keyed setup's time, no CPU
+   * (docs/BENCHMARKS.md, "Keyed mode, fifth round"); plain mode measured nothing from it.
+   */
+  private hold(sock: dgram.Socket, to: Addr, plain: Buffer): void {
+    this.heldQueue.push({ sock, to, plain });
+    this.held.add(to.port);
+    if (this.heldQueue.length > 1) return;
+    // After the current callback (nextTick), so that the core's ack flush, armed as an immediate
+    // at its end, is queued ahead of this one.
+    process.nextTick(() => setImmediate(() => {
+      const queue = this.heldQueue;
+      this.heldQueue = [];
+      this.held.clear();
+      for (const h of queue) this.transmit(h.sock, h.to, h.plain);
+    }));
   }
 
   /** What the process itself has used: printed after the core's own status line. */

@@ -304,6 +304,40 @@ describe('keyed: bounded', () => {
     expect(b.open(A, B, second).ok).toBe(true);
   });
 
+  it('senders interleaved under a small bound: a replay is refused exactly while its sender\'s window is kept', () => {
+    // The receiver recognises its two most recent senders without a look-up; that shortcut must
+    // agree with the bounded least-recently-heard table in every order, evictions included.
+    fc.assert(fc.property(fc.integer({ min: 1, max: 3 }), fc.array(fc.tuple(fc.nat(3), fc.boolean(), fc.nat()), { minLength: 1, maxLength: 60 }), (max, script) => {
+      const senders = [0, 1, 2, 3].map(() => keyed([OLD]));
+      const b = keyed([OLD], { maxSenders: max });
+      const sent: { who: number; d: Buffer }[] = [];
+      // The model: each kept window (least recently heard first) and the datagrams it has seen.
+      const model = new Map<number, Set<Buffer>>();
+      const heard = (who: number, d: Buffer): void => {
+        const seen = model.get(who) ?? new Set<Buffer>();
+        model.delete(who);
+        if (!seen.size && model.size >= max) model.delete(model.keys().next().value as number);
+        model.set(who, seen.add(d));
+      };
+      for (const [who, replay, pick] of script) {
+        if (replay && sent.length > 0) {
+          const old = sent[pick % sent.length]!;
+          const r = b.open(A, B, old.d);
+          if (model.get(old.who)?.has(old.d)) expect(opened(r)).toBe('refused replayed');
+          else {
+            expect(r.ok).toBe(true); // its window was forgotten since: only freshness stands (documented)
+            heard(old.who, old.d);
+          }
+        } else {
+          const d = senders[who]!.seal(B, Buffer.from(String(who)));
+          expect(opened(b.open(A, B, d))).toBe(String(who));
+          heard(who, d);
+          sent.push({ who, d });
+        }
+      }
+    }), { numRuns: 300 });
+  });
+
   it('at most maxSenders replay windows are kept, the least recently heard forgotten first', () => {
     const b = keyed([OLD], { maxSenders: 2 });
     const senders = [keyed([OLD]), keyed([OLD]), keyed([OLD])];
