@@ -1,7 +1,7 @@
 // What an option costs a setup: the same setup run with and without it, alternated round by round
 // so that the machine's load hits every variant alike, and compared as medians within one run.
 // Used for keyed mode (--key-file: goal ≤ +15 %). Run alone for more rounds and every round's
-// figures: `node dist/bench/variants.js [--rounds N] [--n N] [--year Y] [--data-dir DIR] [--warm] [--no-lan] [--base DIR]`.
+// figures: `node dist/bench/variants.js [--rounds N] [--n N] [--year Y] [--data-dir DIR] [--warm] [--no-lan] [--base DIR] [--compress]`.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os, { tmpdir } from 'node:os';
@@ -67,6 +67,20 @@ export function standardVariants(): Variant[] {
         return ['--key-file', file];
       },
     },
+  ];
+}
+
+/**
+ * Compressed store batches (`dht-peer --compress`, on by default in keyed mode only): plain and
+ * keyed as they are by default, then each with the other setting, so one run compares all four.
+ */
+export function compressVariants(): Variant[] {
+  const [plain, , keyed] = standardVariants() as [Variant, Variant, Variant];
+  return [
+    { ...plain, name: 'plain' },
+    { ...keyed, name: 'keyed (compressed)' },
+    { ...plain, name: 'plain --compress on', peerExtra: ['--compress', 'on'] },
+    { ...keyed, name: 'keyed --compress off', peerExtra: ['--compress', 'off'] },
   ];
 }
 
@@ -137,19 +151,25 @@ function sharedPeerArgs(dir: string, managerArgs: string[]): string[] {
 }
 
 async function main(): Promise<void> {
-  const v = parseArgs({ options: { rounds: { type: 'string', default: '7' }, n: { type: 'string', default: '5' }, year: { type: 'string', default: '1996' }, 'data-dir': { type: 'string' }, warm: { type: 'boolean', default: false }, 'no-lan': { type: 'boolean', default: false }, base: { type: 'string' } } }).values;
+  const v = parseArgs({ options: { rounds: { type: 'string', default: '7' }, n: { type: 'string', default: '5' }, year: { type: 'string', default: '1996' }, 'data-dir': { type: 'string' }, warm: { type: 'boolean', default: false }, 'no-lan': { type: 'boolean', default: false }, base: { type: 'string' }, compress: { type: 'boolean', default: false } } }).values;
   const dataDir = resolveDataDir(v['data-dir']).dir;
   const load = (): string => os.loadavg()[0]!.toFixed(1);
   console.log(`option cost: ${v.year} n ${v.n}, ${v.rounds} alternated rounds${v.warm ? ', each the second setup of its processes (--warm)' : ''}, load ${load()} at the start`);
   // --no-lan: plain and keyed only (the 1,400-byte row is slow and not part of the keyed ratio).
   // --base DIR: plain and keyed of this build and of another (a copy of an older dist/), alternated.
-  const variants = standardVariants().filter((x) => !((v['no-lan'] || v.base) && x.peersOnly));
+  // --compress: plain and keyed, each with and without compressed store batches.
+  const variants = v.compress ? compressVariants() : standardVariants().filter((x) => !((v['no-lan'] || v.base) && x.peersOnly));
   if (v.base) variants.push(...variants.map((x) => ({ ...x, name: `${x.name} (base)`, dist: v.base })));
   const costs = await variantCosts(dataDir, Number(v.year), Number(v.n), variants, Number(v.rounds), (r, name, s) =>
     console.log(`  round ${r + 1} ${name.padEnd(20)} setup ${s.ms.toFixed(1)} ms, peer CPU ${s.cpuMs} ms, ${s.datagrams} datagrams (load ${load()})`), v.warm);
   for (const c of costs) {
     console.log(`${c.name.padEnd(20)} setup ${c.setupMs.toFixed(1)} ms (×${c.setupRatio.toFixed(2)}), peer CPU ${Math.round(c.cpuMs)} ms (×${c.cpuRatio.toFixed(2)}), ` +
       `${c.datagrams} datagrams (×${c.datagramRatio.toFixed(2)}), medians`);
+  }
+  if (v.compress) {
+    const [p, k, pz, kn] = costs as [VariantCost, VariantCost, VariantCost, VariantCost];
+    console.log(`keyed / plain: compressed setup ×${(k.setupMs / p.setupMs).toFixed(2)}, peer CPU ×${(k.cpuMs / p.cpuMs).toFixed(2)}; ` +
+      `uncompressed setup ×${(kn.setupMs / p.setupMs).toFixed(2)}, peer CPU ×${(kn.cpuMs / p.cpuMs).toFixed(2)}; plain compressed / plain: setup ×${(pz.setupMs / p.setupMs).toFixed(2)}, peer CPU ×${(pz.cpuMs / p.cpuMs).toFixed(2)}`);
   }
   if (v.base) {
     const [p, k, pb, kb] = costs as [VariantCost, VariantCost, VariantCost, VariantCost];

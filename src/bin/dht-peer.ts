@@ -37,6 +37,10 @@ const USAGE = `usage: dht-peer <manager-IPv4|localhost> <manager-port> [options]
   --replicas R            a setup this peer leads keeps each record at its node and, as a copy, at
                           the next R−1 nodes (capped at the ring's size), so a query whose node is
                           dead is answered by a copy (default 1: no copies, as in the SPEC)
+  --compress MODE         auto (default), on or off: deflate the store batches this peer cuts when
+                          it leads a setup or rebuild, ~5 times the records per datagram; auto is on
+                          with --key-file (sealed datagrams are opaque anyway), off without (store
+                          batches stay readable text in a capture). Every peer reads both forms
 ${LOG_USAGE}
 ${KEY_FILE_USAGE}
   --help                  show this text
@@ -54,6 +58,7 @@ const OPTIONS = {
   'query-timeout': { type: 'string' },
   'queries-in-flight': { type: 'string' },
   replicas: { type: 'string' },
+  compress: { type: 'string' },
   ...LOG_OPTIONS,
   ...KEY_FILE_OPTIONS,
   help: { type: 'boolean', short: 'h' },
@@ -98,6 +103,7 @@ function main(): void {
       replicas: intOption('replicas', values.replicas, 1, 256) ?? 1,
       queriesInFlight: intOption('queries-in-flight', values['queries-in-flight'], 1, MAX_QUERIES_IN_FLIGHT) ?? DEFAULT_QUERIES_IN_FLIGHT,
       local: localPath(localPayload),
+      compress: compressOption(values.compress, keyed !== null),
     },
   });
   process.stdout.write(`peer: manager at ${ip}:${port}; data directory ${dataDir}` +
@@ -107,6 +113,13 @@ function main(): void {
   const warning = missingDataDirWarning(dataChoice);
   if (warning !== null) process.stderr.write(warning + '\n');
   shell.start();
+}
+
+/** --compress: on, off, or auto (on in keyed mode only). */
+function compressOption(value: string | undefined, keyed: boolean): boolean {
+  if (value === undefined || value === 'auto') return keyed;
+  if (value === 'on' || value === 'off') return value === 'on';
+  throw new UsageError(`--compress must be one of auto, on, off, got '${value.slice(0, 30)}'`);
 }
 
 runProgram('dht-peer', USAGE, main);

@@ -22,6 +22,8 @@ export interface PeerConfig {
   queryTimeoutMs: number;
   /** `--replicas R`: a setup this peer leads keeps each record at R nodes (absent: 1, no copies). */
   replicas?: number;
+  /** `--compress`: the store batches this peer cuts (as a leader) are deflated (protocol/zframe.ts). Absent: never. */
+  compress?: boolean;
   /** `--queries-in-flight N`: query-dht lines waiting in the console that run together (absent: 1, one at a time). */
   queriesInFlight?: number;
 }

@@ -54,7 +54,8 @@ export function onStore(host: Host, from: Addr, m: MessageOf<'store'>): string |
   if (!member) return NOT_FROM_RING;
   if (m.epoch !== member.ring.epoch) return null; // a late batch of an earlier ring: acknowledge and drop
   const relay = (member.relay ??= new StoreStream(host.ctx, member.ring.epoch));
-  relay.receive(member.ring, host.table, m);
+  const refused = relay.receive(member.ring, host.table, m);
+  if (refused !== null) return refused;
   relay.pump(host.ctx, member.ring);
   return null;
 }

@@ -7,6 +7,7 @@
 // A node between the leader and d passes the batch on as it came, without looking at its records.
 import { frameLine, frameLineBytes } from '../data/line.js';
 import type { LocalPath } from '../protocol/wire.js';
+import { Compressor } from './compressor.js';
 
 /**
  * Bytes of a store datagram besides its records: {"t":"store","rid":…,"epoch":…,"to":…,"sec":"…"}\n
@@ -15,8 +16,11 @@ import type { LocalPath } from '../protocol/wire.js';
  */
 const ENVELOPE_BYTES = 128;
 
-/** A batch: its destination node, its records as a frame (data/line.ts) and how many they are. */
-export interface Batch { to: number; recs: string; count: number }
+/**
+ * A batch: its destination node, its records as a frame (data/line.ts) and how many they are;
+ * with `z`, a compressed frame (protocol/zframe.ts) of `z` bytes once inflated.
+ */
+export interface Batch { to: number; recs: string; count: number; z?: number }
 
 /**
  * A batch the leader has cut but not yet framed: its record lines (the dataset's own strings), joined
@@ -26,15 +30,17 @@ export interface Batch { to: number; recs: string; count: number }
  */
 interface Cut { to: number; lines: string[]; count: number }
 
-export type Outgoing = { t: 'store'; to: number; recs: string } | { t: 'store-end'; counts: number[] };
+export type Outgoing = { t: 'store'; to: number; recs: string; count: number; z?: number } | { t: 'store-end'; counts: number[] };
 
 interface End { end: number[] }
+/** Compressed batches (`--compress`): cut from the gathered records as the window lets them go. */
+interface Drain { drain: true }
 
 /** Records for one destination not yet cut into a batch (the leader's). */
 interface Gathering { lines: string[]; bytes: number }
 
 export class Pipeline {
-  private items: (Batch | Cut | End | null)[] = [];
+  private items: (Batch | Cut | End | Drain | null)[] = [];
   private head = 0;
   private readonly gathering = new Map<number, Gathering>();
   /** Records pushed, in batches or to gather; and records in gathered batches not yet cut. */
@@ -51,9 +57,13 @@ export class Pipeline {
    * `window` batches of `maxPayload` bytes in flight per hop; with `local`, a leader whose whole
    * ring is on this machine cuts larger batches (over()), keeping the bytes in flight the same.
    */
-  constructor(window: number, maxPayload: number, private readonly local?: LocalPath) {
+  /** Set when this node compresses the batches it cuts (`dht-peer --compress`). */
+  readonly compressor: Compressor | null;
+
+  constructor(window: number, maxPayload: number, private readonly local?: LocalPath, compress = false) {
     this.window = window;
     this.maxPayload = maxPayload;
+    this.compressor = compress ? new Compressor() : null;
   }
 
   /**
@@ -82,9 +92,10 @@ export class Pipeline {
       g = { lines: [], bytes: 0 };
       this.gathering.set(to, g);
     }
-    if (g.lines.length > 0 && g.bytes + size > this.budget) this.cut(to, g);
+    // Compressed batches are cut only when they go (take()): their size is known once compressed.
+    if (this.compressor === null && g.lines.length > 0 && g.bytes + size > this.budget) this.cut(to, g);
     // A single record larger than the budget still travels, alone (in fragments), rather than being lost.
-    if (size > this.budget) this.oversized += 1;
+    if (this.compressor === null && size > this.budget) this.oversized += 1;
     g.lines.push(framed);
     g.bytes += size;
     this.recordsQueued += 1;
@@ -92,14 +103,20 @@ export class Pipeline {
 
   /** A batch passed on as it came (a node between the leader and the batch's node). */
   pushBatch(batch: Batch): void {
-    if (batch.count === 1 && batch.recs.length * 3 + 1 > this.budget && Buffer.byteLength(batch.recs) + 1 > this.budget) this.oversized += 1;
+    if (batch.count === 1 && batch.z === undefined && batch.recs.length * 3 + 1 > this.budget && Buffer.byteLength(batch.recs) + 1 > this.budget) this.oversized += 1;
     this.items.push(batch);
     this.recordsQueued += batch.count;
   }
 
   /** store-end, behind every batch (the partly filled ones the leader still gathers first). */
   pushEnd(counts: number[]): void {
-    for (const [to, g] of [...this.gathering.entries()].sort((a, b) => a[0] - b[0])) if (g.lines.length > 0) this.cut(to, g);
+    const compressor = this.compressor;
+    if (compressor !== null) {
+      for (const [to, g] of [...this.gathering.entries()].sort((a, b) => a[0] - b[0])) if (g.lines.length > 0) compressor.add(to, g.lines);
+      if (compressor.pending) this.items.push({ drain: true });
+    } else {
+      for (const [to, g] of [...this.gathering.entries()].sort((a, b) => a[0] - b[0])) if (g.lines.length > 0) this.cut(to, g);
+    }
     this.gathering.clear();
     this.items.push({ end: counts });
   }
@@ -120,6 +137,18 @@ export class Pipeline {
     const out: Outgoing[] = [];
     while (this.inflight < this.window && this.head < this.items.length) {
       const first = this.items[this.head]!;
+      if ('drain' in first) {
+        const batch = this.compressor!.next(this.budget - Compressor.HEADER_BYTES);
+        if (batch === null) {
+          this.head += 1;
+          continue;
+        }
+        out.push({ t: 'store', ...batch });
+        this.inflight += 1;
+        this.batchesSent += 1;
+        this.recordsSent += batch.count;
+        continue;
+      }
       if (isEnd(first)) {
         if (this.inflight > 0 || out.length > 0) break;
         this.head += 1;
@@ -130,7 +159,7 @@ export class Pipeline {
       // Forgotten once taken (the outbox holds what is in flight), so a sent batch is garbage once acknowledged.
       this.items[this.head] = null;
       this.head += 1;
-      out.push({ t: 'store', to: first.to, recs: 'recs' in first ? first.recs : first.lines.join('\n') });
+      out.push('recs' in first ? { t: 'store', to: first.to, recs: first.recs, count: first.count, ...(first.z === undefined ? {} : { z: first.z }) } : { t: 'store', to: first.to, recs: first.lines.join('\n'), count: first.count });
       this.inflight += 1;
       this.batchesSent += 1;
       this.recordsSent += first.count;
@@ -152,6 +181,6 @@ export class Pipeline {
   }
 }
 
-function isEnd(item: Batch | Cut | End): item is End {
+function isEnd(item: Batch | Cut | End | Drain): item is End {
   return !('to' in item);
 }

@@ -13,6 +13,8 @@ import { Pipeline } from './pipeline.js';
 import { plural, rightOf, type Ring } from './state.js';
 import type { LocalTable } from './table.js';
 import { holdsReplicaOf, replicationOf } from './replicas.js';
+import { inflateFrame } from '../protocol/zframe.js';
+import type { MessageOf } from '../protocol/messages.js';
 
 /** Records one stream may hold queued: far above the largest year (~60,000 records). */
 const MAX_QUEUED_RECORDS = 5_000_000;
@@ -44,21 +46,30 @@ export class StoreStream {
   private replicaCounts: number[] | undefined;
 
   constructor(ctx: PeerContext, readonly epoch: number) {
-    this.pipe = new Pipeline(ctx.config.window, ctx.config.maxPayload, ctx.config.local);
+    this.pipe = new Pipeline(ctx.config.window, ctx.config.maxPayload, ctx.config.local, ctx.config.compress === true);
   }
 
   /**
    * A store batch from the left neighbour: kept here if it is addressed to this node, else passed
    * on as it came (its records are not looked at). A record that does not hash to this node is
-   * a sender's bug: counted and dropped, like a batch for a node left of this one.
+   * a sender's bug: counted and dropped, like a batch for a node left of this one. A compressed
+   * batch is inflated only here, at its node; one that does not inflate to the record lines its
+   * header promises is refused whole (why, for the caller's complaint): nothing of it is kept,
+   * and, unacknowledged, its sender's stream fails as if the batch could not be delivered.
    */
-  receive(ring: Ring, table: LocalTable, batch: { to: number; recs: string; of?: number }): void {
+  receive(ring: Ring, table: LocalTable, batch: MessageOf<'store'>): string | null {
+    let recs = batch.recs;
+    if ('z' in batch && batch.to === ring.id) {
+      const inflated = inflateFrame(batch.recs, batch.z, batch.n);
+      if ('error' in inflated) return inflated.error;
+      recs = inflated.frame;
+    }
     this.batches += 1;
     if (batch.to === ring.id && batch.of !== undefined) {
-      this.keepCopies(ring, table, batch.of, batch.recs);
+      this.keepCopies(ring, table, batch.of, recs);
     } else if (batch.to === ring.id) {
       let count = 0;
-      forEachFrameLine(batch.recs, (rec) => {
+      forEachFrameLine(recs, (rec) => {
         count += 1;
         const pos = positionOf(eventIdOfLine(rec), ring.s);
         if (nodeOf(pos, ring.n) === ring.id) {
@@ -70,10 +81,11 @@ export class StoreStream {
       });
       this.received += count;
     } else {
-      const count = frameCount(batch.recs);
+      // A compressed batch is passed on as it came: its header says how many records it holds.
+      const count = 'z' in batch ? batch.n : frameCount(batch.recs);
       this.received += count;
       if (batch.to > ring.id && batch.to < ring.n) {
-        this.pipe.pushBatch({ to: destination(batch.to, batch.of), recs: batch.recs, count });
+        this.pipe.pushBatch({ to: destination(batch.to, batch.of), recs: batch.recs, count, ...('z' in batch ? { z: batch.z } : {}) });
         this.queued += count;
       } else {
         this.misrouted += count;
@@ -81,6 +93,7 @@ export class StoreStream {
     }
     assert(this.pipe.queued <= MAX_QUEUED_RECORDS, `store stream holds ${this.pipe.queued} records`);
     assert(this.kept + this.replicated + this.queued + this.misrouted === this.received, 'kept + forwarded = received');
+    return null;
   }
 
   /** Copies of node `owner`'s records, kept only if this node is one of its holders and each record is `owner`'s. */
@@ -150,7 +163,8 @@ export class StoreStream {
     for (const item of this.pipe.take()) {
       if (item.t === 'store') {
         const { to, of } = fromDestination(item.to);
-        ctx.sendPeer(right, { t: 'store', epoch: this.epoch, to, sec: ring.sec, recs: item.recs, ...(of === undefined ? {} : { of }) }, this);
+        const body = { t: 'store', epoch: this.epoch, to, sec: ring.sec, recs: item.recs, ...(of === undefined ? {} : { of }) } as const;
+        ctx.sendPeer(right, item.z === undefined ? body : { ...body, z: item.z, n: item.count }, this);
         continue;
       }
       assert(this.pipe.recordsSent === this.queued, 'every queued record went before store-end');
@@ -166,7 +180,9 @@ export class StoreStream {
     if (this.batches > 0) parts.push(`received ${plural(this.received, 'record')} in ${batches(this.batches)}`);
     parts.push(`kept ${this.kept}${this.replicated > 0 ? ` (+${plural(this.replicated, 'replica')})` : ''}`);
     if (this.pipe.batchesSent > 0) {
-      parts.push(`forwarded ${this.pipe.recordsSent} in ${batches(this.pipe.batchesSent)} to ${right}` +
+      const z = this.pipe.compressor;
+      const ratio = z !== null && z.wireBytes > 0 ? `, compressed ×${(z.rawBytes / z.wireBytes).toFixed(1)}` : '';
+      parts.push(`forwarded ${this.pipe.recordsSent} in ${batches(this.pipe.batchesSent)}${ratio} to ${right}` +
         (this.pipe.oversized > 0 ? ` (${plural(this.pipe.oversized, 'record')} too large for one datagram went alone, in fragments)` : ''));
     }
     return `store: ${parts.join(', ')}`;

@@ -234,28 +234,11 @@ return function check(value) {
   "store": (function () {
 const local_0 = /^[A-Za-z0-9_-]+$/;
 const local_1 = /^(?:(?:"[0-9]{1,16},(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})){0,1998}"|[0-9]{1,16},[^\n]{0,1998})(?:\n(?:"[0-9]{1,16},(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})){0,1998}"|[0-9]{1,16},[^\n]{0,1998}))*)?$/;
+const local_2 = /^[A-Za-z0-9_-]+$/;
+const local_3 = /^[\x00-\xff]*$/;
 return function check(value) {
   return (
-    (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
-    (value['t'] === 'store') &&
-    Number.isInteger(value['rid']) &&
-    value['rid'] <= 281474976710656 &&
-    value['rid'] >= 0 &&
-    Number.isInteger(value['epoch']) &&
-    value['epoch'] <= 1000000000 &&
-    value['epoch'] >= 0 &&
-    Number.isInteger(value['to']) &&
-    value['to'] <= 255 &&
-    value['to'] >= 0 &&
-    (typeof value['sec'] === 'string') &&
-    value['sec'].length <= 44 &&
-    value['sec'].length >= 16 &&
-    local_0.test(value['sec']) &&
-    (typeof value['recs'] === 'string') &&
-    value['recs'].length <= 524288 &&
-    local_1.test(value['recs']) &&
-    (value['of'] !== undefined ? (Number.isInteger(value['of']) && value['of'] <= 255 && value['of'] >= 0) : true) &&
-    Object.getOwnPropertyNames(value).every(key => ['t', 'rid', 'epoch', 'to', 'sec', 'recs', 'of'].includes(key))
+    (((typeof value === 'object' && value !== null && !Array.isArray(value)) && (value['t'] === 'store') && Number.isInteger(value['rid']) && value['rid'] <= 281474976710656 && value['rid'] >= 0 && Number.isInteger(value['epoch']) && value['epoch'] <= 1000000000 && value['epoch'] >= 0 && Number.isInteger(value['to']) && value['to'] <= 255 && value['to'] >= 0 && (typeof value['sec'] === 'string') && value['sec'].length <= 44 && value['sec'].length >= 16 && local_0.test(value['sec']) && (value['of'] !== undefined ? (Number.isInteger(value['of']) && value['of'] <= 255 && value['of'] >= 0) : true) && (typeof value['recs'] === 'string') && value['recs'].length <= 524288 && local_1.test(value['recs']) && Object.getOwnPropertyNames(value).every(key => ['t', 'rid', 'epoch', 'to', 'sec', 'of', 'recs'].includes(key))) || ((typeof value === 'object' && value !== null && !Array.isArray(value)) && (value['t'] === 'store') && Number.isInteger(value['rid']) && value['rid'] <= 281474976710656 && value['rid'] >= 0 && Number.isInteger(value['epoch']) && value['epoch'] <= 1000000000 && value['epoch'] >= 0 && Number.isInteger(value['to']) && value['to'] <= 255 && value['to'] >= 0 && (typeof value['sec'] === 'string') && value['sec'].length <= 44 && value['sec'].length >= 16 && local_2.test(value['sec']) && (value['of'] !== undefined ? (Number.isInteger(value['of']) && value['of'] <= 255 && value['of'] >= 0) : true) && (typeof value['recs'] === 'string') && value['recs'].length <= 524288 && value['recs'].length >= 1 && local_3.test(value['recs']) && Number.isInteger(value['z']) && value['z'] <= 524288 && value['z'] >= 1 && Number.isInteger(value['n']) && value['n'] <= 524288 && value['n'] >= 1 && Object.getOwnPropertyNames(value).every(key => ['t', 'rid', 'epoch', 'to', 'sec', 'of', 'recs', 'z', 'n'].includes(key))))
   )
 }
 })(),

@@ -26,8 +26,22 @@ export type DecodedDatagram = { ok: true; msg: Datagram } | { ok: false; reason:
  */
 export function encode(msg: Datagram): Buffer {
   // The secret is base64url (schema-checked on the way in), so it needs no JSON escaping.
-  if (msg.t === 'store') return Buffer.from(`{"t":"store","rid":${msg.rid},"epoch":${msg.epoch},"to":${msg.to},"sec":"${msg.sec}"${msg.of === undefined ? '' : `,"of":${msg.of}`}}\n${msg.recs}`, 'utf8');
+  if (msg.t === 'store') return encodeStore(msg);
   return Buffer.from(JSON.stringify(msg), 'utf8');
+}
+
+/**
+ * A store frame. Compressed (`z`, zframe.ts), the body is the deflated bytes, which `recs` holds
+ * one per latin1 character, and the header line also says `"z":<inflated bytes>,"n":<records>`.
+ */
+function encodeStore(msg: Extract<Datagram, { t: 'store' }>): Buffer {
+  const head = `{"t":"store","rid":${msg.rid},"epoch":${msg.epoch},"to":${msg.to},"sec":"${msg.sec}"${msg.of === undefined ? '' : `,"of":${msg.of}`}`;
+  if (!('z' in msg)) return Buffer.from(`${head}}\n${msg.recs}`, 'utf8');
+  const header = Buffer.from(`${head},"z":${msg.z},"n":${msg.n}}\n`, 'utf8');
+  const out = Buffer.allocUnsafe(header.length + msg.recs.length);
+  header.copy(out);
+  out.write(msg.recs, header.length, 'latin1');
+  return out;
 }
 
 const NEWLINE = 0x0a;
@@ -78,6 +92,6 @@ function framed(buf: Buffer, nl: number): unknown {
   if (typeof header !== 'object' || header === null || (header as { t?: unknown }).t !== 'store' || Object.hasOwn(header, 'recs')) {
     return JSON.parse(buf.toString('utf8'));
   }
-  (header as { recs: string }).recs = buf.toString('utf8', nl + 1);
+  (header as { recs: string }).recs = buf.toString(Object.hasOwn(header, 'z') ? 'latin1' : 'utf8', nl + 1);
   return header;
 }

@@ -20,7 +20,8 @@ function body(msg: Exclude<Message, { t: 'ack' }>): string {
     case 'join-notice': return `join-notice dht=${msg.dht} joiner=${msg.joiner.name} ${msg.joiner.ip}:${msg.joiner.port}`;
     case 'repair': return `repair dht=${msg.dht} dead=${msg.dead}`;
     case 'set-id': return `set-id id=${msg.id} n=${msg.n} year=${msg.year} s=${msg.s}${msg.r !== undefined ? ` r=${msg.r}` : ''} ring=[${msg.peers.map((p) => p.name).join(', ')}]`;
-    case 'store': return `store ${frameCount(msg.recs)} records for node ${msg.to}${msg.of !== undefined ? ` (copies of node ${msg.of}'s)` : ''}`;
+    case 'store': return `store ${'z' in msg ? msg.n : frameCount(msg.recs)} records for node ${msg.to}${msg.of !== undefined ? ` (copies of node ${msg.of}'s)` : ''}` +
+      ('z' in msg ? ` (compressed: ${msg.recs.length} bytes for ${msg.z})` : '');
     case 'store-end': return `store-end counts=[${msg.counts.join(', ')}]${msg.replicas ? ` replicas=[${msg.replicas.join(', ')}]` : ''}`;
     case 'store-failed': return `store-failed: ${msg.text}`;
     case 'teardown': return `teardown origin=${msg.origin}${msg.dissolve ? ' (dissolve)' : ''}`;

@@ -6,9 +6,9 @@
 // a record travels in a store batch as one CSV line of its 14 fields (data/line.ts), ~19 records
 // in 1,400 bytes, and as 14 strings in a query's answer.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { MAX_ACKS_PER_DATAGRAM, MAX_LINE, MAX_RID, MAX_RING } from './limits.js';
+import { FRAME_PATTERN, MAX_ACKS_PER_DATAGRAM, MAX_FRAME, MAX_LINE, MAX_RID, MAX_RING } from './limits.js';
 
-export { MAX_ACKS_PER_DATAGRAM, MAX_LINE, MAX_RID, MAX_RING };
+export { FRAME_PATTERN, MAX_ACKS_PER_DATAGRAM, MAX_FRAME, MAX_LINE, MAX_RID, MAX_RING };
 
 const Name = Type.String({ minLength: 1, maxLength: 15, pattern: '^[A-Za-z][A-Za-z0-9]*$' });
 const Ipv4 = Type.String({ minLength: 7, maxLength: 15, pattern: '^\\d{1,3}(\\.\\d{1,3}){3}$' });
@@ -112,28 +112,26 @@ export const SetId = msg('set-id', {
   /** Replication (`dht-peer --replicas`): each record is also kept at the next r − 1 nodes. Absent: 1, no copies. */
   r: Type.Optional(RingSize),
 });
-/**
- * A frame of record lines (data/line.ts): CSV lines of 14 fields, each starting with its event id,
- * joined by '\n'; a line holding a line break travels as a JSON string literal. One compiled
- * expression checks the whole frame, linear in its length (no nested choice can backtrack).
- * Each line (unescaped) is at most MAX_LINE characters.
- */
-const RAW_LINE = `[0-9]{1,16},[^\\n]{0,${MAX_LINE - 2}}`;
-const JSON_LINE = `"[0-9]{1,16},(?:[^"\\\\\\x00-\\x1f]|\\\\(?:["\\\\/bfnrt]|u[0-9a-fA-F]{4})){0,${MAX_LINE - 2}}"`;
-const FRAME_LINE = `(?:${JSON_LINE}|${RAW_LINE})`;
-export const FRAME_PATTERN = `^(?:${FRAME_LINE}(?:\\n${FRAME_LINE})*)?$`;
-/** Largest frame: a whole reassembled message (protocol/wire.ts). */
-export const MAX_FRAME = 64 * 8192;
+const StoreFields = {
+  epoch: Count, to: NodeId, sec: Secret,
+  /** Replicas: these records are node `of`'s, and node `to` keeps them as copies (absent: `to`'s own). */
+  of: Type.Optional(NodeId),
+};
 /**
  * A batch of records for node `to`, travelling around the ring toward it: the nodes between pass
  * it on as it is. On the wire its records are the datagram's body, after a JSON header line
- * (protocol/codec.ts); here `recs` is that frame.
+ * (protocol/codec.ts); here `recs` is that frame. Compressed (`z` present, `dht-peer --compress`):
+ * `recs` is the frame deflated by the node that cut the batch, as a latin1 string (one character
+ * per byte); `z` is the frame's size once inflated, `n` its records. The frame pattern is checked
+ * only where the batch is kept, after inflating (protocol/zframe.ts): nodes between never inflate.
  */
-export const Store = msg('store', {
-  epoch: Count, to: NodeId, sec: Secret, recs: Type.String({ maxLength: MAX_FRAME, pattern: FRAME_PATTERN }),
-  /** Replicas: these records are node `of`'s, and node `to` keeps them as copies (absent: `to`'s own). */
-  of: Type.Optional(NodeId),
-});
+export const Store = Type.Union([
+  msg('store', { ...StoreFields, recs: Type.String({ maxLength: MAX_FRAME, pattern: FRAME_PATTERN }) }),
+  msg('store', {
+    ...StoreFields, recs: Type.String({ minLength: 1, maxLength: MAX_FRAME, pattern: '^[\\x00-\\xff]*$' }),
+    z: Type.Integer({ minimum: 1, maximum: MAX_FRAME }), n: Type.Integer({ minimum: 1, maximum: MAX_FRAME }),
+  }),
+]);
 /**
  * Follows the last store batch around the ring; each node appends the number of records it holds
  * and, when the ring keeps replicas (r > 1), the number of copies it holds to `replicas`.
