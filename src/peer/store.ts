@@ -181,8 +181,8 @@ export class StoreStream {
     parts.push(`kept ${this.kept}${this.replicated > 0 ? ` (+${plural(this.replicated, 'replica')})` : ''}`);
     if (this.pipe.batchesSent > 0) {
       const z = this.pipe.compressor;
-      const ratio = z !== null && z.wireBytes > 0 ? `, compressed ×${(z.rawBytes / z.wireBytes).toFixed(1)}` : '';
-      parts.push(`forwarded ${this.pipe.recordsSent} in ${batches(this.pipe.batchesSent)}${ratio} to ${right}` +
+      const ratio = z !== null && z.wireBytes > 0 ? ` (compressed ×${(z.rawBytes / z.wireBytes).toFixed(1)})` : '';
+      parts.push(`forwarded ${this.pipe.recordsSent} in ${batches(this.pipe.batchesSent)} to ${right}${ratio}` +
         (this.pipe.oversized > 0 ? ` (${plural(this.pipe.oversized, 'record')} too large for one datagram went alone, in fragments)` : ''));
     }
     return `store: ${parts.join(', ')}`;

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { Value } from '@sinclair/typebox/value';
 import type { TObject } from '@sinclair/typebox';
 import { decode, encode, DEFAULT_MAX_PAYLOAD, HARD_MAX_PAYLOAD, type DecodedDatagram } from '../../src/protocol/codec.js';
-import { SCHEMAS, MAX_RID, type Datagram, type MessageType, type Tuple } from '../../src/protocol/messages.js';
+import { SCHEMAS, MAX_FRAME, MAX_RID, type Datagram, type MessageType, type Tuple } from '../../src/protocol/messages.js';
 
 const TYPES = Object.keys(SCHEMAS) as MessageType[];
 
@@ -213,7 +213,9 @@ describe('codec: mutated valid messages', () => {
   it('deleting a required top-level field is always rejected', () => {
     fc.assert(
       fc.property(mutation.filter((m) => m.kind === 'delete' && m.path.length === 1), ({ msg, path, mutated }) => {
-        const required = (SCHEMAS[msg.t] as TObject).required ?? [];
+        // A union (the store frame, plain or compressed): what every form requires.
+        const schema = SCHEMAS[msg.t] as TObject & { anyOf?: TObject[] };
+        const required = schema.anyOf ? schema.anyOf.map((f) => f.required ?? []).reduce((a, b) => a.filter((k) => b.includes(k))) : schema.required ?? [];
         const result = decode(bytesOf(JSON.stringify(mutated)));
         if (required.includes(path[0] as string)) expect(result.ok).toBe(false);
         else expect(result).toEqual({ ok: true, msg: mutated });
@@ -264,6 +266,10 @@ const validMessage: fc.Arbitrary<Datagram> = fc.oneof(
     peers: fc.array(tuple, { minLength: 1, maxLength: 10 }), year: fc.integer({ min: 1950, max: 2019 }), s: fc.nat(1e9), epoch: fc.nat(1e9), dht: fc.nat(1e9), sec: secret }),
   fc.record({ t: fc.constant('store' as const), rid, epoch: fc.nat(1e9), to: fc.integer({ min: 0, max: 255 }),
     sec: secret, recs: fc.array(fc.tuple(fc.nat(), rec).map(([id, r]) => frameLine(toLine([String(id), ...r.slice(1)]))), { maxLength: 3 }).map((ls) => ls.join('\n')) }),
+  // Compressed (`z`): the body is any bytes, one latin1 character each (the codec never inflates).
+  fc.record({ t: fc.constant('store' as const), rid, epoch: fc.nat(1e9), to: fc.integer({ min: 0, max: 255 }), sec: secret,
+    recs: fc.uint8Array({ minLength: 1, maxLength: 2000 }).map((b) => Buffer.from(b).toString('latin1')), z: fc.integer({ min: 1, max: MAX_FRAME }), n: fc.integer({ min: 1, max: MAX_FRAME }), of: fc.integer({ min: 0, max: 255 }) },
+  { requiredKeys: ['t', 'rid', 'epoch', 'to', 'sec', 'recs', 'z', 'n'] }),
   fc.record({ t: fc.constant('find-event' as const), rid, qid: rid, eventId: fc.maxSafeNat(), sender: tuple,
     remaining: fc.option(nodeIds, { nil: null }), idSeq: nodeIds, cap: secret, sec: secret }, { requiredKeys: ['t', 'rid', 'qid', 'eventId', 'sender', 'remaining', 'idSeq'] }),
   fc.record({ t: fc.constant('dht-notice' as const), rid, dht: fc.nat(1e9), leader: tuple, sec: secret, tok: secret }),
