@@ -9,7 +9,7 @@ const USAGE = `usage: npm run sim -- [--workload script|random] [--seeds N] [--f
                        [--loss P] [--dup P] [--reorder P] [--latency lan|uniform|exp|link]
                        [--crash P] [--partition P] [--peers K] [--n N]
                        [--records L | --data-dir DIR --year YYYY] [--trace off|summary|full] [--verbose]
-                       [--log DIR] [--no-detect] [--replicas R]
+                       [--log DIR] [--no-detect] [--replicas R] [--compress]
   Runs the system once per seed on a simulated network, checking every invariant as it goes.
   --workload       script: the full acceptance scenario (SPEC §6), checked after every step;
                    random: persons typing valid and invalid commands at random consoles, with
@@ -23,6 +23,7 @@ const USAGE = `usage: npm run sim -- [--workload script|random] [--seeds N] [--f
                    and repairs a ready DHT without a dead member (random workload)
   --replicas R     random workload: every peer runs with dht-peer --replicas R (each record also kept at
                    the next R−1 nodes; the checker compares every copy with the data) (default 1)
+  --compress       every peer runs with dht-peer --compress on: a leader's store batches are deflated
   --crash P        per random step, chance a process (the manager too) crashes; restarted later (default ${D.crash})
   --partition P    per random step, chance the network is cut in two for a while (default ${D.partition})
   --peers K --n N  peers started and DHT size (largest size asked for, random) (default ${D.peers} and ${D.n})

@@ -47,11 +47,13 @@ export interface SimOptions {
   detect: boolean;
   /** `dht-peer --replicas R` for every peer: a setup keeps each record at R nodes (random workload). */
   replicas: number;
+  /** `dht-peer --compress on` for every peer: the store batches a leader cuts are deflated. */
+  compress: boolean;
 }
 
 export const DEFAULTS: SimOptions = {
   workload: 'script', seeds: 200, firstSeed: 1, steps: 80, loss: 0.2, dup: 0.05, reorder: 0.1, latency: 'lan',
-  crash: 0.02, partition: 0.02, peers: 6, n: 5, records: 2000, dataDir: undefined, year: 1996, trace: 'off', verbose: false, log: undefined, detect: true, replicas: 1,
+  crash: 0.02, partition: 0.02, peers: 6, n: 5, records: 2000, dataDir: undefined, year: 1996, trace: 'off', verbose: false, log: undefined, detect: true, replicas: 1, compress: false,
 };
 
 /** Retries for the random workload: fast enough that a crashed or cut-off peer is given up on in seconds. */
@@ -67,11 +69,11 @@ export function parseSimArgs(args: string[]): SimOptions & { help: boolean } {
     options: {
       workload: { type: 'string' }, latency: { type: 'string' }, trace: { type: 'string' }, 'data-dir': { type: 'string' }, log: { type: 'string' }, seed: { type: 'string' },
       ...Object.fromEntries(NUMBERS.map((k) => [k, { type: 'string' as const }])),
-      verbose: { type: 'boolean', default: false }, detect: { type: 'boolean', default: false }, 'no-detect': { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false }, detect: { type: 'boolean', default: false }, 'no-detect': { type: 'boolean', default: false }, compress: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
     },
   });
   const v = values as Record<string, string | boolean | undefined>;
-  const o: SimOptions = { ...DEFAULTS, verbose: v['verbose'] === true, detect: v['no-detect'] !== true };
+  const o: SimOptions = { ...DEFAULTS, verbose: v['verbose'] === true, detect: v['no-detect'] !== true, compress: v['compress'] === true };
   const key = (k: (typeof NUMBERS)[number]): keyof SimOptions => (k === 'first-seed' ? 'firstSeed' : k);
   for (const k of NUMBERS) {
     const text = v[k] as string | undefined;
@@ -121,6 +123,7 @@ export function replayArgs(o: SimOptions, seed: number): string[] {
   else args.push('--records', String(o.records));
   if (!o.detect) args.push('--no-detect');
   if (o.replicas > 1) args.push('--replicas', String(o.replicas));
+  if (o.compress) args.push('--compress');
   const dir = logDirOf(o, seed);
   if (dir !== undefined) args.push('--log', dir);
   return args;
@@ -184,14 +187,14 @@ export function runSeed(o: SimOptions, seed: number, data: SimData, hooks: SeedH
 function runSeedWith(o: SimOptions, seed: number, data: SimData, hooks: SeedHooks & Pick<WorldOptions, 'observe'>): SeedReport {
   const faults = { loss: o.loss, dup: o.dup, reorder: o.reorder };
   if (o.workload === 'script') {
-    const r = runScenario({ seed, faults, peers: o.peers, n: o.n, year: o.year, ...data, verbose: o.verbose,
+    const r = runScenario({ seed, faults, peers: o.peers, n: o.n, year: o.year, ...data, verbose: o.verbose, compress: o.compress,
       world: { latency: o.latency, digest: true, trace: o.trace, ...hooks } });
     return { seed, ok: r.ok, failures: r.failures, known: new Map(), completed: new Map(), digest: r.digest, virtualMs: r.virtualMs, datagrams: r.datagrams, dropped: r.dropped, crashes: 0, partitions: 0, answers: 0, pristine: true };
   }
   const world = new World({
     seed, faults, latency: o.latency, trace: o.trace, verbose: o.verbose, digest: true, ...hooks,
     manager: { waitTimeoutMs: 10_000, retry: RANDOM_RETRY, ...(o.detect ? { liveness: DEFAULT_LIVENESS } : {}) },
-    peer: { retry: RANDOM_RETRY, maxPayload: DEFAULT_MAX_PAYLOAD, window: 16, queryTimeoutMs: 5_000, queriesInFlight: 4, ...(o.replicas > 1 ? { replicas: o.replicas } : {}) },
+    peer: { retry: RANDOM_RETRY, maxPayload: DEFAULT_MAX_PAYLOAD, window: 16, queryTimeoutMs: 5_000, queriesInFlight: 4, ...(o.replicas > 1 ? { replicas: o.replicas } : {}), ...(o.compress ? { compress: true } : {}) },
     datasets: new Map<number, LineDataset>([[o.year, { year: o.year, lines: data.records.map(toLine), source: 'simulation' }]]),
   });
   const checker = new Checker(world, data.records);

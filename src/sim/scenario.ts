@@ -20,6 +20,8 @@ export interface ScenarioOptions {
   /** Event ids to query: present ones are checked against the data, absent ones must miss. */
   queries: number[];
   retry?: RetryPolicy;
+  /** `dht-peer --compress on` for every peer: the leader's store batches are deflated. */
+  compress?: boolean;
   verbose?: boolean;
   /** More world options: latency, a digest of the run, where verbose lines go. */
   world?: Pick<WorldOptions, 'latency' | 'digest' | 'echo' | 'trace' | 'makePeerCore' | 'observe'>;
@@ -48,7 +50,7 @@ export function runScenario(opts: ScenarioOptions): ScenarioReport {
     seed: opts.seed,
     faults: opts.faults,
     manager: { waitTimeoutMs: 10 * 60_000, retry: opts.retry ?? LOSSY_RETRY },
-    peer: { retry: opts.retry ?? LOSSY_RETRY, maxPayload: DEFAULT_MAX_PAYLOAD, window: 16, queryTimeoutMs: 5 * 60_000 },
+    peer: { retry: opts.retry ?? LOSSY_RETRY, maxPayload: DEFAULT_MAX_PAYLOAD, window: 16, queryTimeoutMs: 5 * 60_000, ...(opts.compress ? { compress: true } : {}) },
     datasets: new Map<number, LineDataset>([[opts.year, { year: opts.year, lines: opts.records.map(toLine), source: 'simulation' }]]),
     ...(opts.verbose ? { verbose: true } : {}),
     ...opts.world,
