@@ -59,6 +59,7 @@ describe('wrong arguments: one line, the usage, exit 2, no stack trace', () => {
     ['dht-peer', ['localhost', '5000', '--trace', 'loud'], /^dht-peer: --trace must be one of/],
     ['dht-peer', ['localhost', '5000', '--chaos', 'loss=2'], /^dht-peer: --chaos 'loss=2': loss must be a probability/],
     ['dht-peer', ['localhost', '5000', '--window', '0'], /^dht-peer: --window must be a whole number/],
+    ['dht-peer', ['localhost', '5000', '--compress', 'yes'], /^dht-peer: --compress must be one of auto, on, off/],
   ];
   it.each(cases)('%s %j', async (program, args, first) => {
     const p = start(program, args);
