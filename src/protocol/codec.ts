@@ -21,7 +21,8 @@ export type DecodedDatagram = { ok: true; msg: Datagram } | { ok: false; reason:
 /**
  * A `store` datagram is a JSON header line and its records as the body, one line each:
  *   {"t":"store","rid":…,"epoch":…,"to":…,"sec":"…"[,"of":…]}\n<record line>\n<record line>…
- * so a node that passes a batch on never parses its records, and a capture still reads as text.
+ * so a node that passes a batch on never parses its records, and a capture still reads as text
+ * (unless the leader compressed the frame: `--compress`, encodeStore below).
  * Every other message is one JSON object (which JSON.stringify never breaks over lines).
  */
 export function encode(msg: Datagram): Buffer {
