@@ -1,7 +1,7 @@
 // What an option costs a setup: the same setup run with and without it, alternated round by round
 // so that the machine's load hits every variant alike, and compared as medians within one run.
 // Used for keyed mode (--key-file: goal ≤ +15 %). Run alone for more rounds and every round's
-// figures: `node dist/bench/variants.js [--rounds N] [--n N] [--year Y] [--data-dir DIR] [--warm] [--no-lan] [--base DIR] [--compress]`.
+// figures: `node dist/bench/variants.js [--rounds N] [--n N] [--year Y] [--data-dir DIR] [--warm] [--no-lan] [--base DIR] [--compress [--lan]]`.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os, { tmpdir } from 'node:os';
@@ -151,14 +151,16 @@ function sharedPeerArgs(dir: string, managerArgs: string[]): string[] {
 }
 
 async function main(): Promise<void> {
-  const v = parseArgs({ options: { rounds: { type: 'string', default: '7' }, n: { type: 'string', default: '5' }, year: { type: 'string', default: '1996' }, 'data-dir': { type: 'string' }, warm: { type: 'boolean', default: false }, 'no-lan': { type: 'boolean', default: false }, base: { type: 'string' }, compress: { type: 'boolean', default: false } } }).values;
+  const v = parseArgs({ options: { rounds: { type: 'string', default: '7' }, n: { type: 'string', default: '5' }, year: { type: 'string', default: '1996' }, 'data-dir': { type: 'string' }, warm: { type: 'boolean', default: false }, 'no-lan': { type: 'boolean', default: false }, base: { type: 'string' }, compress: { type: 'boolean', default: false }, lan: { type: 'boolean', default: false } } }).values;
   const dataDir = resolveDataDir(v['data-dir']).dir;
   const load = (): string => os.loadavg()[0]!.toFixed(1);
   console.log(`option cost: ${v.year} n ${v.n}, ${v.rounds} alternated rounds${v.warm ? ', each the second setup of its processes (--warm)' : ''}, load ${load()} at the start`);
   // --no-lan: plain and keyed only (the 1,400-byte row is slow and not part of the keyed ratio).
   // --base DIR: plain and keyed of this build and of another (a copy of an older dist/), alternated.
   // --compress: plain and keyed, each with and without compressed store batches.
-  const variants = v.compress ? compressVariants() : standardVariants().filter((x) => !((v['no-lan'] || v.base) && x.peersOnly));
+  // --compress --lan: the same four with 1,400-byte batches, as on a LAN (--local-payload 0).
+  const lan = (x: Variant): Variant => (v.lan ? { ...x, name: `${x.name}, LAN`, peerExtra: [...(x.peerExtra ?? []), '--local-payload', '0'] } : x);
+  const variants = v.compress ? compressVariants().map(lan) : standardVariants().filter((x) => !((v['no-lan'] || v.base) && x.peersOnly));
   if (v.base) variants.push(...variants.map((x) => ({ ...x, name: `${x.name} (base)`, dist: v.base })));
   const costs = await variantCosts(dataDir, Number(v.year), Number(v.n), variants, Number(v.rounds), (r, name, s) =>
     console.log(`  round ${r + 1} ${name.padEnd(20)} setup ${s.ms.toFixed(1)} ms, peer CPU ${s.cpuMs} ms, ${s.datagrams} datagrams (load ${load()})`), v.warm);
