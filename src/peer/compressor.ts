@@ -29,6 +29,8 @@ export class Compressor {
   recompressed = 0;
   rawBytes = 0;
   wireBytes = 0;
+  /** The next batch, compressed ahead (prepare()) while the window was full. */
+  private ready: { to: number; recs: string; count: number; z: number } | null = null;
 
   /** The lines (framed: data/line.ts) of one destination, in the order gathered. */
   add(to: number, lines: string[]): void {
@@ -36,12 +38,30 @@ export class Compressor {
   }
 
   get pending(): boolean {
-    return this.queues.length > 0;
+    return this.ready !== null || this.queues.length > 0;
+  }
+
+  /** Whether prepare() has anything to do. */
+  get preparable(): boolean {
+    return this.ready === null && this.queues.length > 0;
+  }
+
+  /** Compress the next batch now, so that next() has it ready when the window frees a slot. */
+  prepare(budget: number): void {
+    if (this.preparable) this.ready = this.cut(budget);
   }
 
   /** The next batch, its compressed body at most `budget` bytes (unless one record alone exceeds it); null when all are sent. */
   next(budget: number): { to: number; recs: string; count: number; z: number } | null {
-    if (this.queues.length === 0) return null;
+    const ready = this.ready;
+    if (ready !== null) {
+      this.ready = null;
+      return ready;
+    }
+    return this.queues.length === 0 ? null : this.cut(budget);
+  }
+
+  private cut(budget: number): { to: number; recs: string; count: number; z: number } {
     this.turn %= this.queues.length;
     const q = this.queues[this.turn]!;
     const target = Math.min(MAX_FRAME, Math.max(1, Math.floor(budget * this.ratio * MARGIN)));

@@ -84,6 +84,12 @@ export class PeerContext {
   readonly queryIds = new ReplayGuard(QUERY_SENDERS);
   readonly looseQueryIds = new ReplayGuard(QUERY_SENDERS);
   private readonly acks = new AckBatcher<Via>(ACK_DELAY_MS);
+  /**
+   * Work that should not delay the sends of the input being handled (a leader compressing its next
+   * store batch: compressor.ts): done at the next timeout, due at once, so the shell first sends
+   * what this input produced, and the work overlaps the neighbour's handling of it.
+   */
+  private deferred: (() => void)[] = [];
   private readonly complaints = new Complaints();
 
   constructor(readonly manager: Addr, readonly config: PeerConfig, readonly env: PeerEnv) {
@@ -152,12 +158,25 @@ export class PeerContext {
     if (full) this.send(full.via, full.to, full.msg, 1);
   }
 
+  /** The acks due, sent; deferred work is done only at a timeout that sends no ack (acks go first). */
   flushAcks(): void {
-    for (const a of this.acks.flush(this.now)) this.send(a.via, a.to, a.msg, 1);
+    const due = this.acks.flush(this.now);
+    for (const a of due) this.send(a.via, a.to, a.msg, 1);
+    if (due.length > 0 || this.deferred.length === 0) return;
+    const work = this.deferred;
+    this.deferred = [];
+    for (const w of work) w();
   }
 
+  /** When acks are due, or deferred work (at once). */
   ackDeadline(): number | undefined {
-    return this.acks.deadline();
+    const acks = this.acks.deadline();
+    return this.deferred.length > 0 ? Math.min(this.now, acks ?? this.now) : acks;
+  }
+
+  /** Do `work` at the next timeout (see `deferred`). */
+  defer(work: () => void): void {
+    this.deferred.push(work);
   }
 
   complain(from: Addr, t: string, why: string): void {

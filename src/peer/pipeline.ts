@@ -172,6 +172,17 @@ export class Pipeline {
     this.inflight -= 1;
   }
 
+  /** Whether a compressed batch could be made ready ahead of the window (prepare()). */
+  get preparable(): boolean {
+    const first = this.items[this.head];
+    return this.compressor !== null && this.compressor.preparable && first !== null && first !== undefined && 'drain' in first;
+  }
+
+  /** Compress the next batch ahead, while the window is full (compressor.ts). */
+  prepare(): void {
+    if (this.preparable) this.compressor!.prepare(this.budget - Compressor.HEADER_BYTES);
+  }
+
   /** Drop consumed slots now and then so a long stream's array stays short. */
   private compact(): void {
     if (this.head > 1024 && this.head * 2 > this.items.length) {

@@ -172,6 +172,8 @@ export class StoreStream {
       const replicas = this.replicaCounts;
       ctx.sendPeer(right, { t: 'store-end', epoch: this.epoch, sec: ring.sec, counts: item.counts, ...(replicas ? { replicas } : {}) }, this);
     }
+    // A compressing leader compresses its next batch once these sends are out (PeerContext.defer).
+    if (this.pipe.preparable) ctx.defer(() => this.pipe.prepare());
   }
 
   /** What this node did with the stream: only what happened (a leader received nothing). */

@@ -161,6 +161,30 @@ describe('pipeline: compressed batches cut by the leader', () => {
     expect(batches.reduce((a, b) => a + b.count, 0)).toBe(11);
   });
 
+  it('a batch compressed ahead while the window is full (prepare) is the batch that goes next, and changes no batch', () => {
+    const lines = records(3_000);
+    const run = (ahead: boolean): string[] => {
+      const pipe = new Pipeline(2, DEFAULT_MAX_PAYLOAD, undefined, true);
+      lines.forEach((l, i) => pipe.push(1 + (i % 3), l));
+      pipe.pushEnd([0]);
+      const out: string[] = [];
+      for (let guard = 0; guard < 10_000; guard++) {
+        const got = pipe.take();
+        if (got.length === 0) break;
+        if (ahead) pipe.prepare();
+        for (const m of got) {
+          if (m.t === 'store') out.push(`${m.to}:${m.count}:${m.recs}`);
+          pipe.acked();
+        }
+        if (got.some((m) => m.t === 'store-end')) break;
+      }
+      return out;
+    };
+    const plain = run(false);
+    expect(run(true)).toEqual(plain);
+    expect(plain.reduce((a, b) => a + Number(b.split(':')[1]), 0)).toBe(3_000);
+  });
+
   it('forwards a compressed batch as it came', () => {
     const pipe = new Pipeline(8, DEFAULT_MAX_PAYLOAD);
     const msg = compressed(records(20)) as MessageOf<'store'> & { z: number; n: number };
