@@ -7,8 +7,8 @@ import { deflateRawSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { Wire, type LocalPath } from '../../src/protocol/wire.js';
 import { DEFAULT_MAX_PAYLOAD, LOCAL_MAX_PAYLOAD, decode, encode } from '../../src/protocol/codec.js';
-import { deflateFrame, inflateFrame } from '../../src/protocol/zframe.js';
-import { MAX_FRAME, type MessageOf } from '../../src/protocol/messages.js';
+import { deflateFrame, inflateFrame, isFrame } from '../../src/protocol/zframe.js';
+import { FRAME_PATTERN, MAX_FRAME, type MessageOf } from '../../src/protocol/messages.js';
 import { Pipeline } from '../../src/peer/pipeline.js';
 import { forEachFrameLine, frameLine, toLine } from '../../src/data/line.js';
 import { generateSynthetic } from '../../src/data/synthetic.js';
@@ -96,6 +96,23 @@ describe('zframe: the batch\'s node inflates with a bound and checks the records
     const notRecords = deflateFrame('hello\nworld');
     expect(inflateFrame(notRecords.body, notRecords.z, 2)).toEqual({ error: expect.stringMatching(/not record lines/) });
     expect(inflateFrame(good.body, good.z, 299)).toEqual({ error: expect.stringMatching(/300 records, not its declared 299/) });
+  });
+});
+
+describe('zframe: the frame check in pieces says what the pattern says', () => {
+  const pattern = new RegExp(FRAME_PATTERN);
+  const big = records(2_000).join('\n');
+  it('agrees with the whole-frame pattern on valid frames and on frames broken anywhere', () => {
+    expect(big.length).toBeGreaterThan(100_000);
+    expect(isFrame(big)).toBe(true);
+    const cases = [big, `${big}\n`, `\n${big}`, big.replace('\n', '\n\n'), `${big}\n\n`];
+    // An empty line, a line without its event id, or a raw control character, at many places (piece boundaries among them).
+    for (let at = 1; at < big.length; at += 977) {
+      const nl = big.indexOf('\n', at);
+      if (nl < 0) break;
+      cases.push(`${big.slice(0, nl)}\n${big.slice(nl)}`, `${big.slice(0, nl + 1)}x${big.slice(nl + 1)}`, `${big.slice(0, at)}"${big.slice(at)}`);
+    }
+    for (const c of cases) expect(isFrame(c)).toBe(pattern.test(c));
   });
 });
 
