@@ -3,8 +3,9 @@
 // the store-end marker released only after every batch before it is acknowledged. That last rule
 // is what lets store-end prove, hop by hop, that every record ahead of it has reached its node.
 //
-// The leader cuts batches per destination: records for node d gather until a datagram is full.
-// A node between the leader and d passes the batch on as it came, without looking at its records.
+// The leader cuts batches per destination: records for node d gather until a datagram is full
+// (compressed, `--compress`: until the window lets a batch go, compressor.ts). A node between the
+// leader and d passes the batch on as it came, without looking at its records.
 import { frameLine, frameLineBytes } from '../data/line.js';
 import type { LocalPath } from '../protocol/wire.js';
 import { Compressor } from './compressor.js';
@@ -53,13 +54,14 @@ export class Pipeline {
   private window: number;
   private maxPayload: number;
 
-  /**
-   * `window` batches of `maxPayload` bytes in flight per hop; with `local`, a leader whose whole
-   * ring is on this machine cuts larger batches (over()), keeping the bytes in flight the same.
-   */
   /** Set when this node compresses the batches it cuts (`dht-peer --compress`). */
   readonly compressor: Compressor | null;
 
+  /**
+   * `window` batches of `maxPayload` bytes in flight per hop; with `local`, a leader whose whole
+   * ring is on this machine cuts larger batches (over()), keeping the bytes in flight the same.
+   * With `compress`, the batches this node cuts are deflated (compressor.ts).
+   */
   constructor(window: number, maxPayload: number, private readonly local?: LocalPath, compress = false) {
     this.window = window;
     this.maxPayload = maxPayload;
