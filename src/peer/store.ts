@@ -13,7 +13,7 @@ import { Pipeline } from './pipeline.js';
 import { plural, rightOf, type Ring } from './state.js';
 import type { LocalTable } from './table.js';
 import { holdsReplicaOf, replicationOf } from './replicas.js';
-import { inflateFrame } from '../protocol/zframe.js';
+import { implausible, inflateFrame } from '../protocol/zframe.js';
 import type { MessageOf } from '../protocol/messages.js';
 
 /** Records one stream may hold queued: far above the largest year (~60,000 records). */
@@ -59,6 +59,8 @@ export class StoreStream {
    */
   receive(ring: Ring, table: LocalTable, batch: MessageOf<'store'>): string | null {
     let recs = batch.recs;
+    const why = 'z' in batch ? implausible(batch.z, batch.n) : null;
+    if (why !== null) return why;
     if ('z' in batch && batch.to === ring.id) {
       const inflated = inflateFrame(batch.recs, batch.z, batch.n);
       if ('error' in inflated) return inflated.error;

@@ -55,6 +55,16 @@ export function isFrame(frame: string): boolean {
 }
 
 /**
+ * Why a compressed batch's header cannot be true, or null; checked by every node, before passing
+ * the batch on unread: the shortest record line is 2 characters ("0,"), so n lines take at least
+ * 3n − 1 bytes. So `n` claims no more records than an uncompressed frame of `z` bytes could hold,
+ * and the bound on the records a stream queues holds for compressed batches too.
+ */
+export function implausible(z: number, n: number): string | null {
+  return 3 * n - 1 > z ? `a compressed frame of ${z} bytes cannot hold ${n} records` : null;
+}
+
+/**
  * The frame of a compressed batch, or why it is refused. Memory is bounded by the declared size
  * (`maxOutputLength`), itself at most MAX_FRAME by the schema: a deflate bomb stops there. The
  * inflated text then passes the same check as an uncompressed frame (the schema's pattern) and

@@ -40,6 +40,16 @@ describe('peer: compressed store batches', () => {
     expect(fx.core.table.count).toBe(0);
   });
 
+  it('a node between refuses a batch whose header claims more records than its size can hold, unread', () => {
+    const fx = fixture('member');
+    fx.core.onTimeout(1);
+    const before = snapshot(fx.core);
+    const effects = fromPeer(fx.core, P1, zbatch(2, theirs, { n: 500_000, z: 524_288 }), 2);
+    expect(prints(effects).join('\n')).toMatch(/^ignored store from .*: a compressed frame of 524288 bytes cannot hold 500000 records$/);
+    expect(sends(effects).filter((e) => e.msg.t === 'store')).toEqual([]);
+    expect(snapshot(fx.core)).toBe(before);
+  });
+
   const bad: [string, (l: string[]) => ReturnType<typeof zbatch>, RegExp][] = [
     ['a declared size smaller than the frame', (l) => zbatch(1, l, { z: deflateFrame(l.join('\n')).z - 10 }), /inflates beyond its declared/],
     ['a declared size larger than the frame', (l) => zbatch(1, l, { z: deflateFrame(l.join('\n')).z + 10 }), /not its declared/],
