@@ -10,6 +10,7 @@ import { DEFAULT_MAX_PAYLOAD, LOCAL_MAX_PAYLOAD, decode, encode } from '../../sr
 import { deflateFrame, inflateFrame, isFrame } from '../../src/protocol/zframe.js';
 import { FRAME_PATTERN, MAX_FRAME, type MessageOf } from '../../src/protocol/messages.js';
 import { Pipeline } from '../../src/peer/pipeline.js';
+import { describe as describeMessage } from '../../src/protocol/describe.js';
 import { forEachFrameLine, frameLine, toLine } from '../../src/data/line.js';
 import { generateSynthetic } from '../../src/data/synthetic.js';
 
@@ -44,6 +45,11 @@ describe('codec: compressed store frames', () => {
     expect(pieces.length).toBeGreaterThan(1);
     const got = pieces.map((d) => lan.receive(HERE, d));
     expect(got[got.length - 1]).toEqual({ ok: true, msg });
+  });
+
+  it('the trace line says how many records and that they are compressed', () => {
+    const msg = compressed(records(400), { of: 2 }) as MessageOf<'store'> & { z: number };
+    expect(describeMessage(msg)).toBe(`store 400 records for node 3 (copies of node 2's) (compressed: ${msg.recs.length} bytes for ${msg.z}) (rid 7)`);
   });
 
   it('survives JSON (the event log, the simulation) unchanged', () => {
