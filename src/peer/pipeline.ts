@@ -140,11 +140,13 @@ export class Pipeline {
     while (this.inflight < this.window && this.head < this.items.length) {
       const first = this.items[this.head]!;
       if ('drain' in first) {
-        const batch = this.compressor!.next(this.budget - Compressor.HEADER_BYTES);
+        const room = this.budget - Compressor.HEADER_BYTES;
+        const batch = this.compressor!.next(room);
         if (batch === null) {
           this.head += 1;
           continue;
         }
+        if (batch.recs.length > room) this.oversized += 1; // one record that even compressed needs fragments
         out.push({ t: 'store', ...batch });
         this.inflight += 1;
         this.batchesSent += 1;

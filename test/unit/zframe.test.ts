@@ -179,8 +179,9 @@ describe('pipeline: compressed batches cut by the leader', () => {
 
   it('a record too large for one datagram even compressed still goes, alone', () => {
     const big = `123,${randomBytes(1500).toString('base64')}`.slice(0, 1990);
-    const { batches } = drain([big, ...records(10)], DEFAULT_MAX_PAYLOAD);
+    const { batches, pipe } = drain([big, ...records(10)], DEFAULT_MAX_PAYLOAD);
     expect(batches.find((b) => b.count === 1 && 'frame' in inflateFrame(b.recs, b.z, 1))).toBeDefined();
+    expect(pipe.oversized).toBe(1);
     expect(batches.reduce((a, b) => a + b.count, 0)).toBe(11);
   });
 
