@@ -47,6 +47,7 @@ export class ManagerShell {
       processLine: (traffic) => this.io.processLine(traffic),
       exit: (code) => this.io.exit(code),
       arm: (deadline) => this.timer.arm(deadline),
+      defer: (run) => void setImmediate(run),
       ...(journal ? { persist: (change: unknown) => journal.append(change) } : {}),
     }, {
       trace: options.trace, maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD, guard: true, firstFrag: 1 + Math.floor(Math.random() * MAX_FIRST_FRAG), ...(this.observer ? { observer: this.observer } : {}),

@@ -44,6 +44,7 @@ export class PeerShell {
         this.io.exit(code);
       },
       arm: (deadline) => this.timer.arm(deadline),
+      defer: (run) => void setImmediate(run),
       settled: () => this.io.throttleConsole(this.core.backlog),
     };
     this.interp = new Interpreter<PeerInput>(this.core, port, {

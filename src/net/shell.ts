@@ -132,6 +132,7 @@ export class ShellIo {
     const rssMb = Math.round(process.resourceUsage().maxRSS / 1024);
     const cpu = process.cpuUsage();
     return `process: peak RSS ${rssMb} MB; sent ${t.sent} datagrams (${t.sentBytes} bytes), received ${t.received} (${t.receivedBytes} bytes); ` +
+      `messages ${t.sentMessages} sent, ${t.receivedMessages} received; ` +
       `CPU ${Math.round((cpu.user + cpu.system) / 1000)} ms`;
   }
 
