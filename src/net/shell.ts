@@ -35,6 +35,14 @@ export interface IoOptions {
   keyed?: Keyed | null;
 }
 
+/**
+ * Whether the interpreter packs several messages per datagram (protocol/pack.ts): yes, unless
+ * DHT_PACK=0 (kept for A/B measurements of one build: docs/BENCHMARKS.md, sixth round).
+ */
+export function packing(): boolean {
+  return process.env.DHT_PACK !== '0';
+}
+
 export class ShellIo {
   readonly out = new LineWriter();
   private readonly chaos: Chaos | null;

@@ -90,6 +90,11 @@ export interface InterpreterOptions {
   firstFrag?: number;
   /** Store batches to processes of this machine may be larger (protocol/wire.ts); none by default. */
   local?: LocalPath;
+  /**
+   * Several messages to one destination in one turn share a datagram (protocol/pack.ts). On by
+   * default; `false` (the programs with DHT_PACK=0, for A/B measurements) sends each message alone.
+   */
+  pack?: boolean;
 }
 
 /** Names kept for the trace after the core forgot them (a deregistered peer's answer is still named). */
@@ -142,10 +147,9 @@ export class Interpreter<I extends { kind: string }> {
   timeout(): void {
     if (this.exited) return;
     this.observer?.timer(this.port.now());
-    this.apply(this.step('a timeout', () => this.core.onTimeout(this.port.now())));
     // A timer is a turn of its own (acks, resends): its sends leave now, unless a flush of this
     // turn is still to come (the acks of datagrams just handled then share their datagrams).
-    if (!this.flushing) this.queue.flush();
+    this.apply(this.step('a timeout', () => this.core.onTimeout(this.port.now())), false);
   }
 
   /**
@@ -212,7 +216,8 @@ export class Interpreter<I extends { kind: string }> {
     }
   }
 
-  private apply(effects: readonly Effect[]): void {
+  /** `defer`: the sends may wait for the end of the turn (all but a timer's, see timeout()). */
+  private apply(effects: readonly Effect[], defer = true): void {
     this.applying = true;
     try {
       // Bounded by the core's list; an exit ends it early (the process is gone).
@@ -261,7 +266,7 @@ export class Interpreter<I extends { kind: string }> {
     // acks share the turn's datagrams.
     this.port.arm(this.core.nextDeadline());
     if (this.queue.pending && !this.flushing) {
-      if (this.port.defer) {
+      if (defer && this.port.defer) {
         this.flushing = true;
         this.port.defer(this.flushNow);
       } else this.queue.flush();
@@ -332,7 +337,7 @@ export class Interpreter<I extends { kind: string }> {
     // Queued for the end of the turn, unless it must travel alone (a store frame, fragments, a
     // store batch larger than the payload limit on a local path): then what waits for the same
     // destination goes first, so that each destination still gets its messages in order.
-    if (only && only.length <= this.options.maxPayload && packable(msg.t)) return this.queue.add(socket, to, only);
+    if (only && only.length <= this.options.maxPayload && packable(msg.t) && this.options.pack !== false) return this.queue.add(socket, to, only);
     this.queue.flushTo(socket, to);
     for (const bytes of datagrams) this.transmit(socket, to, bytes);
   }
