@@ -42,6 +42,8 @@ const NL = Buffer.from('\n');
 export function isPack(bytes: Uint8Array): boolean {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   if (buf.indexOf(NEWLINE) < 0) return false;
+  // Shorter than a store header: no store frame (and compare() would throw past the end).
+  if (buf.length < STORE_HEADER.length) return true;
   return buf.compare(STORE_HEADER, 0, STORE_HEADER.length, 0, STORE_HEADER.length) !== 0;
 }
 

@@ -74,6 +74,15 @@ describe('a datagram of several messages', () => {
     ]);
   });
 
+  it('never throws, whatever arrives (short, binary, newlines anywhere)', () => {
+    expect(isPack(Buffer.from('{\n}'))).toBe(true);
+    expect(unpack(Buffer.from('{\n}'))).toEqual({ ok: false, reason: 'not JSON' });
+    const lines = fc.array(fc.oneof(fc.constantFrom('{"t":"ack","rid":1}', '{"t":"store",', '', '{', '"x"', '[]', 'null'), fc.string({ maxLength: 30 })), { maxLength: 40 });
+    fc.assert(fc.property(fc.oneof(fc.uint8Array({ maxLength: 64 }), lines.map((l) => Buffer.from(l.join('\n')))), (bytes) => {
+      if (isPack(bytes)) unpack(bytes);
+    }));
+  });
+
   it('refuses the whole datagram: too many lines, too large, or not JSON from its first line', () => {
     const many = Array.from({ length: MAX_PACKED + 1 }, () => '{"t":"ack","rid":1}').join('\n');
     expect(unpack(Buffer.from(many))).toEqual({ ok: false, reason: `more than ${MAX_PACKED} messages in one datagram` });
