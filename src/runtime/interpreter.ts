@@ -58,8 +58,8 @@ export interface Port {
   settled?(): void;
   /**
    * Call `run` once the current turn ends: after the datagrams and events already due are handled
-   * (the shells: the next immediate; the simulation: after the events of the same instant), never
-   * after a timer. The interpreter sends the turn's queued messages then, several to one
+   * (the shells: the next immediate; the simulation: after the events of the same instant), not
+   * on a timer: nothing waits beyond its turn. The interpreter sends the turn's queued messages then, several to one
    * destination in one datagram (runtime/coalesce.ts). Absent: each input's sends leave at its end.
    */
   defer?(run: () => void): void;
