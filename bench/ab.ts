@@ -15,7 +15,7 @@ import { eventIdOf } from '../src/data/record.js';
 import { median } from './floor.js';
 import { traffic } from './status.js';
 
-interface Round { setupMs: number; setupCpuMs: number; managerCpuMs: number; qps: number; qCpuUs: number; leaderRss: number; memberRss: number; managerRss: number; driverUs: number }
+interface Round { setupMs: number; setupCpuMs: number; managerCpuMs: number; qps: number; qCpuUs: number; qDatagrams: number; leaderRss: number; memberRss: number; managerRss: number; driverUs: number }
 
 function procStat(pid: number | undefined): { cpuMs: number; hwmMb: number } {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -67,9 +67,10 @@ async function round(dir: string, present: number[], dist: string | null, env: N
     const m2 = procStat(system.manager.pid);
     const after = await traffic(system, names);
     const cpu = (a: Map<string, { cpuMs: number }>, b: Map<string, { cpuMs: number }>): number => names.reduce((s, x) => s + b.get(x)!.cpuMs - a.get(x)!.cpuMs, 0);
+    const sent = names.reduce((s, x) => s + after.get(x)!.datagrams - mid.get(x)!.datagrams, 0);
     const total = q * k;
     return {
-      setupMs, setupCpuMs: cpu(before, mid), managerCpuMs: m1.cpuMs - m0.cpuMs, qps: total / (wall / 1000),
+      setupMs, setupCpuMs: cpu(before, mid), managerCpuMs: m1.cpuMs - m0.cpuMs, qps: total / (wall / 1000), qDatagrams: sent / total,
       qCpuUs: ((cpu(mid, after) + m2.cpuMs - m1.cpuMs) * 1000) / total, driverUs: ((d.user + d.system) / 1000) * 1000 / total,
       leaderRss: after.get('peer1')!.rssMb, memberRss: Math.max(...ring.filter((x) => x !== 'peer1').map((x) => after.get(x)!.rssMb)), managerRss: m2.hwmMb,
     };
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
       got.get(s.name)!.push(await round(dir, present, s.dist, s.env, s.extra, Number(v.n), Number(v.queries), Number(v.queriers)));
     }
   }
-  const keys: (keyof Round)[] = ['setupMs', 'setupCpuMs', 'managerCpuMs', 'qps', 'qCpuUs', 'driverUs', 'leaderRss', 'memberRss', 'managerRss'];
+  const keys: (keyof Round)[] = ['setupMs', 'setupCpuMs', 'managerCpuMs', 'qps', 'qCpuUs', 'qDatagrams', 'driverUs', 'leaderRss', 'memberRss', 'managerRss'];
   const med = (name: string, key: keyof Round): number => median(got.get(name)!.map((x) => x[key]));
   console.log(`${'median'.padEnd(14)}${sides.map((s) => s.name.padStart(14)).join('')}       B/A`);
   for (const key of keys) {

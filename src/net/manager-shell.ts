@@ -4,7 +4,7 @@ import type dgram from 'node:dgram';
 import { ManagerCore, type ManagerConfig, type ManagerInput } from '../manager/core.js';
 import { MAX_FIRST_FRAG } from '../protocol/wire.js';
 import { Interpreter } from '../runtime/interpreter.js';
-import { ShellIo, type IoOptions } from './shell.js';
+import { ShellIo, packing, type IoOptions } from './shell.js';
 import { DeadlineTimer } from './timer.js';
 import { bindUdp } from './udp.js';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/codec.js';
@@ -47,9 +47,10 @@ export class ManagerShell {
       processLine: (traffic) => this.io.processLine(traffic),
       exit: (code) => this.io.exit(code),
       arm: (deadline) => this.timer.arm(deadline),
+      defer: (run) => void setImmediate(run),
       ...(journal ? { persist: (change: unknown) => journal.append(change) } : {}),
     }, {
-      trace: options.trace, maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD, guard: true, firstFrag: 1 + Math.floor(Math.random() * MAX_FIRST_FRAG), ...(this.observer ? { observer: this.observer } : {}),
+      trace: options.trace, maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD, guard: true, pack: packing(), firstFrag: 1 + Math.floor(Math.random() * MAX_FIRST_FRAG), ...(this.observer ? { observer: this.observer } : {}),
     });
   }
 

@@ -7,7 +7,7 @@ import type { Addr } from '../reliable/index.js';
 import { DatasetCache } from '../data/loader.js';
 import { MAX_FIRST_FRAG } from '../protocol/wire.js';
 import { Interpreter, type Port } from '../runtime/interpreter.js';
-import { ShellIo, type IoOptions } from './shell.js';
+import { ShellIo, packing, type IoOptions } from './shell.js';
 import { DeadlineTimer } from './timer.js';
 import { bindUdp, closeQuietly } from './udp.js';
 import { cryptoSecret } from '../protocol/secrets.js';
@@ -44,10 +44,11 @@ export class PeerShell {
         this.io.exit(code);
       },
       arm: (deadline) => this.timer.arm(deadline),
+      defer: (run) => void setImmediate(run),
       settled: () => this.io.throttleConsole(this.core.backlog),
     };
     this.interp = new Interpreter<PeerInput>(this.core, port, {
-      trace: options.trace, maxPayload: options.config.maxPayload, guard: true, ...(options.config.local ? { local: options.config.local } : {}), firstFrag: 1 + Math.floor(Math.random() * MAX_FIRST_FRAG), ...(options.observer ? { observer: options.observer } : {}),
+      trace: options.trace, maxPayload: options.config.maxPayload, guard: true, pack: packing(), ...(options.config.local ? { local: options.config.local } : {}), firstFrag: 1 + Math.floor(Math.random() * MAX_FIRST_FRAG), ...(options.observer ? { observer: options.observer } : {}),
     });
   }
 

@@ -35,6 +35,14 @@ export interface IoOptions {
   keyed?: Keyed | null;
 }
 
+/**
+ * Whether the interpreter packs several messages per datagram (protocol/pack.ts): yes, unless
+ * DHT_PACK=0 (kept for A/B measurements of one build: docs/BENCHMARKS.md, sixth round).
+ */
+export function packing(): boolean {
+  return process.env.DHT_PACK !== '0';
+}
+
 export class ShellIo {
   readonly out = new LineWriter();
   private readonly chaos: Chaos | null;
@@ -132,6 +140,7 @@ export class ShellIo {
     const rssMb = Math.round(process.resourceUsage().maxRSS / 1024);
     const cpu = process.cpuUsage();
     return `process: peak RSS ${rssMb} MB; sent ${t.sent} datagrams (${t.sentBytes} bytes), received ${t.received} (${t.receivedBytes} bytes); ` +
+      `messages ${t.sentMessages} sent, ${t.receivedMessages} received; ` +
       `CPU ${Math.round((cpu.user + cpu.system) / 1000)} ms`;
   }
 

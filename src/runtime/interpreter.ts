@@ -13,6 +13,8 @@ import { Complaints } from '../console/ratelimit.js';
 import { traceLine, traced } from '../net/trace.js';
 import type { TraceMode } from '../net/usage.js';
 import type { Observer } from './observer.js';
+import { isPack, packable, unpack } from '../protocol/pack.js';
+import { Coalescer } from './coalesce.js';
 
 /**
  * What the interpreter needs of a core. Method syntax on purpose: `handle` is checked
@@ -29,8 +31,11 @@ export interface Core<I> {
 /** The socket a datagram leaves by or came in on: a peer's m-port or p-port, or the manager's one. */
 export type Socket = Via | 'manager';
 
-/** Datagram and byte counts, for `status` (and the benchmark, which reads them from it). */
-export interface Traffic { sent: number; sentBytes: number; received: number; receivedBytes: number }
+/**
+ * Datagram and byte counts, for `status` (and the benchmark, which reads them from it), and the
+ * messages they carried: more than datagrams when several shared one (protocol/pack.ts).
+ */
+export interface Traffic { sent: number; sentBytes: number; received: number; receivedBytes: number; sentMessages: number; receivedMessages: number }
 
 /** The I/O a shell or the simulation plugs in. Nothing here calls back into the core synchronously. */
 export interface Port {
@@ -51,6 +56,13 @@ export interface Port {
   arm(deadline: number | undefined): void;
   /** After every input's effects: e.g. back-pressure on the console. */
   settled?(): void;
+  /**
+   * Call `run` once the current turn ends: after the datagrams and events already due are handled
+   * (the shells: the next immediate; the simulation: after the events of the same instant), not
+   * on a timer: nothing waits beyond its turn. The interpreter sends the turn's queued messages then, several to one
+   * destination in one datagram (runtime/coalesce.ts). Absent: each input's sends leave at its end.
+   */
+  defer?(run: () => void): void;
   /**
    * Make a `persist` change durable before returning (the manager's --state journal); throws
    * with a one-line reason when it cannot. Absent: `persist` is a no-op.
@@ -78,14 +90,26 @@ export interface InterpreterOptions {
   firstFrag?: number;
   /** Store batches to processes of this machine may be larger (protocol/wire.ts); none by default. */
   local?: LocalPath;
+  /**
+   * Several messages to one destination in one turn share a datagram (protocol/pack.ts). On by
+   * default; `false` (the programs with DHT_PACK=0, for A/B measurements) sends each message alone.
+   */
+  pack?: boolean;
 }
 
 /** Names kept for the trace after the core forgot them (a deregistered peer's answer is still named). */
 const MAX_NAMES = 4096;
 
 export class Interpreter<I extends { kind: string }> {
-  readonly traffic: Traffic = { sent: 0, sentBytes: 0, received: 0, receivedBytes: 0 };
+  readonly traffic: Traffic = { sent: 0, sentBytes: 0, received: 0, receivedBytes: 0, sentMessages: 0, receivedMessages: 0 };
   private readonly wire: Wire;
+  private readonly queue: Coalescer<Socket>;
+  /** A deferred flush of `queue` is scheduled. */
+  private flushing = false;
+  private readonly flushNow = (): void => {
+    this.flushing = false;
+    this.queue.flush();
+  };
   private readonly complaints = new Complaints();
   private readonly names = new Map<string, string>();
   private exited = false;
@@ -98,6 +122,7 @@ export class Interpreter<I extends { kind: string }> {
   constructor(readonly core: Core<I | Loaded>, private readonly port: Port, private readonly options: InterpreterOptions) {
     this.wire = new Wire(options.maxPayload, options.firstFrag, options.local);
     this.observer = options.observer;
+    this.queue = new Coalescer<Socket>(options.maxPayload, (socket, to, bytes) => this.transmit(socket, to, bytes));
   }
 
   /** The core asked to exit: the process is gone, every later input is ignored. */
@@ -122,7 +147,9 @@ export class Interpreter<I extends { kind: string }> {
   timeout(): void {
     if (this.exited) return;
     this.observer?.timer(this.port.now());
-    this.apply(this.step('a timeout', () => this.core.onTimeout(this.port.now())));
+    // A timer is a turn of its own (acks, resends): its sends leave now, unless a flush of this
+    // turn is still to come (the acks of datagrams just handled then share their datagrams).
+    this.apply(this.step('a timeout', () => this.core.onTimeout(this.port.now())), false);
   }
 
   /**
@@ -134,12 +161,28 @@ export class Interpreter<I extends { kind: string }> {
     if (this.exited) return;
     this.traffic.received += 1;
     this.traffic.receivedBytes += bytes.length;
+    if (isPack(bytes)) {
+      const pack = unpack(bytes);
+      if (!pack.ok) return this.complain(`bad:${from.ip}:${from.port}`, `bad datagram from ${from.ip}:${from.port}: ${pack.reason}`);
+      // Each message as if it had come alone; an exit (or a bad line) stops nothing but itself.
+      for (const m of pack.msgs) {
+        if (this.exited) return;
+        if (m.ok) this.handleMessage(socket, from, m.msg, m.bytes);
+        else this.complain(`bad:${from.ip}:${from.port}`, `bad datagram from ${from.ip}:${from.port}: ${m.reason}`);
+      }
+      return;
+    }
     const decoded = this.wire.receive(from, bytes, this.port.now());
     if (decoded.ok === 'partial') return;
     if (!decoded.ok) {
       return this.complain(`bad:${from.ip}:${from.port}`, `bad datagram from ${from.ip}:${from.port}: ${decoded.reason}`);
     }
-    const msg = decoded.msg;
+    this.handleMessage(socket, from, decoded.msg, bytes);
+  }
+
+  /** One whole message: handed to the core, traced, its effects carried out. */
+  private handleMessage(socket: Socket, from: Addr, msg: Message, bytes: Buffer): void {
+    this.traffic.receivedMessages += 1;
     // Both cores take {kind:'datagram', from, msg}; the peer also the socket it came in on.
     const input = (socket === 'manager' ? { kind: 'datagram', from, msg } : { kind: 'datagram', via: socket, from, msg }) as unknown as I;
     const effects = this.step(`a ${msg.t} datagram`, () => this.core.handle(this.port.now(), input));
@@ -173,7 +216,8 @@ export class Interpreter<I extends { kind: string }> {
     }
   }
 
-  private apply(effects: readonly Effect[]): void {
+  /** `defer`: the sends may wait for the end of the turn (all but a timer's, see timeout()). */
+  private apply(effects: readonly Effect[], defer = true): void {
     this.applying = true;
     try {
       // Bounded by the core's list; an exit ends it early (the process is gone).
@@ -190,7 +234,10 @@ export class Interpreter<I extends { kind: string }> {
             this.binding = e;
             this.port.bind(e.ip, e.mport, e.pport);
             break;
-          case 'unbind': this.port.unbind(); break;
+          case 'unbind':
+            this.queue.flush(); // what was sent before goes out by the sockets that are closing
+            this.port.unbind();
+            break;
           case 'load': this.port.load(e.year, (loaded) => this.loaded(loaded)); break;
           case 'process-status': {
             const line = this.port.processLine(this.traffic);
@@ -201,6 +248,7 @@ export class Interpreter<I extends { kind: string }> {
             if (!this.persist(e.change)) return;
             break;
           case 'exit':
+            this.queue.flush();
             this.observer?.state(this.port.now(), `exit ${e.code}`);
             this.exited = true;
             this.port.exit(e.code);
@@ -214,7 +262,15 @@ export class Interpreter<I extends { kind: string }> {
     } finally {
       this.applying = false;
     }
+    // Armed first, so that a timer due now (the delayed acks) runs before the flush and its
+    // acks share the turn's datagrams.
     this.port.arm(this.core.nextDeadline());
+    if (this.queue.pending && !this.flushing) {
+      if (defer && this.port.defer) {
+        this.flushing = true;
+        this.port.defer(this.flushNow);
+      } else this.queue.flush();
+    }
     this.port.settled?.();
   }
 
@@ -230,6 +286,7 @@ export class Interpreter<I extends { kind: string }> {
     } catch (err) {
       if (!this.options.guard) throw err; // the simulation: a bad change fails the seed
       const text = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      this.queue.flush(); // answers of earlier, durable changes; none about this one
       this.port.print(`cannot save the state: ${text}; exiting before any answer reports a change that is not on disk`);
       this.observer?.state(this.port.now(), 'exit 1');
       this.exited = true;
@@ -275,11 +332,20 @@ export class Interpreter<I extends { kind: string }> {
       return this.complain(`too-large:${msg.t}`, `cannot send ${msg.t} to ${to.ip}:${to.port}: ${(err as Error).message}`);
     }
     this.observer?.send(this.port.now(), to, msg, datagrams, attempt, socket);
-    for (const bytes of datagrams) {
-      this.traffic.sent += 1;
-      this.traffic.sentBytes += bytes.length;
-      this.port.transmit(socket, to, bytes);
-    }
+    this.traffic.sentMessages += 1;
+    const only = datagrams.length === 1 ? datagrams[0]! : null;
+    // Queued for the end of the turn, unless it must travel alone (a store frame, fragments, a
+    // store batch larger than the payload limit on a local path): then what waits for the same
+    // destination goes first, so that each destination still gets its messages in order.
+    if (only && only.length <= this.options.maxPayload && packable(msg.t) && this.options.pack !== false) return this.queue.add(socket, to, only);
+    this.queue.flushTo(socket, to);
+    for (const bytes of datagrams) this.transmit(socket, to, bytes);
+  }
+
+  private transmit(socket: Socket, to: Addr, bytes: Buffer): void {
+    this.traffic.sent += 1;
+    this.traffic.sentBytes += bytes.length;
+    this.port.transmit(socket, to, bytes);
   }
 
   /** The core's name for an address, or the last name it had. */

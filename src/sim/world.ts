@@ -96,8 +96,7 @@ export class World {
   datagrams = 0;
   dropped = 0;
   duplicated = 0;
-  /** Datagrams lost to a partition. */
-  cut = 0;
+  cut = 0; // datagrams lost to a partition
   readonly network: Network;
   private readonly mgr: SimManager;
   private readonly queue = new EventHeap<Event>();
@@ -283,6 +282,7 @@ export class World {
         void proc.observer?.close?.();
         this.unbind(proc.name);
       },
+      defer: (run) => later(0, run),
       arm: (deadline) => {
         if (deadline === undefined || deadline === proc.armed) return;
         proc.armed = deadline;
@@ -367,7 +367,7 @@ export class World {
       // Only a single record larger than the budget may exceed it, and the sim data has none.
       throw new Error(`sim: datagram of ${bytes.length} bytes exceeds the maximum payload ${this.opts.peer.maxPayload}`);
     }
-    if (this.onSend) this.onSend(/^\{"t":"([a-z-]+)"/.exec(bytes.subarray(0, 24).toString('latin1'))?.[1] ?? '');
+    if (this.onSend) for (const m of bytes.toString('latin1').matchAll(/(?:^|\n)\{"t":"([a-z-]+)"/g)) this.onSend(m[1]!);
     const src = socket === 'manager' ? MANAGER_ADDR : socket === 'm' ? this.peer(node).m : this.peer(node).p;
     this.datagrams += 1;
     const dest = this.endpoints.get(addrKey(to))?.node ?? addrKey(to);

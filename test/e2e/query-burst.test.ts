@@ -2,7 +2,8 @@
 // arrive at once on a Free peer's stdin, as `cat queries.txt | dht-peer …` would give them. They
 // run up to --queries-in-flight at once, yet the person reads what one-at-a-time would print:
 // each query's lines together, in the order typed, every record exactly as in the file, every
-// absent id "not found", and the typo's error where the typo was.
+// absent id "not found", and the typo's error where the typo was; and the queries started
+// together share datagrams, so the querier counts fewer datagrams than messages.
 import { afterAll, describe, expect, it } from 'vitest';
 import { System, ask, parseCounts } from '../../src/scenario/system.js';
 import { COLUMNS, eventIdOf } from '../../src/data/record.js';
@@ -71,5 +72,15 @@ describe('a burst of queries typed at once', () => {
       } else if (/^[a-z_]+: /.test(l) && !/^(query-dht|id-seq|status|queries|process): /.test(l)) fields.push(l);
     }
     expect(got).toEqual(expected);
+
+    // The queries started together shared datagrams (PROTOCOL §2.6): the querier's `status`
+    // counts more messages than datagrams, both ways (the manager's answers came packed too).
+    peer.send('status');
+    const traffic = /sent (\d+) datagrams .*received (\d+) \(.*; messages (\d+) sent, (\d+) received;/.exec(await peer.waitFor(/^process: /));
+    expect(traffic, 'the process line counts datagrams and messages').not.toBeNull();
+    const [sentDatagrams, receivedDatagrams, sentMessages, receivedMessages] = traffic!.slice(1).map(Number) as [number, number, number, number];
+    expect(sentMessages).toBeGreaterThan(QUERIES); // at least a request to the manager per query
+    expect(sentDatagrams).toBeLessThan(sentMessages);
+    expect(receivedDatagrams).toBeLessThan(receivedMessages);
   }, 180_000);
 });

@@ -4,6 +4,7 @@
 // a timeout; nothing waits on a clock for synchronisation.
 import dgram from 'node:dgram';
 import type { DrivenProcess } from '../../src/scenario/driver.js';
+import { isPack } from '../../src/protocol/pack.js';
 
 export interface Received { msg: Record<string, unknown> | null; raw: Buffer; port: number }
 
@@ -88,6 +89,15 @@ export class Probe {
   }
 
   private onMessage(raw: Buffer, port: number): void {
+    // A datagram of several messages (PROTOCOL §2.6): each line as if it had come alone.
+    if (isPack(raw)) {
+      for (const line of raw.toString('utf8').split('\n')) if (line !== '') this.onOne(Buffer.from(line), port);
+      return;
+    }
+    this.onOne(raw, port);
+  }
+
+  private onOne(raw: Buffer, port: number): void {
     let msg: Record<string, unknown> | null = null;
     try {
       const v: unknown = JSON.parse(raw.toString('utf8'));

@@ -2,7 +2,8 @@
 // loss, duplication and reordering: a Free peer is given a burst of query-dht lines with a typo
 // and another command among them. Several queries are in flight at once, yet what the person
 // reads is the same as one at a time: each query's lines together, in the order typed, every
-// answer right, and the other lines where they were typed.
+// answer right, and the other lines where they were typed. The queries started together share
+// datagrams (several messages per datagram, PROTOCOL §2.6), exercised here under the same faults.
 import { describe, it, expect } from 'vitest';
 import { World } from '../../src/sim/world.js';
 import { toLine } from '../../src/data/line.js';
@@ -75,6 +76,9 @@ describe('queries in flight together', () => {
         return done();
       }, 600_000)).toBe(true);
       expect(most, `seed ${seed}: queries at once`).toBeGreaterThan(1);
+      // Queries started in one turn share datagrams to the manager (protocol/pack.ts).
+      const t = peer.interp.traffic;
+      expect(t.sentMessages, `seed ${seed}: messages against datagrams`).toBeGreaterThan(t.sent);
       const got = readBack(peer.prints.slice(from));
       expect(got.map((l) => l.replace(/ —.*|: try.*/, '')), `seed ${seed}`).toEqual(expected.map((l) => l.replace(/ —.*|: try.*/, '')));
     }
