@@ -76,7 +76,7 @@ async function main(): Promise<number> {
   const net = await loopbackFloor(PAYLOAD, quick ? 20_000 : 100_000);
   console.log(`floor: loopback ${Math.round(net.perSecond).toLocaleString()} datagrams/s of ${PAYLOAD} B between two processes (${net.received}/${net.sent} received)`);
   // What the queries are bound by: ten bare processes passing each datagram on once received,
-  // as many chains in flight as the bench's queriers run queries (4 × the default --queries-in-flight).
+  // as many chains in flight as the bench's queriers run queries (4 × --queries-in-flight 16).
   const chain = await chainFloor(10, 4 * DEFAULT_QUERIES_IN_FLIGHT, quick ? 1 : 2);
   console.log(`floor: chained ${Math.round(chain.perSecond).toLocaleString()} datagrams/s among ${chain.procs} bare processes, ${chain.chains} chains in flight = ${Math.round(chain.perSecond / 6).toLocaleString()} six-datagram chains/s (a query is ~6 chained datagrams)`);
 

@@ -6,14 +6,8 @@ import { DEFAULT_MAX_PAYLOAD } from '../protocol/codec.js';
 export const DEFAULT_WINDOW = 128;
 /** The querying peer resends find-event with a doubling timeout until this much time has passed. */
 export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
-/**
- * Queries a script's burst of query-dht lines runs at once (src/peer/query-pool.ts). 64 rather
- * than 16: every process then finds several messages per wake-up, packs carry more of them, and
- * 4 queriers answered ×1.24–1.35 the queries per second at ×0.75–0.81 the CPU per query, while a
- * burst's queries each wait longer (p50 ~14 → ~35–45 ms); one typed query is as fast as before
- * (docs/BENCHMARKS.md, "Issue 11, eighth round").
- */
-export const DEFAULT_QUERIES_IN_FLIGHT = 64;
+/** Queries a script's burst of query-dht lines runs at once (src/peer/query-pool.ts). */
+export const DEFAULT_QUERIES_IN_FLIGHT = 16;
 /** How long the manager waits for dht-complete, dht-rebuilt or teardown-complete. */
 export const DEFAULT_WAIT_TIMEOUT_S = 60;
 export { DEFAULT_MAX_PAYLOAD };

@@ -1,7 +1,7 @@
 // The console's query-dht operation: one query, or several at once when query-dht lines of this
 // peer wait in the console (a script, a paste). A query spends most of its life waiting for
 // datagrams (the manager's answer, then the walk), so running them one after the other leaves
-// every process idle; up to `queriesInFlight` run together (--queries-in-flight, default 64).
+// every process idle; up to `queriesInFlight` run together (--queries-in-flight, default 16).
 //
 // Each query's lines stay together and in the order the queries were typed: the oldest query
 // prints as it goes (a single query looks exactly as before), a later one keeps its lines until
