@@ -39,12 +39,19 @@ interface QueryFigure {
   dataset: string; n: number; queriers: number; queries: number; p50ms: number; p99ms: number; perSec: number; meanIdSeq: number; floorRatio: number;
   /** The manager's peak RSS once the queries are answered (a setup's row has it after the setup only). */
   managerRssMb?: number | null;
+  /** Queries/s of each untimed warm-up burst (QUERY_WARMUP per querier), in order. */
+  warmup: number[];
 }
 
 const PAYLOAD = 1400;
 const QUERY_CHUNK = 500;
-/** Untimed queries per querier before the timed ones (measureQueries). */
+/** Untimed queries per querier in each warm-up burst before the timed ones (measureQueries). */
 const QUERY_WARMUP = 1000;
+/** The warm-up ends when a burst is no more than this much faster than the best before it… */
+const WARM_GAIN = 1.05;
+/** …or after this many bursts, or once the warm-up has taken this long (a slow row, e.g. n = 16). */
+const WARM_MAX_BURSTS = 8;
+const WARM_MAX_MS = 10_000;
 
 async function main(): Promise<number> {
   let v;
@@ -116,7 +123,7 @@ async function main(): Promise<number> {
   for (const q of queries) {
     console.log(`queries: ${q.dataset}, n ${q.n}, ${q.queriers} querying peers, ${q.queries} queries: p50 ${q.p50ms.toFixed(2)} ms, p99 ${q.p99ms.toFixed(2)} ms, ` +
       `${Math.round(q.perSec).toLocaleString()} queries/s = 1/${q.floorRatio.toFixed(1)} of the loopback floor, ${(q.perSec / (chain.perSecond / 6)).toFixed(2)} of the chained floor's chains, mean id-seq length ${q.meanIdSeq.toFixed(2)}; ` +
-      `manager peak RSS ${q.managerRssMb ?? '?'} MB`);
+      `manager peak RSS ${q.managerRssMb ?? '?'} MB; after warm-up bursts of ${q.warmup.map((r) => Math.round(r).toLocaleString()).join(', ')} queries/s`);
   }
   const logCost = sets.length > 0 && !only ? await measureLogCost(sets[0]!, quick) : null; // 1996 when present: what --log costs
   const loadAfter = os.loadavg()[0]!;
@@ -207,34 +214,56 @@ async function measureRebuilds(system: System, n: number, joiner: string): Promi
 
 /**
  * Several Free peers each type a burst of queries at once; latencies come from the peers' own
- * lines. A first untimed burst warms every process up: V8 compiles the query path's functions as
- * they get hot, which costs several hundred µs of CPU per query over the first thousands (CPU per
- * query over 2,000 queries was ×1.5 that over 20,000), so a short timed run measured mostly the
- * compiler. The figures are the steady state.
+ * lines. Untimed bursts warm every process up first: V8 compiles the query path's functions as
+ * they get hot, which costs several hundred µs of CPU per query over the first thousands, so a
+ * short timed run measured mostly the compiler. One burst of 1,000 per querier was not enough:
+ * successive bursts on a quiet machine ran at 3,400, 5,100, 6,800, 7,400, 7,900, 8,400, 8,700 and
+ * then ~8,300–8,700 queries/s (docs/BENCHMARKS.md, "Issue 11, eighth round"). So bursts repeat
+ * until one is no more than WARM_GAIN faster than the best before it (bounded in bursts and
+ * time), and the timed figures are the steady state; the warm-up's rates are printed beside them.
  */
 async function measureQueries(system: System, queriers: string[], records: string[][], perPeer: number, n: number, netRate: number): Promise<Omit<QueryFigure, 'dataset'>> {
-  await queryBurst(system, queriers, records, Math.min(perPeer, QUERY_WARMUP));
+  const warmup = await warmUp(system, queriers, records, Math.min(perPeer, QUERY_WARMUP));
   const t0 = performance.now();
   const results = await queryBurst(system, queriers, records, perPeer);
   const wall = (performance.now() - t0) / 1000;
   const lat = results.flatMap((r) => r.got);
   const seqs = results.flatMap((r) => r.seqs);
-  return { n, queriers: queriers.length, queries: lat.length, p50ms: median(lat), p99ms: percentile(lat, 99), perSec: lat.length / wall, meanIdSeq: seqs.reduce((a, b) => a + b, 0) / seqs.length, floorRatio: netRate / (lat.length / wall) };
+  return { n, queriers: queriers.length, queries: lat.length, p50ms: median(lat), p99ms: percentile(lat, 99), perSec: lat.length / wall, meanIdSeq: seqs.reduce((a, b) => a + b, 0) / seqs.length, floorRatio: netRate / (lat.length / wall), warmup };
 }
 
-/** Each querier types `perPeer` queries (half present, half absent ids), all at once; their answer times and walk lengths. */
-async function queryBurst(system: System, queriers: string[], records: string[][], perPeer: number): Promise<{ got: number[]; seqs: number[] }[]> {
+/** Untimed bursts until the rate stops rising (at most WARM_MAX_BURSTS, or WARM_MAX_MS); each burst's queries/s. */
+async function warmUp(system: System, queriers: string[], records: string[][], perPeer: number): Promise<number[]> {
+  const rates: number[] = [];
+  const start = performance.now();
+  // Bounded: at most WARM_MAX_BURSTS passes.
+  while (rates.length < WARM_MAX_BURSTS) {
+    const t0 = performance.now();
+    await queryBurst(system, queriers, records, perPeer, rates.length + 1);
+    rates.push((queriers.length * perPeer) / ((performance.now() - t0) / 1000));
+    const best = Math.max(...rates.slice(0, -1));
+    if (rates.length > 1 && rates[rates.length - 1]! <= best * WARM_GAIN) break;
+    if (performance.now() - start > WARM_MAX_MS) break;
+  }
+  return rates;
+}
+
+/**
+ * Each querier types `perPeer` queries (half present, half absent ids), all at once; their answer
+ * times and walk lengths. `burst` varies the present ids from one burst to the next.
+ */
+async function queryBurst(system: System, queriers: string[], records: string[][], perPeer: number, burst = 0): Promise<{ got: number[]; seqs: number[] }[]> {
   const present = records.map((r) => eventIdOf(r));
   return Promise.all(queriers.map(async (name, qi) => {
     const p = system.peer(name);
     p.mark();
     const got: number[] = [];
     const seqs: number[] = [];
-    // In chunks below the peer's console queue bound (1,000 waiting lines).
+    // In chunks, as a person pasting a long script might (the peer reads stdin with back-pressure).
     for (let start = 0; start < perPeer; start += QUERY_CHUNK) {
       const lines: string[] = [];
       for (let i = start; i < Math.min(perPeer, start + QUERY_CHUNK); i++) {
-        const id = i % 2 === 0 ? present[(i * 7919 + qi * 104729) % present.length]! : 90_000_000 + i;
+        const id = i % 2 === 0 ? present[((i + burst * perPeer) * 7919 + qi * 104729) % present.length]! : 90_000_000 + i;
         lines.push(`query-dht ${name} ${id}`);
       }
       p.send(lines.join('\n'));
