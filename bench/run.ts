@@ -284,7 +284,7 @@ async function queryBurst(system: System, queriers: string[], records: string[][
 function peakRssMb(pid: number | undefined): number | null {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : null;
+    return m ? Math.round(Number(m[1]) / 102.4) / 10 : null;
   } catch {
     return null;
   }

@@ -78,12 +78,18 @@ export function managerCompilerTiers(): void {
 
 /** Garbage in the old generation (MB above what the last full collection left) that starts one. */
 export const MANAGER_GARBAGE_MB = 1;
-/** How often the manager looks. */
-const GARBAGE_CHECK_MS = 500;
+/**
+ * How often the manager looks ($DHT_MANAGER_GC_MS overrides). Garbage piles up between two looks
+ * at the rate requests come: at ~7,000 queries/s (the bench's warmed-up query row) the manager's
+ * peak was 50.5–50.7 MB looking every 500 ms, 49.2–49.3 every 100 ms and 48.7 every 50 ms, with
+ * the same queries/s (docs/BENCHMARKS.md, "Issue 11, eighth round"). A look is one call for the
+ * heap's statistics (~10 µs): twenty a second cost nothing measurable.
+ */
+const GARBAGE_CHECK_MS = Number(process.env['DHT_MANAGER_GC_MS'] ?? 50);
 
 /**
  * The manager collects its old generation once it holds MANAGER_GARBAGE_MB of garbage, checked
- * twice a second. Under a stream of requests (thousands of queries a second) short-lived objects
+ * every GARBAGE_CHECK_MS. Under a stream of requests (thousands of queries a second) short-lived objects
  * outlive its small young generation and are promoted; V8 lets the old generation grow by steps
  * before collecting it, and the manager's peak grew ~3 MB over 8,000 queries. A full collection of
  * its ~5 MB heap takes a few milliseconds. Needs `--expose-gc`, set before the program loads
