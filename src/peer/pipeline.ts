@@ -88,7 +88,8 @@ export class Pipeline {
   /** One record for node `to` (the leader): gathered with others for the same node. */
   push(to: number, line: string): void {
     const framed = frameLine(line);
-    const size = frameLineBytes(framed);
+    // Compressed batches are sized when they are cut (compressor.ts): no byte count per line here.
+    const size = this.compressor === null ? frameLineBytes(framed) : 0;
     let g = this.gathering.get(to);
     if (!g) {
       g = { lines: [], bytes: 0 };

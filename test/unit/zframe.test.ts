@@ -177,6 +177,18 @@ describe('pipeline: compressed batches cut by the leader', () => {
     expect(batches.reduce((a, b) => a + b.count, 0)).toBe(6_000);
   });
 
+  it('frames of multi-byte records stay within the frame limit in bytes (the cut counts characters)', () => {
+    // Highly compressible lines of 3-byte characters: the character count says a third of the bytes.
+    const lines = Array.from({ length: 30_000 }, (_, i) => `${700000 + i},${'雪'.repeat(150)}`);
+    const { batches } = drain(lines, LOCAL_MAX_PAYLOAD, LOCAL);
+    for (const b of batches) {
+      expect(b.z).toBeLessThanOrEqual(MAX_FRAME);
+      expect(datagram(b).length).toBeLessThanOrEqual(LOCAL_MAX_PAYLOAD);
+      expect('frame' in inflateFrame(b.recs, b.z, b.count)).toBe(true);
+    }
+    expect(batches.reduce((a, b) => a + b.count, 0)).toBe(30_000);
+  });
+
   it('a record too large for one datagram even compressed still goes, alone', () => {
     const big = `123,${randomBytes(1500).toString('base64')}`.slice(0, 1990);
     const { batches, pipe } = drain([big, ...records(10)], DEFAULT_MAX_PAYLOAD);
