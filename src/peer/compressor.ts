@@ -13,6 +13,15 @@ import { MAX_FRAME } from '../protocol/limits.js';
 const FIRST_RATIO = 3;
 /** A batch aims at this share of the budget at the ratio seen so far, so few need compressing twice. */
 const MARGIN = 0.9;
+/**
+ * A destination's first batch holds at most this many characters of records (~350 of 1996's)
+ * rather than a full ~280 KB (~4,400): a node's first frame of its own is handled by code that
+ * has not run yet in that process (zlib, the frame check, the table), which took ~15 ms for a full
+ * frame, during which the node forwarded nothing and acked nothing, so the whole stream stood
+ * still behind it. A small first frame takes a few ms and warms that code up for the next.
+ * Alternated cold keyed setups (docs/BENCHMARKS.md, "Keyed mode, seventh round"): ×0.90–0.95.
+ */
+export const FIRST_FRAME = 24_000;
 
 interface Queue { to: number; lines: string[]; next: number }
 
@@ -63,7 +72,9 @@ export class Compressor {
   private cut(budget: number): { to: number; recs: string; count: number; z: number } {
     this.turn %= this.queues.length;
     const q = this.queues[this.turn]!;
-    const target = Math.min(MAX_FRAME, Math.max(1, Math.floor(budget * this.ratio * MARGIN)));
+    const full = Math.min(MAX_FRAME, Math.max(1, Math.floor(budget * this.ratio * MARGIN)));
+    const first = q.next === 0 && full > FIRST_FRAME;
+    const target = first ? FIRST_FRAME : full;
     let end = q.next;
     let bytes = 0;
     // At least one line; then as many as the target holds (each line's separator counted). In
@@ -86,8 +97,12 @@ export class Compressor {
       d = deflateFrame(frame);
     }
     const count = end - q.next;
-    this.ratio = this.seen ? 0.5 * this.ratio + 0.5 * (d.z / d.body.length) : d.z / d.body.length;
-    this.seen = true;
+    // A small first frame compresses less well than a full one would: it does not teach the ratio
+    // once a full one has (else every next batch would be cut smaller).
+    if (!first || !this.seen) {
+      this.ratio = this.seen ? 0.5 * this.ratio + 0.5 * (d.z / d.body.length) : d.z / d.body.length;
+      this.seen = true;
+    }
     this.rawBytes += d.z;
     this.wireBytes += d.body.length;
     if (end >= q.lines.length) {
