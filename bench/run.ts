@@ -113,7 +113,7 @@ async function main(): Promise<number> {
   }
   const variants: VariantCost[] = [];
   if (realDir.file && !only) {
-    variants.push(...await variantCosts(realDir.dir, 1996, 5, standardVariants(), quick ? 3 : 5));
+    variants.push(...await variantCosts(realDir.dir, 1996, 5, standardVariants(), quick ? 5 : 9));
     for (const c of variants) {
       console.log(`option cost: 1996 n 5 ${c.name.padEnd(20)} setup ${c.setupMs.toFixed(1)} ms (×${c.setupRatio.toFixed(2)}), ` +
         `peer CPU ${Math.round(c.cpuMs)} ms (×${c.cpuRatio.toFixed(2)}), median of ${c.rounds} alternated rounds`);
