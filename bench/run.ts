@@ -23,7 +23,7 @@ import { measureLogCost } from './log-cost.js';
 
 const USAGE = `usage: npm run bench [-- --quick] [--data-dir DIR]
   Measures setup, rebuild and query figures of the real programs over loopback UDP, with floors.
-  --quick     small configuration, under a minute
+  --quick     small configuration, about a minute on a quiet machine
   --local-payload BYTES  passed to every peer: the size of store batches when the whole ring is on
               this machine (default: dht-peer's; 0 = 1,400-byte batches as on a LAN). The floors
               stay those of 1,400-byte datagrams either way
