@@ -49,7 +49,7 @@ const QUERY_CHUNK = 500;
 const QUERY_WARMUP = 1000;
 /** The warm-up ends when two bursts in a row are no more than this much faster than the best before them… */
 const WARM_GAIN = 1.05;
-/** …or after this many bursts, or once the warm-up has taken this long (a slow row, e.g. n = 16). */
+/** …or after this many bursts, or after the burst that takes the warm-up past this long (a slow row, e.g. n = 16). */
 const WARM_MAX_BURSTS = 8;
 const WARM_MAX_MS = 10_000;
 
@@ -254,7 +254,7 @@ async function warmUp(system: System, queriers: string[], records: string[][], p
 
 /**
  * Each querier types `perPeer` queries (half present, half absent ids), all at once; their answer
- * times and walk lengths. `burst` varies the present ids from one burst to the next.
+ * times and walk lengths. `burst` varies the present ids from one warm-up burst to the next.
  */
 async function queryBurst(system: System, queriers: string[], records: string[][], perPeer: number, burst = 0): Promise<{ got: number[]; seqs: number[] }[]> {
   const present = records.map((r) => eventIdOf(r));

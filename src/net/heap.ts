@@ -85,7 +85,13 @@ export const MANAGER_GARBAGE_MB = 1;
  * the same queries/s (docs/BENCHMARKS.md, "Issue 11, eighth round"). A look is one call for the
  * heap's statistics (~10 µs): twenty a second cost nothing measurable.
  */
-const GARBAGE_CHECK_MS = Number(process.env['DHT_MANAGER_GC_MS'] ?? 50);
+const GARBAGE_CHECK_MS = positive(process.env['DHT_MANAGER_GC_MS'], 50);
+
+/** A setting from the environment if it is a number ≥ 1 (an empty or mistyped one would poll every 1 ms), else the default. */
+function positive(text: string | undefined, fallback: number): number {
+  const v = Number(text);
+  return text !== undefined && text !== '' && Number.isFinite(v) && v >= 1 ? v : fallback;
+}
 
 /**
  * The manager collects its old generation once it holds MANAGER_GARBAGE_MB of garbage, checked

@@ -19,9 +19,15 @@ const MARGIN = 0.9;
  * has not run yet in that process (zlib, the frame check, the table), which took ~15 ms for a full
  * frame, during which the node forwarded nothing and acked nothing, so the whole stream stood
  * still behind it. A small first frame takes a few ms and warms that code up for the next.
- * Alternated cold keyed setups (docs/BENCHMARKS.md, "Keyed mode, seventh round"): ×0.90–0.95.
+ * Alternated cold keyed setups (docs/BENCHMARKS.md, "Keyed mode, seventh round"): ×0.90–0.99.
  */
 export const FIRST_FRAME = 24_000;
+/**
+ * Only the first nodes after the cutting one get a small first frame: a stall at node k holds up
+ * the batches for every node after it, so the nearest matter most, and the extra batch for node k
+ * crosses k hops (every node's would cost ~n²/2 batch-hops more in a large ring).
+ */
+export const FIRST_FRAME_NODES = 4;
 
 interface Queue { to: number; lines: string[]; next: number }
 
@@ -33,6 +39,8 @@ export class Compressor {
   /** Uncompressed ÷ compressed bytes, smoothed over the batches so far. */
   private ratio = FIRST_RATIO;
   private seen = false;
+  /** Whether a full batch (not a small first one) has taught the ratio. */
+  private seenFull = false;
   /** Batches compressed a second time because the first result did not fit (rare: see MARGIN). */
   recompressed = 0;
   rawBytes = 0;
@@ -73,7 +81,7 @@ export class Compressor {
     this.turn %= this.queues.length;
     const q = this.queues[this.turn]!;
     const full = Math.min(MAX_FRAME, Math.max(1, Math.floor(budget * this.ratio * MARGIN)));
-    const first = q.next === 0 && full > FIRST_FRAME;
+    const first = q.next === 0 && full > FIRST_FRAME && q.to % 256 <= FIRST_FRAME_NODES;
     const target = first ? FIRST_FRAME : full;
     let end = q.next;
     let bytes = 0;
@@ -98,10 +106,14 @@ export class Compressor {
     }
     const count = end - q.next;
     // A small first frame compresses less well than a full one would: it does not teach the ratio
-    // once a full one has (else every next batch would be cut smaller).
-    if (!first || !this.seen) {
-      this.ratio = this.seen ? 0.5 * this.ratio + 0.5 * (d.z / d.body.length) : d.z / d.body.length;
+    // once a full one has (else every next batch would be cut smaller). The ratio is learnt in
+    // the unit the cut counts (characters), so records of multi-byte characters are not cut too
+    // large and compressed twice.
+    if (!first || !this.seenFull) {
+      const r = frame.length / d.body.length;
+      this.ratio = this.seen ? 0.5 * this.ratio + 0.5 * r : r;
       this.seen = true;
+      if (!first) this.seenFull = true;
     }
     this.rawBytes += d.z;
     this.wireBytes += d.body.length;

@@ -15,7 +15,7 @@ import { Compressor } from './compressor.js';
  * is at most 117 (a 15-digit rid, a 10-digit epoch, a 44-character secret). A batch that left less
  * would be cut into two fragments by the wire: twice the datagrams, a third more bytes.
  */
-const ENVELOPE_BYTES = 128;
+export const ENVELOPE_BYTES = 128;
 
 /**
  * A batch: its destination node, its records as a frame (data/line.ts) and how many they are;

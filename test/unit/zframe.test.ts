@@ -9,7 +9,8 @@ import { Wire, type LocalPath } from '../../src/protocol/wire.js';
 import { DEFAULT_MAX_PAYLOAD, LOCAL_MAX_PAYLOAD, decode, encode } from '../../src/protocol/codec.js';
 import { deflateFrame, inflateFrame, isFrame } from '../../src/protocol/zframe.js';
 import { FRAME_PATTERN, MAX_FRAME, type MessageOf } from '../../src/protocol/messages.js';
-import { Pipeline } from '../../src/peer/pipeline.js';
+import { ENVELOPE_BYTES, Pipeline } from '../../src/peer/pipeline.js';
+import { Compressor, FIRST_FRAME, FIRST_FRAME_NODES } from '../../src/peer/compressor.js';
 import { describe as describeMessage } from '../../src/protocol/describe.js';
 import { forEachFrameLine, frameLine, toLine } from '../../src/data/line.js';
 import { generateSynthetic } from '../../src/data/synthetic.js';
@@ -175,6 +176,36 @@ describe('pipeline: compressed batches cut by the leader', () => {
     expect(pipe.compressor!.recompressed).toBeGreaterThan(0);
     for (const b of batches) expect(datagram(b).length).toBeLessThanOrEqual(DEFAULT_MAX_PAYLOAD);
     expect(batches.reduce((a, b) => a + b.count, 0)).toBe(6_000);
+  });
+
+  it('the first nodes get a small first frame (cold code handles it quickly), the others and every later batch full ones', () => {
+    const pipe = new Pipeline(8, LOCAL_MAX_PAYLOAD, LOCAL, true);
+    pipe.over(['127.0.0.1', '127.0.0.2']);
+    const lines = records(60_000);
+    lines.forEach((l, i) => pipe.push(1 + (i % 6), l));
+    pipe.pushEnd([0]);
+    const byNode = new Map<number, { chars: number; body: number }[]>();
+    for (let guard = 0; guard < 10_000; guard++) {
+      const got = pipe.take();
+      if (got.length === 0 || got.some((m) => m.t === 'store-end')) break;
+      for (const m of got) {
+        if (m.t !== 'store') continue;
+        const f = inflateFrame(m.recs, m.z!, m.count);
+        if ('error' in f) throw new Error(f.error);
+        byNode.set(m.to, [...(byNode.get(m.to) ?? []), { chars: f.frame.length, body: m.recs.length }]);
+        pipe.acked();
+      }
+    }
+    const room = LOCAL_MAX_PAYLOAD - ENVELOPE_BYTES - Compressor.HEADER_BYTES;
+    for (const [node, batches] of byNode) {
+      expect(batches.length).toBeGreaterThan(2);
+      if (node <= FIRST_FRAME_NODES) expect(batches[0]!.chars).toBeLessThanOrEqual(FIRST_FRAME);
+      else expect(batches[0]!.chars).toBeGreaterThan(FIRST_FRAME * 4);
+      // The small first frames did not teach a lower ratio: the batches between a node's first and
+      // last fill the datagram as a full batch does.
+      for (const b of batches.slice(1, -1)) expect(b.body).toBeGreaterThan(room * 0.8);
+    }
+    expect([...byNode.keys()].sort()).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
   it('frames of multi-byte records stay within the frame limit in bytes (the cut counts characters)', () => {
